@@ -1,0 +1,1 @@
+//! An Alertmanager: routing, grouping, inhibition, silences, notifications.

@@ -1,0 +1,1 @@
+//! A client library with the semantics of Python's prometheus_client.

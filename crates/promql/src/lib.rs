@@ -1,0 +1,1 @@
+//! PromQL: a lalrpop parser, a printer and an evaluator with Prometheus's semantics.

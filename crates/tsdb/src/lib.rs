@@ -1,0 +1,1 @@
+//! An in-memory time-series database: head block, postings index, Gorilla chunks.
