@@ -1,1 +1,6 @@
-//! PromQL: a lalrpop parser, a printer and an evaluator with Prometheus's semantics.
+//! PromQL: the language (parser, AST, printer) and its evaluator.
+//!
+//! Module map (Prometheus's `promql/` package names):
+//! - `value`: the result types (`Vector`, `Matrix`, `Scalar`, `String`) and `Annotations`.
+
+pub mod value;
