@@ -1,8 +1,12 @@
 //! PromQL: the language (parser, AST, printer) and its evaluator.
 //!
 //! Module map (Prometheus's `promql/` package names):
+//! - `ast`: the syntax tree (`Expr` and its nodes, with byte spans).
+//! - `functions_table`: the function signature table (`Function`, `FUNCTIONS`).
 //! - `error`: evaluation errors (`EvalError`).
 //! - `value`: the result types (`Vector`, `Matrix`, `Scalar`, `String`) and `Annotations`.
 
+pub mod ast;
 pub mod error;
+pub mod functions_table;
 pub mod value;
