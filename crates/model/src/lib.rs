@@ -14,7 +14,10 @@ pub mod matcher;
 pub mod value;
 
 pub use clock::{Clock, ManualClock};
-pub use histogram::{CounterResetHint, FloatHistogram, Span};
+pub use histogram::{
+    kahan_sum_inc, AddOutcome, Bucket, CounterResetHint, FloatHistogram, HistogramError, Span,
+    CUSTOM_BUCKETS_SCHEMA,
+};
 pub use labels::{Label, Labels, LabelsBuilder, METRIC_NAME};
 pub use matcher::{MatchType, Matcher, MatcherError};
 pub use value::{is_stale_nan, Timestamp, STALE_NAN, STALE_NAN_BITS};
