@@ -1,0 +1,273 @@
+use super::*;
+
+fn shared(path: &str) -> String {
+    let p = format!("{}/../../../shared/{path}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+#[test]
+fn the_seed_config_loads_unchanged() {
+    let c = Config::load(&shared("peers/conf/prometheus.yml")).unwrap();
+    assert_eq!(c.global.scrape_interval, Duration::from_secs(10));
+    assert_eq!(c.global.evaluation_interval, Duration::from_secs(10));
+    // scrape_timeout defaults to min(10s, interval).
+    assert_eq!(c.global.scrape_timeout, Duration::from_secs(10));
+    assert_eq!(c.rule_files, vec!["rules.yml".to_string()]);
+    let jobs: Vec<_> = c
+        .scrape_configs
+        .iter()
+        .map(|s| s.job_name.as_str())
+        .collect();
+    assert_eq!(jobs, ["prometheus", "node", "example"]);
+    let node = c.scrape_config("node").unwrap();
+    assert_eq!(node.scrape_interval, Duration::from_secs(10));
+    assert_eq!(node.scrape_timeout, Duration::from_secs(10));
+    assert_eq!(node.metrics_path, "/metrics");
+    assert_eq!(node.scheme, "http");
+    assert!(node.honor_timestamps);
+    assert!(!node.honor_labels);
+    assert_eq!(
+        node.service_discovery.static_configs[0].targets,
+        vec!["localhost:9100".to_string()]
+    );
+    let am = &c.alerting.alertmanagers[0];
+    assert_eq!(am.api_version, "v2");
+    assert_eq!(am.timeout, Duration::from_secs(10));
+    assert_eq!(
+        am.service_discovery.static_configs[0].targets,
+        vec!["127.0.0.1:9093".to_string()]
+    );
+}
+
+#[test]
+fn an_empty_file_gives_prometheus_defaults() {
+    for text in ["", "# nothing\n", "global:\n", "{}"] {
+        let c = Config::load(text).unwrap();
+        assert_eq!(
+            c.global.scrape_interval,
+            Duration::from_secs(60),
+            "{text:?}"
+        );
+        assert_eq!(c.global.scrape_timeout, Duration::from_secs(10));
+        assert_eq!(c.global.evaluation_interval, Duration::from_secs(60));
+        assert!(c.scrape_configs.is_empty());
+        assert_eq!(c.storage.exemplars.as_ref().unwrap().max_exemplars, 100_000);
+    }
+}
+
+#[test]
+fn scrape_configs_inherit_globals_and_timeout_is_capped_by_interval() {
+    let c = Config::load(
+        "global:\n  scrape_interval: 5s\n  sample_limit: 100\njobs_placeholder: 1\n"
+            .replace("jobs_placeholder: 1\n", "scrape_configs:\n  - job_name: a\n  - job_name: b\n    scrape_interval: 1m30s\n    sample_limit: 7\n")
+            .as_str(),
+    )
+    .unwrap();
+    let a = c.scrape_config("a").unwrap();
+    assert_eq!(a.scrape_interval, Duration::from_secs(5));
+    assert_eq!(a.scrape_timeout, Duration::from_secs(5));
+    assert_eq!(a.sample_limit, 100);
+    let b = c.scrape_config("b").unwrap();
+    assert_eq!(b.scrape_interval, Duration::from_secs(90));
+    assert_eq!(b.scrape_timeout, Duration::from_secs(5));
+    assert_eq!(b.sample_limit, 7);
+}
+
+#[test]
+fn unknown_fields_are_rejected_with_line_and_go_type() {
+    let e = Config::load(&shared("conformance/promtool/prometheus-config.bad.yml")).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "yaml: unmarshal errors:\n  line 1: field not-prometheus not found in type config.plain"
+    );
+    let e = Config::load("global:\n  scrape_interval: 1m\n  scrape_intervall: 2m\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "yaml: unmarshal errors:\n  line 3: field scrape_intervall not found in type config.plain"
+    );
+    let e = Config::load(
+        "scrape_configs:\n  - job_name: x\n    relabel_configs:\n      - source_labels: [a]\n        targetlabel: b\n",
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "yaml: unmarshal errors:\n  line 5: field targetlabel not found in type relabel.plain"
+    );
+}
+
+#[test]
+fn bad_values_name_the_line_and_the_field() {
+    let e =
+        Config::load("scrape_configs:\n  - job_name: x\n    scrape_interval: 1x\n").unwrap_err();
+    match &e {
+        ConfigError::Yaml {
+            line,
+            path,
+            message,
+            ..
+        } => {
+            assert_eq!(*line, Some(3));
+            assert_eq!(path, "scrape_configs[0].scrape_interval");
+            assert_eq!(message, r#"not a valid duration string: "1x""#);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(e
+        .to_string()
+        .contains("line 3: scrape_configs[0].scrape_interval: not a valid"));
+}
+
+#[test]
+fn validation_messages_are_prometheus_s() {
+    let cases = [
+        (
+            "global:\n  scrape_interval: 5s\n  scrape_timeout: 10s\n",
+            "global scrape timeout greater than scrape interval",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    scrape_interval: 5s\n    scrape_timeout: 6s\n",
+            r#"scrape timeout greater than scrape interval for scrape config with job name "j""#,
+        ),
+        ("scrape_configs:\n  - scrape_interval: 5s\n", "job_name is empty"),
+        (
+            "scrape_configs:\n  - job_name: j\n  - job_name: j\n",
+            r#"found multiple scrape configs with job name "j""#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    static_configs:\n      - targets: ['http://x:9100']\n",
+            r#""http://x:9100" is not a valid hostname"#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: hashmod\n        target_label: x\n",
+            "relabel configuration for hashmod requires non-zero modulus",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - source_labels: [a]\n",
+            "relabel configuration for replace action requires 'target_label' value",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: labeldrop\n        regex: x\n        target_label: y\n",
+            "labeldrop action requires only 'regex', and no other fields",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: keepequal\n        source_labels: [a]\n        target_label: b\n        regex: (.*)\n",
+            "keepequal action requires only 'source_labels' and `target_label`, and no other fields",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: uppercase\n        source_labels: [a]\n        target_label: b\n        replacement: x\n",
+            "'replacement' can not be set for uppercase action",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    metric_name_validation_scheme: legacy\n    metric_relabel_configs:\n      - source_labels: [a]\n        target_label: 0${1}\n",
+            r#""0${1}" is invalid 'target_label' for replace action"#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: Explode\n",
+            r#"unknown relabel action "Explode""#,
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    basic_auth: {username: u}\n    bearer_token: t\n",
+            "at most one of basic_auth, oauth2, bearer_token & bearer_token_file must be configured",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    authorization: {type: Basic}\n",
+            r#"authorization type cannot be set to "basic", use "basic_auth" instead"#,
+        ),
+        ("remote_write:\n  - name: x\n", "url for remote_write is empty"),
+        (
+            "remote_write:\n  - url: http://x/\n    headers: {User-Agent: me}\n",
+            "User-Agent is a reserved header. It must not be changed",
+        ),
+        ("rule_files: ['a/*/b.yml']\n", r#"invalid rule file path "a/*/b.yml""#),
+        (
+            "alerting:\n  alertmanagers:\n    - api_version: v1\n",
+            "expected Alertmanager api version to be one of [v2] but got v1",
+        ),
+    ];
+    for (text, want) in cases {
+        let got = Config::load(text).map(|_| ()).unwrap_err().to_string();
+        assert!(
+            got.contains(want),
+            "config:\n{text}\nwant: {want}\ngot:  {got}"
+        );
+    }
+}
+
+#[test]
+fn relabel_defaults_are_applied() {
+    let c = Config::load(
+        "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - target_label: env\n        replacement: prod\n      - action: LabelMap\n        regex: __meta_(.+)\n",
+    )
+    .unwrap();
+    let rc = &c.scrape_configs[0].relabel_configs;
+    assert_eq!(rc[0].action, crate::relabel::Action::Replace);
+    assert_eq!(rc[0].separator, ";");
+    assert_eq!(rc[0].regex.as_str(), "(.*)");
+    assert!(rc[0].regex.is_default());
+    assert_eq!(rc[1].action, crate::relabel::Action::LabelMap);
+    assert_eq!(rc[1].replacement, "$1");
+}
+
+#[test]
+fn secrets_are_never_printed() {
+    let c = Config::load(
+        "scrape_configs:\n  - job_name: j\n    basic_auth:\n      username: u\n      password: hunter2\n  - job_name: k\n    bearer_token: tok123\nremote_write:\n  - url: http://rw/\n    authorization:\n      credentials: cred456\n",
+    )
+    .unwrap();
+    let y = c.to_yaml();
+    for s in ["hunter2", "tok123", "cred456"] {
+        assert!(!y.contains(s), "{s} leaked:\n{y}");
+        assert!(!format!("{c:?}").contains(s), "{s} leaked in Debug");
+    }
+    assert!(y.contains("password: <secret>"), "{y}");
+    assert!(y.contains("credentials: <secret>"), "{y}");
+    // bearer_token is folded into authorization, as prometheus/common does.
+    let k = c.scrape_config("k").unwrap();
+    let auth = k.http_client_config.authorization.as_ref().unwrap();
+    assert_eq!(auth.kind, "Bearer");
+    assert_eq!(auth.credentials.expose(), "tok123");
+    // The printed config loads again.
+    let again = Config::load(&y).unwrap();
+    assert_eq!(again.scrape_configs.len(), 2);
+}
+
+#[test]
+fn remote_write_defaults() {
+    let c = Config::load("remote_write:\n  - url: http://rw/api/v1/write\n").unwrap();
+    let rw = &c.remote_write[0];
+    assert_eq!(rw.remote_timeout, Duration::from_secs(30));
+    assert_eq!(rw.queue_config.capacity, 10000);
+    assert_eq!(rw.queue_config.max_shards, 50);
+    assert_eq!(rw.queue_config.min_shards, 1);
+    assert_eq!(rw.queue_config.max_samples_per_send, 2000);
+    assert_eq!(rw.queue_config.batch_send_deadline, Duration::from_secs(5));
+    assert_eq!(rw.queue_config.min_backoff, Duration::from_millis(30));
+    assert_eq!(rw.queue_config.max_backoff, Duration::from_secs(5));
+    assert!(rw.metadata_config.send);
+    assert_eq!(rw.protobuf_message, "prometheus.WriteRequest");
+    assert!(!rw.http_client_config.enable_http2);
+}
+
+#[test]
+fn the_promtool_config_corpus_loads_or_fails_as_prometheus_does() {
+    let dir = "conformance/promtool/";
+    for f in [
+        "prometheus-config.good.yml",
+        "prometheus-config.lint.yml",
+        "prometheus-config.lint.too_long_scrape_interval.yml",
+        "prometheus-aws-sd-empty-region.good.yml",
+        "authorization_credentials_file.good.yml",
+        "authorization_credentials_file.bad.yml",
+        "config_with_rule_files.yml",
+        "config_with_service_discovery_files.yml",
+        "config_with_tls_files.yml",
+        "url_in_scrape_targetgroup_with_relabel_config.good.yml",
+        "url_in_scrape_targetgroup_with_relabel_config.bad.yml",
+        "url_in_alert_targetgroup_with_relabel_config.good.yml",
+        "url_in_alert_targetgroup_with_relabel_config.bad.yml",
+    ] {
+        // These parse; the bad ones fail later, in `check config`'s file and target checks.
+        Config::load(&shared(&format!("{dir}{f}"))).unwrap_or_else(|e| panic!("{f}: {e}"));
+    }
+    assert!(Config::load(&shared(&format!("{dir}prometheus-config.bad.yml"))).is_err());
+}
