@@ -50,15 +50,16 @@ pub(super) fn call(c: &FnCall, _ann: &mut Annotations) -> Result<Option<Vector>,
             }
         }
         "absent_over_time" => {
-            let m = c.matrix(0);
-            let present = m.is_some_and(|m| {
+            // As upstream: called only for series with samples in the window (the engine
+            // works out absence from the steps where no call produced a value), and then 1.
+            let present = c.matrix(0).is_some_and(|m| {
                 m.iter()
                     .any(|s| !s.floats.is_empty() || !s.histograms.is_empty())
             });
             if present {
-                Vec::new()
-            } else {
                 vec![sample(labels_for_absent(c.exprs.first()), c.ts, 1.0, false)]
+            } else {
+                Vec::new()
             }
         }
         _ => return Ok(None),

@@ -159,3 +159,6 @@ fn sample(metric: Labels, ts: i64, f: f64, drop_name: bool) -> Sample {
         drop_name,
     }
 }
+
+#[cfg(test)]
+mod tests;

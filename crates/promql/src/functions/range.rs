@@ -82,21 +82,6 @@ pub(super) fn call(c: &FnCall, ann: &mut Annotations) -> Result<Option<Vector>, 
             _ => over_time(c, s, ann)?,
         };
         let Some(r) = r else { continue };
-        if matches!(name, "rate" | "increase") {
-            if let Out::F(_) = r {
-                let n = metric_name(&s.metric);
-                if !n.is_empty()
-                    && !["_total", "_sum", "_count", "_bucket"]
-                        .iter()
-                        .any(|suf| n.ends_with(suf))
-                {
-                    ann.info(format!(
-                        "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
-                        quoted(n)
-                    ));
-                }
-            }
-        }
         let (f, h) = match r {
             Out::F(f) => (f, None),
             Out::H(h) => (0.0, Some(Box::new(h))),
@@ -110,12 +95,6 @@ pub(super) fn call(c: &FnCall, ann: &mut Annotations) -> Result<Option<Vector>, 
         });
     }
     Ok(Some(out))
-}
-
-fn quoted(s: &str) -> String {
-    let mut out = String::new();
-    let _ = promplay_model::labels::write_go_quoted(&mut out, s);
-    out
 }
 
 fn range_seconds(c: &FnCall) -> f64 {
