@@ -167,6 +167,10 @@ pub enum BinaryOp {
     Mod,
     Pow,
     Atan2,
+    /// `</`: trims a native histogram's observations above the right-hand value.
+    TrimUpper,
+    /// `>/`: trims a native histogram's observations below the right-hand value.
+    TrimLower,
     Eql,
     Neq,
     Gtr,
@@ -188,6 +192,8 @@ impl BinaryOp {
             BinaryOp::Mod => "%",
             BinaryOp::Pow => "^",
             BinaryOp::Atan2 => "atan2",
+            BinaryOp::TrimUpper => "</",
+            BinaryOp::TrimLower => ">/",
             BinaryOp::Eql => "==",
             BinaryOp::Neq => "!=",
             BinaryOp::Gtr => ">",
@@ -228,7 +234,12 @@ impl BinaryOp {
             | BinaryOp::Gte
             | BinaryOp::Lte => 3,
             BinaryOp::Add | BinaryOp::Sub => 4,
-            BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod | BinaryOp::Atan2 => 5,
+            BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Mod
+            | BinaryOp::Atan2
+            | BinaryOp::TrimUpper
+            | BinaryOp::TrimLower => 5,
             BinaryOp::Pow => 6,
         }
     }

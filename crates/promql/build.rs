@@ -1,0 +1,9 @@
+//! Generates the PromQL parser from `src/parser/grammar.lalrpop`.
+
+fn main() {
+    lalrpop::Configuration::new()
+        .use_cargo_dir_conventions()
+        .emit_rerun_directives(true)
+        .process()
+        .expect("lalrpop grammar must compile");
+}

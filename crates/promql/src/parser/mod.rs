@@ -1,0 +1,375 @@
+//! The PromQL parser: hand-written lexer ([`lexer`]) → lalrpop grammar (`grammar.lalrpop`) →
+//! Prometheus's type checks ([`check`]).
+//!
+//! Entry points: [`parse`], [`parse_with`], [`parse_metric_selector`], [`parse_metric`],
+//! [`parse_duration`]. Errors are [`ParseErrors`], printed as Prometheus prints them:
+//! `line:col: parse error: message` (the first error; all are in the list).
+//!
+//! Architecture invariant: parsing never panics and never recurses on input depth without a
+//! bound. Nesting of brackets is limited by the lexer and the depth of the resulting tree by
+//! [`MAX_DEPTH`] before any recursive walk (type checking, printing, evaluation) sees it.
+
+mod check;
+pub mod lexer;
+pub mod literals;
+mod state;
+
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    unused_parens,
+    unused_imports,
+    dead_code
+)]
+mod grammar {
+    include!(concat!(env!("OUT_DIR"), "/parser/grammar.rs"));
+}
+
+use std::fmt;
+
+use lalrpop_util::ParseError;
+use promplay_model::{Label, Labels, MatchType, Matcher};
+
+use crate::ast::{DurationExpr, Expr, Span};
+use lexer::{LexError, Tok};
+use state::{RawError, State};
+
+pub use literals::format_duration;
+
+/// Maximum nesting depth of an expression (brackets, or operator chains), so that recursive
+/// walks of the tree stay within a small (wasm) stack.
+pub const MAX_DEPTH: usize = 1000;
+
+/// Options of the parser (Prometheus's `parser.Options`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ParserOptions {
+    /// Experimental functions and aggregations, duration expressions, `anchored`/`smoothed`
+    /// and binop fill modifiers (all of Prometheus's experimental PromQL switches at once).
+    pub experimental: bool,
+}
+
+impl ParserOptions {
+    /// Everything enabled: what the promqltest corpus needs.
+    pub const fn all() -> Self {
+        ParserOptions { experimental: true }
+    }
+}
+
+/// One parse error: the byte range it concerns, its message, and its position in the input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseErr {
+    pub span: Span,
+    pub msg: String,
+    /// 1-based line of `span.start`.
+    pub line: usize,
+    /// 1-based byte column of `span.start` in its line (Prometheus counts bytes).
+    pub col: usize,
+}
+
+impl fmt::Display for ParseErr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: parse error: {}", self.line, self.col, self.msg)
+    }
+}
+
+/// All errors of one parse, in the order found. `Display` shows the first, as upstream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseErrors(pub Vec<ParseErr>);
+
+impl ParseErrors {
+    pub fn first(&self) -> Option<&ParseErr> {
+        self.0.first()
+    }
+}
+
+impl fmt::Display for ParseErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.first() {
+            Some(e) => e.fmt(f),
+            None => f.write_str("error contains no error message"),
+        }
+    }
+}
+
+impl std::error::Error for ParseErrors {}
+
+fn position(input: &str, pos: usize) -> (usize, usize) {
+    let pos = pos.min(input.len());
+    let before = &input.as_bytes()[..pos];
+    let line = 1 + before.iter().filter(|c| **c == b'\n').count();
+    let last_nl = before.iter().rposition(|c| *c == b'\n');
+    let col = match last_nl {
+        Some(i) => pos - i,
+        None => pos + 1,
+    };
+    (line, col)
+}
+
+fn to_errors(input: &str, raw: Vec<RawError>) -> ParseErrors {
+    ParseErrors(
+        raw.into_iter()
+            .map(|e| {
+                let (line, col) = position(input, e.span.start as usize);
+                ParseErr {
+                    span: e.span,
+                    msg: e.msg,
+                    line,
+                    col,
+                }
+            })
+            .collect(),
+    )
+}
+
+/// Parses with default options (no experimental syntax).
+pub fn parse(input: &str) -> Result<Expr, ParseErrors> {
+    parse_with(input, &ParserOptions::default())
+}
+
+/// Parses an expression and type-checks it.
+pub fn parse_with(input: &str, opts: &ParserOptions) -> Result<Expr, ParseErrors> {
+    let st = State::new(*opts);
+    let tokens = lexer::lex(input, MAX_DEPTH);
+    if tokens.iter().all(|t| t.is_ok()) && tokens.is_empty() {
+        return Err(to_errors(
+            input,
+            vec![RawError {
+                span: Span::default(),
+                msg: "no expression found in input".into(),
+            }],
+        ));
+    }
+    let result = grammar::ExprParser::new().parse(&st, tokens.iter().cloned());
+    let mut errors = st.errors.take();
+    let mut expr = match result {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(map_error(input, &tokens, e));
+            return Err(to_errors(input, errors));
+        }
+    };
+    if !errors.is_empty() {
+        return Err(to_errors(input, errors));
+    }
+    if let Some(span) = too_deep(&expr) {
+        return Err(to_errors(
+            input,
+            vec![RawError {
+                span,
+                msg: format!("expression nesting too deep: more than {MAX_DEPTH} levels"),
+            }],
+        ));
+    }
+    let mut checker = check::Checker {
+        input,
+        errors: Vec::new(),
+    };
+    checker.check(&mut expr);
+    if !checker.errors.is_empty() {
+        return Err(to_errors(input, checker.errors));
+    }
+    Ok(expr)
+}
+
+/// Parses a series selector such as `name{l="v"}`, `{__name__="x", a=~"b"}` or
+/// `{"my.metric", "a.b"="c"}` (Prometheus's `ParseMetricSelector`) into its matchers.
+/// The metric-name matcher comes last when the name was given outside the braces.
+pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseErrors> {
+    let st = State::new(ParserOptions::all());
+    let tokens = lexer::lex(input, MAX_DEPTH);
+    if tokens.is_empty() {
+        return Err(to_errors(
+            input,
+            vec![RawError {
+                span: Span::default(),
+                msg: "unexpected end of input".into(),
+            }],
+        ));
+    }
+    let result = grammar::MetricSelectorParser::new().parse(&st, tokens.iter().cloned());
+    let mut errors = st.errors.take();
+    match result {
+        Ok(mut e) if errors.is_empty() => match &mut e {
+            Expr::VectorSelector(vs) => Ok(std::mem::take(&mut vs.matchers)),
+            _ => Err(to_errors(input, errors)),
+        },
+        Ok(_) => Err(to_errors(input, errors)),
+        Err(e) => {
+            errors.push(map_error(input, &tokens, e));
+            Err(to_errors(input, errors))
+        }
+    }
+}
+
+/// Parses a series description's label set, `name{l="v"}` (Prometheus's `ParseMetric`): only
+/// `=` matchers are allowed; the result includes `__name__`.
+pub fn parse_metric(input: &str) -> Result<Labels, ParseErrors> {
+    let matchers = parse_metric_selector(input)?;
+    let mut labels = Vec::with_capacity(matchers.len());
+    for m in matchers {
+        if m.kind != MatchType::Equal {
+            let pos = input.find(m.kind.as_str()).unwrap_or(0);
+            return Err(to_errors(
+                input,
+                vec![RawError {
+                    span: Span::new(pos as u32, (pos + 2) as u32),
+                    msg: format!(
+                        "unexpected {:?} in label set, expected \"=\"",
+                        m.kind.as_str()
+                    ),
+                }],
+            ));
+        }
+        labels.push(Label::new(m.name, m.value));
+    }
+    Ok(Labels::new(labels))
+}
+
+/// Prometheus's `model.ParseDuration` (`1h30m`, `5m`, `0`), in milliseconds.
+pub fn parse_duration(s: &str) -> Result<i64, String> {
+    literals::parse_duration(s)
+}
+
+/// Maps lalrpop's error to Prometheus's wording.
+fn map_error(
+    input: &str,
+    tokens: &[Result<lexer::Spanned<'_>, LexError>],
+    e: ParseError<usize, Tok<'_>, LexError>,
+) -> RawError {
+    match e {
+        ParseError::User { error } => RawError {
+            span: Span::new(error.pos as u32, input.len() as u32),
+            msg: error.msg,
+        },
+        ParseError::InvalidToken { location } => RawError {
+            span: Span::new(location as u32, location as u32),
+            msg: "invalid token".into(),
+        },
+        ParseError::UnrecognizedEof { location, expected } => {
+            let prev = tokens
+                .iter()
+                .rev()
+                .find_map(|t| t.as_ref().ok())
+                .map(|t| t.1);
+            RawError {
+                span: Span::new(location as u32, location as u32),
+                msg: unexpected("end of input".into(), prev, &expected),
+            }
+        }
+        ParseError::UnrecognizedToken {
+            token: (l, tok, r),
+            expected,
+        } => {
+            let prev = tokens
+                .iter()
+                .filter_map(|t| t.as_ref().ok())
+                .take_while(|t| t.0 < l)
+                .last()
+                .map(|t| t.1);
+            RawError {
+                span: Span::new(l as u32, r as u32),
+                msg: unexpected(tok.desc(), prev, &expected),
+            }
+        }
+        ParseError::ExtraToken { token: (l, tok, r) } => RawError {
+            span: Span::new(l as u32, r as u32),
+            msg: format!("unexpected {}", tok.desc()),
+        },
+    }
+}
+
+/// `unexpected <what>[ in <context>][, expected <what>]`, the context guessed from the
+/// previous token and what the grammar expected, as Prometheus's error productions say it.
+fn unexpected(what: String, prev: Option<Tok<'_>>, expected: &[String]) -> String {
+    let exp = |s: &str| expected.iter().any(|e| e == s);
+    let (context, wanted) = match prev {
+        Some(Tok::Agg(_)) => ("aggregation", ""),
+        Some(Tok::By | Tok::Without | Tok::On | Tok::Ignoring) => ("grouping opts", "\"(\""),
+        Some(Tok::LabelsOpen) => ("grouping opts", "label"),
+        Some(Tok::Comma) if exp("\"labels(\"") || exp("\")\"") && !exp("\"(\"") => {
+            ("grouping opts", "label")
+        }
+        Some(Tok::Offset) => ("offset", "number, duration, or step()"),
+        Some(Tok::At) => ("@", "timestamp"),
+        Some(Tok::LBracket) => ("subquery selector", "duration"),
+        Some(Tok::LBrace) => ("label matching", "label matching"),
+        Some(Tok::Ident(_)) if exp("\"=\"") => ("label matching", "label matching operator"),
+        Some(Tok::Eql | Tok::Neq | Tok::EqlRegex | Tok::NeqRegex) if exp("\"string\"") => {
+            ("label matching", "string")
+        }
+        _ if exp("\"]\"") && exp("\":\"") => ("subquery or range", "\":\" or \"]\""),
+        _ if exp("\"}\"") && exp("\",\"") => ("label matching", "\",\" or \"}\""),
+        _ => ("", ""),
+    };
+    let mut msg = format!("unexpected {what}");
+    if !context.is_empty() {
+        msg.push_str(" in ");
+        msg.push_str(context);
+    }
+    if !wanted.is_empty() {
+        msg.push_str(", expected ");
+        msg.push_str(wanted);
+    }
+    msg
+}
+
+/// Returns the span of a node deeper than [`MAX_DEPTH`], walking iteratively.
+fn too_deep(root: &Expr) -> Option<Span> {
+    let mut stack: Vec<(&Expr, usize)> = vec![(root, 1)];
+    while let Some((e, d)) = stack.pop() {
+        if d > MAX_DEPTH {
+            return Some(e.span());
+        }
+        for c in e.children() {
+            stack.push((c, d + 1));
+        }
+        let durs: Vec<&DurationExpr> = match e {
+            Expr::MatrixSelector(m) => dur_exprs(&[&m.range, &m.vector_selector.offset]),
+            Expr::VectorSelector(v) => dur_exprs(&[&v.offset]),
+            Expr::Subquery(s) => {
+                let mut v = dur_exprs(&[&s.range, &s.offset]);
+                if let Some(st) = &s.step {
+                    v.extend(dur_exprs(&[st]));
+                }
+                v
+            }
+            _ => Vec::new(),
+        };
+        for de in durs {
+            if dur_depth(de) + d > MAX_DEPTH {
+                return Some(de.span());
+            }
+        }
+    }
+    None
+}
+
+fn dur_exprs<'a>(ds: &[&'a crate::ast::Duration]) -> Vec<&'a DurationExpr> {
+    ds.iter()
+        .filter_map(|d| match d {
+            crate::ast::Duration::Expr(e) => Some(&**e),
+            crate::ast::Duration::Literal(_) => None,
+        })
+        .collect()
+}
+
+fn dur_depth(root: &DurationExpr) -> usize {
+    let mut max = 0;
+    let mut stack = vec![(root, 1usize)];
+    while let Some((e, d)) = stack.pop() {
+        max = max.max(d);
+        match e {
+            DurationExpr::MinOf { lhs, rhs, .. }
+            | DurationExpr::MaxOf { lhs, rhs, .. }
+            | DurationExpr::Binary { lhs, rhs, .. } => {
+                stack.push((lhs, d + 1));
+                stack.push((rhs, d + 1));
+            }
+            DurationExpr::Unary { expr, .. } | DurationExpr::Paren { expr, .. } => {
+                stack.push((expr, d + 1))
+            }
+            _ => {}
+        }
+    }
+    max
+}
