@@ -5,12 +5,18 @@
 //! - `functions`: the bodies of the PromQL functions (`call`), quantile helpers.
 //! - `functions_table`: the function signature table (`Function`, `FUNCTIONS`).
 //! - `parser`: lexer + lalrpop grammar + type checks (`parse`, `parse_with`, `ParseErrors`).
+//! - `engine`: the evaluator (`Engine`, `instant_query`, `range_query`).
+//! - `promqltest`: Prometheus's PromQL test-script language and its runner.
 //! - `error`: evaluation errors (`EvalError`).
 //! - `value`: the result types (`Vector`, `Matrix`, `Scalar`, `String`) and `Annotations`.
 
 pub mod ast;
+pub mod engine;
 pub mod error;
 pub mod functions;
 pub mod functions_table;
 pub mod parser;
+pub mod promqltest;
 pub mod value;
+
+pub use engine::{Engine, EngineOptions, QueryError, QueryOptions, QueryResult, QueryStats};

@@ -1,0 +1,541 @@
+//! Binary operators: arithmetic, comparisons (filtering and `bool`), set operators and
+//! vector matching (Prometheus's `VectorBinop`, `VectorscalarBinop`, `VectorAnd/Or/Unless`).
+
+use std::collections::{HashMap, HashSet};
+
+use promplay_model::{CounterResetHint, FloatHistogram, HistogramError, Labels};
+
+use super::eval::{drop_metric_name, exec_err, Ctx, Rng};
+use crate::ast::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
+use crate::error::EvalError;
+use crate::value::{Matrix, Sample, ValueType, Vector};
+
+fn btos(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+/// Go's `math.Mod`: result has the sign of x.
+fn go_mod(x: f64, y: f64) -> f64 {
+    x % y
+}
+
+pub(crate) fn scalar_binop(op: BinaryOp, l: f64, r: f64) -> f64 {
+    match op {
+        BinaryOp::Add => l + r,
+        BinaryOp::Sub => l - r,
+        BinaryOp::Mul => l * r,
+        BinaryOp::Div => l / r,
+        BinaryOp::Pow => l.powf(r),
+        BinaryOp::Mod => go_mod(l, r),
+        BinaryOp::Eql => btos(l == r),
+        BinaryOp::Neq => btos(l != r),
+        BinaryOp::Gtr => btos(l > r),
+        BinaryOp::Lss => btos(l < r),
+        BinaryOp::Gte => btos(l >= r),
+        BinaryOp::Lte => btos(l <= r),
+        BinaryOp::Atan2 => l.atan2(r),
+        _ => f64::NAN,
+    }
+}
+
+fn changes_metric_schema(op: BinaryOp) -> bool {
+    matches!(
+        op,
+        BinaryOp::Add
+            | BinaryOp::Sub
+            | BinaryOp::Mul
+            | BinaryOp::Div
+            | BinaryOp::Pow
+            | BinaryOp::Mod
+            | BinaryOp::Atan2
+    )
+}
+
+/// The outcome of one element operation: value, histogram, keep, annotation (info or
+/// warning text).
+struct ElemResult {
+    f: f64,
+    h: Option<Box<FloatHistogram>>,
+    keep: bool,
+    info: Option<String>,
+    /// Prometheus's `err` return: an annotation text that also aborts this element.
+    err: Option<String>,
+}
+
+fn incompatible(l: &str, op: BinaryOp, r: &str) -> ElemResult {
+    ElemResult {
+        f: 0.0,
+        h: None,
+        keep: false,
+        info: None,
+        err: Some(format!(
+            "PromQL info: incompatible sample types encountered for binary operator \"{}\": {l} {} {r}",
+            op.as_str(),
+            op.as_str()
+        )),
+    }
+}
+
+fn elem_binop(
+    op: BinaryOp,
+    l: f64,
+    r: f64,
+    hl: Option<&FloatHistogram>,
+    hr: Option<&FloatHistogram>,
+) -> ElemResult {
+    let ok = |f: f64, keep: bool| ElemResult {
+        f,
+        h: None,
+        keep,
+        info: None,
+        err: None,
+    };
+    match (hl, hr) {
+        (None, None) => match op {
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => incompatible("float", op, "float"),
+            BinaryOp::Eql => ok(l, l == r),
+            BinaryOp::Neq => ok(l, l != r),
+            BinaryOp::Gtr => ok(l, l > r),
+            BinaryOp::Lss => ok(l, l < r),
+            BinaryOp::Gte => ok(l, l >= r),
+            BinaryOp::Lte => ok(l, l <= r),
+            _ => ok(scalar_binop(op, l, r), true),
+        },
+        (None, Some(h)) => match op {
+            BinaryOp::Mul => {
+                let mut x = h.clone();
+                x.mul(l);
+                x.compact(0);
+                ElemResult {
+                    f: 0.0,
+                    h: Some(Box::new(x)),
+                    keep: true,
+                    info: None,
+                    err: None,
+                }
+            }
+            _ => incompatible("float", op, "histogram"),
+        },
+        (Some(h), None) => match op {
+            BinaryOp::Mul | BinaryOp::Div => {
+                let mut x = h.clone();
+                if op == BinaryOp::Mul {
+                    x.mul(r);
+                } else {
+                    x.div(r);
+                }
+                x.compact(0);
+                ElemResult {
+                    f: 0.0,
+                    h: Some(Box::new(x)),
+                    keep: true,
+                    info: None,
+                    err: None,
+                }
+            }
+            _ => incompatible("histogram", op, "float"),
+        },
+        (Some(a), Some(b)) => match op {
+            BinaryOp::Add | BinaryOp::Sub => {
+                let mut x = a.clone();
+                let res = if op == BinaryOp::Add {
+                    x.add(b)
+                } else {
+                    x.sub(b)
+                };
+                match res {
+                    Err(HistogramError::IncompatibleSchema) | Err(_) => ElemResult {
+                        f: 0.0,
+                        h: None,
+                        keep: false,
+                        info: None,
+                        err: Some(format!(
+                            "PromQL warning: incompatible bucket layout encountered for binary operator {}",
+                            op.as_str()
+                        )),
+                    },
+                    Ok(o) => {
+                        let opname = if op == BinaryOp::Add { "addition" } else { "subtraction" };
+                        if op == BinaryOp::Sub {
+                            x.counter_reset_hint = CounterResetHint::Gauge;
+                        }
+                        x.compact(0);
+                        ElemResult {
+                            f: 0.0,
+                            h: Some(Box::new(x)),
+                            keep: true,
+                            info: o.nhcb_bounds_reconciled.then(|| {
+                                format!("PromQL info: mismatched custom buckets were reconciled during {opname}")
+                            }),
+                            err: o.counter_reset_collision.then(|| {
+                                format!("PromQL warning: conflicting counter resets during histogram {opname}")
+                            }),
+                        }
+                    }
+                }
+            }
+            BinaryOp::Eql | BinaryOp::Neq => {
+                let eq = a.equals(b);
+                ElemResult {
+                    f: 0.0,
+                    h: Some(Box::new(a.clone())),
+                    keep: if op == BinaryOp::Eql { eq } else { !eq },
+                    info: None,
+                    err: None,
+                }
+            }
+            _ => incompatible("histogram", op, "histogram"),
+        },
+    }
+}
+
+/// `MatchLabels(on, names)`.
+fn match_labels(l: &Labels, on: bool, names: &[String]) -> Labels {
+    if on {
+        l.keep(names)
+    } else {
+        let mut n: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+        n.push("__name__");
+        l.without(&n)
+    }
+}
+
+impl Ctx<'_> {
+    fn annotate(&self, text: &str) {
+        if text.starts_with("PromQL warning") {
+            self.warn(text.to_string());
+        } else {
+            self.info(text.to_string());
+        }
+    }
+
+    pub(crate) fn eval_binary(&self, b: &BinaryExpr, r: Rng) -> Result<Matrix, EvalError> {
+        let lt = b.lhs.value_type();
+        let rt = b.rhs.value_type();
+        let op = b.op;
+        let args = [&*b.lhs, &*b.rhs];
+        match (lt, rt) {
+            (ValueType::Scalar, ValueType::Scalar) => {
+                self.range_eval(r, &args, None, &mut |v, _, _| {
+                    let l = v[0].first().map(|s| s.f).unwrap_or(f64::NAN);
+                    let rr = v[1].first().map(|s| s.f).unwrap_or(f64::NAN);
+                    Ok(vec![Sample::float(
+                        Labels::empty(),
+                        0,
+                        scalar_binop(op, l, rr),
+                    )])
+                })
+            }
+            (ValueType::Vector, ValueType::Vector) => {
+                let default = VectorMatching {
+                    card: if op.is_set_operator() {
+                        VectorMatchCardinality::ManyToMany
+                    } else {
+                        VectorMatchCardinality::OneToOne
+                    },
+                    ..Default::default()
+                };
+                let m = b.matching.clone().unwrap_or(default);
+                let names = m.matching_labels.clone();
+                let on = m.on;
+                let sigf = move |l: &Labels| -> Labels {
+                    if on {
+                        l.keep(&names)
+                    } else {
+                        let mut n: Vec<&str> = names.iter().map(|s| s.as_str()).collect();
+                        n.push("__name__");
+                        l.without(&n)
+                    }
+                };
+                self.range_eval(r, &args, Some(&sigf), &mut |v, ords, _| match op {
+                    BinaryOp::And => Ok(vector_and(&v[0], &v[1], &ords[0], &ords[1])),
+                    BinaryOp::Or => Ok(vector_or(&v[0], &v[1], &ords[0], &ords[1])),
+                    BinaryOp::Unless => Ok(vector_unless(&v[0], &v[1], &ords[0], &ords[1])),
+                    _ => self.vector_binop(op, &v[0], &v[1], &m, b.return_bool, &ords[0], &ords[1]),
+                })
+            }
+            (ValueType::Vector, ValueType::Scalar) => {
+                self.range_eval(r, &args, None, &mut |v, _, _| {
+                    let s = v[1].first().map(|s| s.f).unwrap_or(f64::NAN);
+                    Ok(self.vector_scalar_binop(op, &v[0], s, false, b.return_bool))
+                })
+            }
+            (ValueType::Scalar, ValueType::Vector) => {
+                self.range_eval(r, &args, None, &mut |v, _, _| {
+                    let s = v[0].first().map(|s| s.f).unwrap_or(f64::NAN);
+                    Ok(self.vector_scalar_binop(op, &v[1], s, true, b.return_bool))
+                })
+            }
+            _ => Err(exec_err(format!(
+                "binary operator {} not allowed between {} and {}",
+                op.as_str(),
+                lt,
+                rt
+            ))),
+        }
+    }
+
+    fn vector_scalar_binop(
+        &self,
+        op: BinaryOp,
+        lhs: &Vector,
+        rhs: f64,
+        swap: bool,
+        return_bool: bool,
+    ) -> Vector {
+        let mut out = Vec::with_capacity(lhs.len());
+        for s in lhs {
+            let (mut lf, mut rf) = (s.f, rhs);
+            let (mut lh, mut rh) = (s.h.as_deref(), None);
+            if swap {
+                std::mem::swap(&mut lf, &mut rf);
+                std::mem::swap(&mut lh, &mut rh);
+            }
+            let res = elem_binop(op, lf, rf, lh, rh);
+            if let Some(e) = &res.err {
+                self.annotate(e);
+                if !e.starts_with("PromQL warning") {
+                    continue;
+                }
+            }
+            let (mut f, mut h, mut keep) = (res.f, res.h, res.keep);
+            if op.is_comparison() && swap {
+                f = rf;
+                h = rh.map(|x| Box::new(x.clone()));
+            }
+            if return_bool {
+                f = btos(keep);
+                h = None;
+                keep = true;
+            }
+            if keep {
+                let mut ns = s.clone();
+                ns.f = f;
+                ns.h = h;
+                if changes_metric_schema(op) || return_bool {
+                    if !self.opts.enable_delayed_name_removal {
+                        ns.metric = drop_metric_name(&ns.metric);
+                    }
+                    ns.drop_name = true;
+                }
+                out.push(ns);
+            }
+        }
+        out
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn vector_binop(
+        &self,
+        op: BinaryOp,
+        lhs: &Vector,
+        rhs: &Vector,
+        m: &VectorMatching,
+        return_bool: bool,
+        lo: &[usize],
+        ro: &[usize],
+    ) -> Result<Vector, EvalError> {
+        if (lhs.is_empty() && rhs.is_empty())
+            || ((lhs.is_empty() || rhs.is_empty()) && m.fill.lhs.is_none() && m.fill.rhs.is_none())
+        {
+            return Ok(Vec::new());
+        }
+        let one_to_many = m.card == VectorMatchCardinality::OneToMany;
+        let (lhs, rhs, lo, ro) = if one_to_many {
+            (rhs, lhs, ro, lo)
+        } else {
+            (lhs, rhs, lo, ro)
+        };
+        let mut right: HashMap<usize, &Sample> = HashMap::with_capacity(rhs.len());
+        let mut right_order: Vec<usize> = Vec::new();
+        for (i, rs) in rhs.iter().enumerate() {
+            let o = ro[i];
+            if let Some(d) = right.get(&o) {
+                let side = if one_to_many { "left" } else { "right" };
+                let ml = match_labels(&rs.metric, m.on, &m.matching_labels);
+                return Err(exec_err(format!(
+                    "found duplicate series for the match group {ml} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                    rs.metric, d.metric
+                )));
+            }
+            right.insert(o, rs);
+            right_order.push(o);
+        }
+        let mut matched: HashMap<usize, Option<HashSet<Labels>>> = HashMap::new();
+        let mut out = Vec::new();
+        let mut result_cache: HashMap<(Labels, Labels), Labels> = HashMap::new();
+        let do_op = |ls: &Sample,
+                     rs: &Sample,
+                     o: usize,
+                     out: &mut Vector,
+                     matched: &mut HashMap<usize, Option<HashSet<Labels>>>,
+                     result_cache: &mut HashMap<(Labels, Labels), Labels>|
+         -> Result<(), EvalError> {
+            let (mut fl, mut fr) = (ls.f, rs.f);
+            let (mut hl, mut hr) = (ls.h.as_deref(), rs.h.as_deref());
+            if one_to_many {
+                std::mem::swap(&mut fl, &mut fr);
+                std::mem::swap(&mut hl, &mut hr);
+            }
+            let res = elem_binop(op, fl, fr, hl, hr);
+            if let Some(e) = &res.err {
+                self.annotate(e);
+                return Ok(());
+            }
+            if let Some(i) = &res.info {
+                self.annotate(i);
+            }
+            let (mut f, mut h) = (res.f, res.h);
+            let keep = res.keep;
+            if return_bool {
+                h = None;
+                f = btos(keep);
+            }
+            let key = (ls.metric.clone(), rs.metric.clone());
+            let mut metric = match result_cache.get(&key) {
+                Some(x) => x.clone(),
+                None => {
+                    let x = result_metric(&ls.metric, &rs.metric, op, m);
+                    result_cache.insert(key, x.clone());
+                    x
+                }
+            };
+            if !self.opts.enable_delayed_name_removal && return_bool {
+                metric = drop_metric_name(&metric);
+            }
+            if m.card == VectorMatchCardinality::OneToOne {
+                if matched.contains_key(&o) {
+                    return Err(exec_err(
+                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                    ));
+                }
+                matched.insert(o, None);
+            } else {
+                let e = matched.entry(o).or_insert_with(|| Some(HashSet::new()));
+                let set = e.get_or_insert_with(HashSet::new);
+                if !set.insert(metric.clone()) {
+                    return Err(exec_err(
+                        "multiple matches for labels: grouping labels must ensure unique matches",
+                    ));
+                }
+            }
+            if !keep && !return_bool {
+                return Ok(());
+            }
+            out.push(Sample {
+                metric,
+                t: ls.t,
+                f,
+                h,
+                drop_name: return_bool,
+            });
+            Ok(())
+        };
+        for (i, ls) in lhs.iter().enumerate() {
+            let o = lo[i];
+            match right.get(&o) {
+                Some(rs) => do_op(ls, rs, o, &mut out, &mut matched, &mut result_cache)?,
+                None => {
+                    let Some(fill) = m.fill.rhs else { continue };
+                    let rs = Sample::float(
+                        match_labels(&ls.metric, m.on, &m.matching_labels),
+                        ls.t,
+                        fill,
+                    );
+                    do_op(ls, &rs, o, &mut out, &mut matched, &mut result_cache)?;
+                }
+            }
+        }
+        if let Some(fill) = m.fill.lhs {
+            for o in right_order {
+                if matched.contains_key(&o) {
+                    continue;
+                }
+                let rs = right[&o];
+                let ls = Sample::float(
+                    match_labels(&rs.metric, m.on, &m.matching_labels),
+                    rs.t,
+                    fill,
+                );
+                do_op(&ls, rs, o, &mut out, &mut matched, &mut result_cache)?;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn result_metric(lhs: &Labels, rhs: &Labels, op: BinaryOp, m: &VectorMatching) -> Labels {
+    let mut base = if changes_metric_schema(op) {
+        lhs.without(&["__name__", "__type__", "__unit__"])
+    } else {
+        lhs.clone()
+    };
+    if m.card == VectorMatchCardinality::OneToOne {
+        base = if m.on {
+            base.keep(&m.matching_labels)
+        } else {
+            base.without(&m.matching_labels)
+        };
+    }
+    if m.include.is_empty() {
+        return base;
+    }
+    let mut b = base.builder();
+    for ln in &m.include {
+        match rhs.get(ln) {
+            Some(v) => {
+                b.set(ln.as_str(), v);
+            }
+            None => {
+                b.del(ln.as_str());
+            }
+        }
+    }
+    b.labels()
+}
+
+fn vector_and(lhs: &Vector, rhs: &Vector, lo: &[usize], ro: &[usize]) -> Vector {
+    if lhs.is_empty() || rhs.is_empty() {
+        return Vec::new();
+    }
+    let present: HashSet<usize> = ro.iter().copied().collect();
+    lhs.iter()
+        .enumerate()
+        .filter(|(i, _)| present.contains(&lo[*i]))
+        .map(|(_, s)| s.clone())
+        .collect()
+}
+
+fn vector_or(lhs: &Vector, rhs: &Vector, lo: &[usize], ro: &[usize]) -> Vector {
+    if lhs.is_empty() {
+        return rhs.clone();
+    }
+    if rhs.is_empty() {
+        return lhs.clone();
+    }
+    let present: HashSet<usize> = lo.iter().copied().collect();
+    let mut out = lhs.clone();
+    out.extend(
+        rhs.iter()
+            .enumerate()
+            .filter(|(i, _)| !present.contains(&ro[*i]))
+            .map(|(_, s)| s.clone()),
+    );
+    out
+}
+
+fn vector_unless(lhs: &Vector, rhs: &Vector, lo: &[usize], ro: &[usize]) -> Vector {
+    if lhs.is_empty() || rhs.is_empty() {
+        return lhs.clone();
+    }
+    let present: HashSet<usize> = ro.iter().copied().collect();
+    lhs.iter()
+        .enumerate()
+        .filter(|(i, _)| !present.contains(&lo[*i]))
+        .map(|(_, s)| s.clone())
+        .collect()
+}

@@ -1,0 +1,1419 @@
+//! The evaluator core: node dispatch, selection, `rangeEval`, subqueries and calls of
+//! range-vector functions.
+
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, HashSet};
+
+use promplay_model::{is_stale_nan, CounterResetHint, FloatHistogram, Labels};
+use promplay_tsdb::{Querier, SelectHints, ValType};
+
+use super::{at_time, unparen, EngineOptions, QueryStats};
+use crate::ast::{Call, Expr, MatrixSelector, SubqueryExpr, UnaryOp, VectorSelector};
+use crate::error::EvalError;
+use crate::functions::{FnArg, FnCall};
+use crate::value::{Annotations, FPoint, HPoint, Matrix, Sample, Series, ValueType, Vector};
+
+/// Functions whose result depends on the evaluation time even with step-invariant
+/// arguments (Prometheus's `AtModifierUnsafeFunctions`).
+pub const AT_MODIFIER_UNSAFE_FUNCTIONS: &[&str] = &[
+    "days_in_month",
+    "day_of_month",
+    "day_of_week",
+    "day_of_year",
+    "hour",
+    "minute",
+    "month",
+    "year",
+    "predict_linear",
+    "time",
+    "timestamp",
+];
+
+const ANCHORED_SAFE: &[&str] = &["changes", "delta", "increase", "rate", "resets"];
+const SMOOTHED_SAFE: &[&str] = &["delta", "increase", "rate"];
+
+/// The times of the whole query.
+#[derive(Clone, Copy, Debug)]
+pub struct QueryTimes {
+    pub start: i64,
+    pub end: i64,
+    /// 0 for instant queries.
+    pub step: i64,
+    pub lookback: i64,
+}
+
+/// The steps one node is evaluated at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rng {
+    pub start: i64,
+    pub end: i64,
+    pub interval: i64,
+}
+
+impl Rng {
+    pub fn steps(&self) -> usize {
+        if self.end < self.start {
+            0
+        } else {
+            ((self.end - self.start) / self.interval) as usize + 1
+        }
+    }
+    fn is_instant(&self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// A node's value: a matrix with one point per step (instant vectors and scalars, which are
+/// one series with an empty label set) or a string.
+#[derive(Clone, Debug)]
+pub enum Val {
+    Mat(Matrix),
+    Str(String),
+}
+
+impl Val {
+    pub(crate) fn into_mat(self) -> Matrix {
+        match self {
+            Val::Mat(m) => m,
+            Val::Str(_) => Vec::new(),
+        }
+    }
+}
+
+pub struct Ctx<'a> {
+    querier: &'a dyn Querier,
+    pub(crate) opts: &'a EngineOptions,
+    pub(crate) qt: QueryTimes,
+    interrupt: Option<&'a dyn Fn() -> bool>,
+    invariant: HashSet<*const Expr>,
+    cur_samples: Cell<usize>,
+    peak: Cell<usize>,
+    touched: Cell<u64>,
+    ann: RefCell<Annotations>,
+}
+
+pub(crate) fn exec_err(m: impl Into<String>) -> EvalError {
+    EvalError::exec(m)
+}
+
+/// Labels Prometheus drops with the metric name (`DropReserved(IsMetadataLabel)`).
+pub(crate) fn drop_metric_name(l: &Labels) -> Labels {
+    if !l.iter().any(|x| x.name.starts_with("__")) {
+        return l.clone();
+    }
+    l.without(&["__name__", "__type__", "__unit__"])
+}
+
+/// `FloatHistogram.Size()` in 16-byte units plus the timestamp, as Prometheus counts
+/// histogram samples against the limit.
+pub(crate) fn hist_size(h: &FloatHistogram) -> usize {
+    let sz = 168
+        + 8 * (h.positive_spans.len()
+            + h.negative_spans.len()
+            + h.positive_buckets.len()
+            + h.negative_buckets.len()
+            + h.custom_values.len());
+    (sz + 8) / 16
+}
+
+pub(crate) fn mat_samples(m: &Matrix) -> usize {
+    m.iter()
+        .map(|s| s.floats.len() + s.histograms.iter().map(|p| hist_size(&p.h)).sum::<usize>())
+        .sum()
+}
+
+/// Prometheus's `cleanupMetricLabels` for a matrix: drops names marked for removal and
+/// merges series that end up with one label set (failing on overlapping points).
+pub fn cleanup_metric_labels(mut mat: Matrix) -> Result<Matrix, EvalError> {
+    for s in mat.iter_mut() {
+        if s.drop_name {
+            s.metric = drop_metric_name(&s.metric);
+            s.drop_name = false;
+        }
+    }
+    merge_same_labelset(mat)
+}
+
+pub(crate) fn merge_same_labelset(mat: Matrix) -> Result<Matrix, EvalError> {
+    if mat.len() <= 1 {
+        return Ok(mat);
+    }
+    let mut seen: HashMap<&Labels, ()> = HashMap::with_capacity(mat.len());
+    let mut dup = false;
+    for s in &mat {
+        if seen.insert(&s.metric, ()).is_some() {
+            dup = true;
+            break;
+        }
+    }
+    drop(seen);
+    if !dup {
+        return Ok(mat);
+    }
+    let mut idx: HashMap<Labels, usize> = HashMap::new();
+    let mut out: Matrix = Vec::new();
+    for s in mat {
+        match idx.get(&s.metric) {
+            Some(&i) => {
+                let b = &mut out[i];
+                b.floats.extend(s.floats);
+                b.histograms.extend(s.histograms);
+            }
+            None => {
+                idx.insert(s.metric.clone(), out.len());
+                out.push(s);
+            }
+        }
+    }
+    for s in out.iter_mut() {
+        s.floats.sort_by_key(|p| p.t);
+        s.histograms.sort_by_key(|p| p.t);
+        if s.floats.windows(2).any(|w| w[0].t == w[1].t)
+            || s.histograms.windows(2).any(|w| w[0].t == w[1].t)
+        {
+            return Err(exec_err(
+                "vector cannot contain metrics with the same labelset",
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Prometheus's `createLabelsForAbsentFunction`.
+pub fn createlabels_for_absent(e: &Expr) -> Labels {
+    let vs = match unparen(e) {
+        Expr::VectorSelector(vs) => vs,
+        Expr::MatrixSelector(ms) => &ms.vector_selector,
+        _ => return Labels::empty(),
+    };
+    let mut b = Labels::empty().builder();
+    let mut has: HashSet<&str> = HashSet::new();
+    for m in &vs.matchers {
+        if m.name == "__name__" {
+            continue;
+        }
+        if m.kind == promplay_model::MatchType::Equal && !has.contains(m.name.as_str()) {
+            b.set(m.name.as_str(), m.value.as_str());
+            has.insert(&m.name);
+        } else {
+            b.del(m.name.as_str());
+        }
+    }
+    b.labels()
+}
+
+/// A series' samples loaded into memory (stale markers removed for windows).
+#[derive(Default)]
+struct Buf {
+    floats: Vec<FPoint>,
+    hists: Vec<HPoint>,
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(
+        querier: &'a dyn Querier,
+        opts: &'a EngineOptions,
+        qt: QueryTimes,
+        interrupt: Option<&'a dyn Fn() -> bool>,
+        invariant: HashSet<*const Expr>,
+    ) -> Self {
+        Ctx {
+            querier,
+            opts,
+            qt,
+            interrupt,
+            invariant,
+            cur_samples: Cell::new(0),
+            peak: Cell::new(0),
+            touched: Cell::new(0),
+            ann: RefCell::new(Annotations::default()),
+        }
+    }
+
+    pub fn take_annotations(&self) -> Annotations {
+        std::mem::take(&mut *self.ann.borrow_mut())
+    }
+
+    pub fn stats(&self) -> QueryStats {
+        QueryStats {
+            samples_touched: self.touched.get(),
+            peak_samples: self.peak.get(),
+        }
+    }
+
+    pub(crate) fn warn(&self, m: impl Into<String>) {
+        self.ann.borrow_mut().warn(m);
+    }
+    pub(crate) fn info(&self, m: impl Into<String>) {
+        self.ann.borrow_mut().info(m);
+    }
+    pub(crate) fn merge_ann(&self, a: Annotations) {
+        self.ann.borrow_mut().merge(a);
+    }
+
+    pub(crate) fn check_interrupt(&self) -> Result<(), EvalError> {
+        if let Some(f) = self.interrupt {
+            if f() {
+                return Err(EvalError::Timeout {
+                    context: "expression evaluation",
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Adds `n` samples to the in-memory count, failing above the limit.
+    pub(crate) fn add_samples(&self, n: usize) -> Result<(), EvalError> {
+        let c = self.cur_samples.get() + n;
+        self.cur_samples.set(c);
+        if c > self.peak.get() {
+            self.peak.set(c);
+        }
+        if c > self.opts.max_samples {
+            return Err(EvalError::TooManySamples {
+                context: "query execution",
+            });
+        }
+        Ok(())
+    }
+    pub(crate) fn cur(&self) -> usize {
+        self.cur_samples.get()
+    }
+    pub(crate) fn set_cur(&self, n: usize) {
+        self.cur_samples.set(n);
+        if n > self.peak.get() {
+            self.peak.set(n);
+        }
+    }
+
+    /// Evaluates `e` at the steps of `r`.
+    pub fn eval(&self, e: &Expr, r: Rng) -> Result<Val, EvalError> {
+        self.check_interrupt()?;
+        if r.end < r.start {
+            return Ok(Val::Mat(Vec::new()));
+        }
+        if !r.is_instant() && self.invariant.contains(&(e as *const Expr)) {
+            return self.eval_step_invariant(e, r);
+        }
+        match e {
+            Expr::Paren(p) => self.eval(&p.expr, r),
+            Expr::NumberLiteral(n) => Ok(Val::Mat(vec![scalar_series(r, |_| n.val)])),
+            Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
+            Expr::VectorSelector(vs) => self.eval_vector_selector(vs, r).map(Val::Mat),
+            Expr::MatrixSelector(ms) => self.eval_matrix_selector(ms, r).map(Val::Mat),
+            Expr::Subquery(sq) => self.eval_subquery(sq, r).map(Val::Mat),
+            Expr::Unary(u) => {
+                let mut mat = self.eval(&u.expr, r)?.into_mat();
+                if u.op == UnaryOp::Neg {
+                    for s in mat.iter_mut() {
+                        if !self.opts.enable_delayed_name_removal {
+                            s.metric = drop_metric_name(&s.metric);
+                        }
+                        s.drop_name = true;
+                        for p in s.floats.iter_mut() {
+                            p.f = -p.f;
+                        }
+                        for p in s.histograms.iter_mut() {
+                            let mut h = (*p.h).clone();
+                            h.mul(-1.0);
+                            p.h = Box::new(h);
+                        }
+                    }
+                    if !self.opts.enable_delayed_name_removal {
+                        mat = merge_same_labelset(mat)?;
+                    }
+                }
+                Ok(Val::Mat(mat))
+            }
+            Expr::Binary(b) => self.eval_binary(b, r).map(Val::Mat),
+            Expr::Aggregate(a) => self.eval_aggregate(a, r).map(Val::Mat),
+            Expr::Call(c) => self.eval_call(c, r).map(Val::Mat),
+        }
+    }
+
+    fn eval_step_invariant(&self, e: &Expr, r: Rng) -> Result<Val, EvalError> {
+        let one = Rng {
+            start: r.start,
+            end: r.start,
+            interval: r.interval,
+        };
+        // Evaluate without the invariant shortcut (the node is in the set).
+        let v = self.eval_node_once(e, one)?;
+        let inner = match e {
+            Expr::Paren(p) => unparen(&p.expr),
+            o => o,
+        };
+        if matches!(inner, Expr::MatrixSelector(_) | Expr::Subquery(_)) {
+            return Ok(v);
+        }
+        let mut mat = match v {
+            Val::Str(s) => return Ok(Val::Str(s)),
+            Val::Mat(m) => m,
+        };
+        let steps = r.steps();
+        for s in mat.iter_mut() {
+            if let Some(p) = s.floats.first().copied() {
+                s.floats.reserve(steps);
+                let mut ts = r.start + r.interval;
+                while ts <= r.end {
+                    s.floats.push(FPoint { t: ts, f: p.f });
+                    ts += r.interval;
+                }
+                self.add_samples(steps - 1)?;
+            } else if let Some(p) = s.histograms.first().cloned() {
+                let sz = hist_size(&p.h);
+                let mut ts = r.start + r.interval;
+                while ts <= r.end {
+                    s.histograms.push(HPoint {
+                        t: ts,
+                        h: p.h.clone(),
+                    });
+                    ts += r.interval;
+                    self.add_samples(sz)?;
+                }
+            }
+        }
+        Ok(Val::Mat(mat))
+    }
+
+    /// `eval` for an instant range, bypassing the step-invariant check.
+    fn eval_node_once(&self, e: &Expr, r: Rng) -> Result<Val, EvalError> {
+        // r is instant here, so `eval` will not recurse into the invariant path for `e`.
+        self.eval(e, r)
+    }
+
+    // ---------------------------------------------------------------- selection
+
+    fn select(
+        &self,
+        vs: &VectorSelector,
+        mint: i64,
+        maxt: i64,
+        range: i64,
+        func: &str,
+    ) -> Result<Vec<promplay_tsdb::Series>, EvalError> {
+        if vs.matchers.is_empty() {
+            return Ok(Vec::new());
+        }
+        let hints = SelectHints {
+            start: mint,
+            end: maxt,
+            step: self.qt.step,
+            range,
+            func: func.to_string(),
+        };
+        let set = self
+            .querier
+            .select(false, Some(&hints), &vs.matchers)
+            .map_err(|e| exec_err(format!("expanding series: {e}")))?;
+        for w in &set.warnings {
+            self.warn(w.clone());
+        }
+        Ok(set.series)
+    }
+
+    /// The offset (ms) of a selector and its `@` time, if any.
+    pub(crate) fn sel_times(&self, vs: &VectorSelector) -> Result<(i64, Option<i64>), EvalError> {
+        let offset = vs
+            .offset
+            .resolve(self.qt.step, self.qt.end - self.qt.start)
+            .map_err(|e| exec_err(e.to_string()))?;
+        Ok((
+            offset,
+            at_time(vs.timestamp, vs.start_or_end, self.qt.start, self.qt.end),
+        ))
+    }
+
+    fn eval_vector_selector(&self, vs: &VectorSelector, r: Rng) -> Result<Matrix, EvalError> {
+        let (offset, at) = self.sel_times(vs)?;
+        let lb = self.qt.lookback;
+        let ref_of = |ts: i64| at.unwrap_or(ts) - offset;
+        let (r0, r1) = (ref_of(r.start), ref_of(r.end));
+        if vs.smoothed {
+            return self.eval_smoothed_selector(vs, r, offset, at);
+        }
+        let series = self.select(vs, r0 - lb + 1, r1, 0, "")?;
+        let steps = r.steps();
+        let mut out: Matrix = Vec::with_capacity(series.len());
+        for s in &series {
+            self.check_interrupt()?;
+            let mut it = s.iter();
+            let mut ss = Series {
+                metric: s.labels().clone(),
+                ..Default::default()
+            };
+            // The latest sample at or before the current reference time, and a look-ahead.
+            let mut last: Option<(i64, f64, Option<&FloatHistogram>)> = None;
+            let mut ahead: Option<(i64, f64, Option<&FloatHistogram>)> = None;
+            let mut done = false;
+            let mut ts = r.start;
+            while ts <= r.end {
+                let rt = ref_of(ts);
+                loop {
+                    if ahead.is_none() && !done {
+                        match it.next() {
+                            ValType::None => {
+                                if let Some(e) = it.err() {
+                                    return Err(exec_err(e.to_string()));
+                                }
+                                done = true;
+                            }
+                            ValType::Float => {
+                                let (t, f) = it.at();
+                                ahead = Some((t, f, None));
+                            }
+                            ValType::Histogram => {
+                                if let Some((t, h)) = it.at_histogram() {
+                                    ahead = Some((t, f64::NAN, Some(h)));
+                                }
+                            }
+                        }
+                    }
+                    match ahead {
+                        Some(a) if a.0 <= rt => {
+                            last = Some(a);
+                            ahead = None;
+                            self.touched.set(self.touched.get() + 1);
+                        }
+                        _ => break,
+                    }
+                }
+                if let Some((t, f, h)) = last {
+                    if t > rt - lb {
+                        match h {
+                            None => {
+                                if !is_stale_nan(f) {
+                                    if ss.floats.is_empty() {
+                                        ss.floats.reserve(steps);
+                                    }
+                                    ss.floats.push(FPoint { t: ts, f });
+                                    self.add_samples(1)?;
+                                }
+                            }
+                            Some(h) => {
+                                if !is_stale_nan(h.sum) {
+                                    self.add_samples(hist_size(h))?;
+                                    ss.histograms.push(HPoint {
+                                        t: ts,
+                                        h: Box::new(h.clone()),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+                ts += r.interval;
+            }
+            if !ss.floats.is_empty() || !ss.histograms.is_empty() {
+                out.push(ss);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Loads the samples of `s` with `mint < t <= maxt` into `buf` (stale markers dropped).
+    fn load_window_buf(
+        &self,
+        s: &promplay_tsdb::Series,
+        mint: i64,
+        maxt: i64,
+        buf: &mut Buf,
+    ) -> Result<(), EvalError> {
+        buf.floats.clear();
+        buf.hists.clear();
+        let mut it = s.iter();
+        let mut vt = it.seek(mint.saturating_add(1));
+        loop {
+            match vt {
+                ValType::None => {
+                    if let Some(e) = it.err() {
+                        return Err(exec_err(e.to_string()));
+                    }
+                    break;
+                }
+                ValType::Float => {
+                    let (t, f) = it.at();
+                    if t > maxt {
+                        break;
+                    }
+                    if t > mint && !is_stale_nan(f) {
+                        buf.floats.push(FPoint { t, f });
+                    }
+                }
+                ValType::Histogram => {
+                    if let Some((t, h)) = it.at_histogram() {
+                        if t > maxt {
+                            break;
+                        }
+                        if t > mint && !is_stale_nan(h.sum) {
+                            buf.hists.push(HPoint {
+                                t,
+                                h: Box::new(h.clone()),
+                            });
+                        }
+                    }
+                }
+            }
+            vt = it.next();
+        }
+        self.touched
+            .set(self.touched.get() + (buf.floats.len() + buf.hists.len()) as u64);
+        Ok(())
+    }
+
+    fn eval_matrix_selector(&self, ms: &MatrixSelector, r: Rng) -> Result<Matrix, EvalError> {
+        let vs = &ms.vector_selector;
+        let (offset, at) = self.sel_times(vs)?;
+        let range = ms
+            .range
+            .resolve(self.qt.step, self.qt.end - self.qt.start)
+            .map_err(|e| exec_err(e.to_string()))?;
+        let maxt0 = at.unwrap_or(r.start) - offset;
+        let mint0 = maxt0 - range;
+        let (mut mint, mut maxt) = (mint0, maxt0);
+        let lb = self.qt.lookback;
+        if vs.anchored {
+            mint -= lb;
+        } else if vs.smoothed {
+            mint -= lb;
+            maxt += lb;
+        }
+        let series = self.select(vs, mint + 1, maxt, range, "")?;
+        let mut out = Vec::with_capacity(series.len());
+        let mut buf = Buf::default();
+        for s in &series {
+            self.check_interrupt()?;
+            self.load_window_buf(s, mint, maxt, &mut buf)?;
+            let mut floats = std::mem::take(&mut buf.floats);
+            let hists = std::mem::take(&mut buf.hists);
+            if vs.anchored || vs.smoothed {
+                if !hists.is_empty() {
+                    return Err(exec_err(
+                        "anchored modifier is not supported with histograms",
+                    ));
+                }
+                if floats.is_empty() {
+                    continue;
+                }
+                floats = extend_floats(&floats, mint0, maxt0, vs.smoothed);
+            }
+            let n = floats.len() + hists.iter().map(|p| hist_size(&p.h)).sum::<usize>();
+            if n > 0 {
+                self.add_samples(n)?;
+                out.push(Series {
+                    metric: s.labels().clone(),
+                    floats,
+                    histograms: hists,
+                    drop_name: false,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn eval_smoothed_selector(
+        &self,
+        vs: &VectorSelector,
+        r: Rng,
+        offset: i64,
+        at: Option<i64>,
+    ) -> Result<Matrix, EvalError> {
+        let lb = self.qt.lookback;
+        let ref_of = |ts: i64| at.unwrap_or(ts) - offset;
+        let (r0, r1) = (ref_of(r.start), ref_of(r.end));
+        let series = self.select(vs, r0 - lb + 1, r1 + lb, 0, "")?;
+        let mut out = Vec::new();
+        let mut buf = Buf::default();
+        for s in &series {
+            self.load_window_buf(s, r0 - lb - 1, r1 + lb, &mut buf)?;
+            let mut ss = Series {
+                metric: s.labels().clone(),
+                ..Default::default()
+            };
+            let mut ts = r.start;
+            while ts <= r.end {
+                let rt = ref_of(ts);
+                let w: Vec<FPoint> = buf
+                    .floats
+                    .iter()
+                    .copied()
+                    .filter(|p| p.t > rt - lb && p.t <= rt + lb)
+                    .collect();
+                let wh = buf.hists.iter().any(|p| p.t > rt - lb && p.t <= rt + lb);
+                if wh {
+                    return Err(exec_err(
+                        "smoothed and anchored modifiers do not work with native histograms",
+                    ));
+                }
+                if !w.is_empty() {
+                    let i = w.partition_point(|p| p.t < rt);
+                    if i < w.len() && w[i].t == rt {
+                        ss.floats.push(FPoint { t: ts, f: w[i].f });
+                    } else if i > 0 && i < w.len() {
+                        let v = interpolate(w[i - 1], w[i], rt, false, false);
+                        ss.floats.push(FPoint { t: ts, f: v });
+                    } else if i > 0 {
+                        ss.floats.push(FPoint {
+                            t: ts,
+                            f: w[i - 1].f,
+                        });
+                    }
+                }
+                ts += r.interval;
+            }
+            self.add_samples(ss.floats.len())?;
+            out.push(ss);
+        }
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- subqueries
+
+    /// Evaluates a subquery's inner expression; returns its matrix and the step range used.
+    fn subquery_inner(
+        &self,
+        sq: &SubqueryExpr,
+        r: Rng,
+    ) -> Result<(Matrix, i64, Option<i64>), EvalError> {
+        let span = self.qt.end - self.qt.start;
+        let offset = sq
+            .offset
+            .resolve(self.qt.step, span)
+            .map_err(|e| exec_err(e.to_string()))?;
+        let range = sq
+            .range
+            .resolve(self.qt.step, span)
+            .map_err(|e| exec_err(e.to_string()))?;
+        let step = match &sq.step {
+            Some(d) => d
+                .resolve(self.qt.step, span)
+                .map_err(|e| exec_err(e.to_string()))?,
+            None => self.opts.no_step_subquery_interval_ms,
+        };
+        let step = if step <= 0 {
+            self.opts.no_step_subquery_interval_ms
+        } else {
+            step
+        };
+        let at = at_time(sq.timestamp, sq.start_or_end, self.qt.start, self.qt.end);
+        let (rs, re) = match at {
+            Some(t) => (t, t),
+            None => (r.start, r.end),
+        };
+        let end = re - offset;
+        let base = rs - offset - range;
+        let mut start = step * base.div_euclid(step);
+        if start <= base {
+            start += step;
+        }
+        let inner = Rng {
+            start,
+            end,
+            interval: step,
+        };
+        let mat = self.eval(&sq.expr, inner)?.into_mat();
+        Ok((mat, range, at.map(|t| t - offset)))
+    }
+
+    fn eval_subquery(&self, sq: &SubqueryExpr, r: Rng) -> Result<Matrix, EvalError> {
+        // A subquery at the top level (instant query): its points, as a range vector.
+        let (mat, _, _) = self.subquery_inner(sq, r)?;
+        Ok(mat)
+    }
+
+    // ---------------------------------------------------------------- rangeEval
+
+    /// Evaluates `args` (non-string), then calls `f` for each step with the vectors at
+    /// that step, assembling the output series (Prometheus's `rangeEval`).
+    pub(crate) fn range_eval(
+        &self,
+        r: Rng,
+        args: &[&Expr],
+        sigs: Option<&dyn Fn(&Labels) -> Labels>,
+        f: &mut dyn FnMut(&[Vector], &[Vec<usize>], i64) -> Result<Vector, EvalError>,
+    ) -> Result<Matrix, EvalError> {
+        let orig = self.cur();
+        let mut mats: Vec<Matrix> = Vec::with_capacity(args.len());
+        for a in args {
+            if a.value_type() == ValueType::String {
+                mats.push(Vec::new());
+            } else {
+                mats.push(self.eval(a, r)?.into_mat());
+            }
+        }
+        // Signature ordinals per series, when matching.
+        let mut ords: Vec<Vec<usize>> = vec![Vec::new(); args.len()];
+        if let Some(sigf) = sigs {
+            let mut map: HashMap<Labels, usize> = HashMap::new();
+            for (i, m) in mats.iter().enumerate() {
+                for s in m {
+                    let k = sigf(&s.metric);
+                    let n = map.len();
+                    let o = *map.entry(k).or_insert(n);
+                    ords[i].push(o);
+                }
+            }
+        }
+        let mut pos: Vec<Vec<(usize, usize)>> = mats
+            .iter()
+            .map(|m| vec![(0usize, 0usize); m.len()])
+            .collect();
+        let mut vecs: Vec<Vector> = vec![Vec::new(); args.len()];
+        let mut step_ords: Vec<Vec<usize>> = vec![Vec::new(); args.len()];
+        let mut out: Matrix = Vec::new();
+        let mut index: HashMap<Labels, (usize, i64)> = HashMap::new();
+        let temp = self.cur();
+        let mut ts = r.start;
+        while ts <= r.end {
+            self.check_interrupt()?;
+            self.set_cur(temp);
+            for (i, m) in mats.iter().enumerate() {
+                let v = &mut vecs[i];
+                v.clear();
+                step_ords[i].clear();
+                for (si, s) in m.iter().enumerate() {
+                    let p = &mut pos[i][si];
+                    let mut got = None;
+                    while p.0 < s.floats.len() && s.floats[p.0].t < ts {
+                        p.0 += 1;
+                    }
+                    while p.1 < s.histograms.len() && s.histograms[p.1].t < ts {
+                        p.1 += 1;
+                    }
+                    if p.0 < s.floats.len() && s.floats[p.0].t == ts {
+                        got = Some((s.floats[p.0].f, None));
+                        p.0 += 1;
+                    } else if p.1 < s.histograms.len() && s.histograms[p.1].t == ts {
+                        got = Some((0.0, Some(s.histograms[p.1].h.clone())));
+                        p.1 += 1;
+                    }
+                    if let Some((f, h)) = got {
+                        v.push(Sample {
+                            metric: s.metric.clone(),
+                            t: ts,
+                            f,
+                            h,
+                            drop_name: s.drop_name,
+                        });
+                        if sigs.is_some() {
+                            step_ords[i].push(ords[i][si]);
+                        }
+                    }
+                }
+                self.add_samples(v.len())?;
+            }
+            let res = f(&vecs, &step_ords, ts)?;
+            let n: usize = res
+                .iter()
+                .map(|s| s.h.as_ref().map(|h| hist_size(h)).unwrap_or(1))
+                .sum();
+            self.add_samples(n)?;
+            if r.is_instant() {
+                if !self.opts.enable_delayed_name_removal && contains_same_labelset(&res) {
+                    return Err(exec_err(
+                        "vector cannot contain metrics with the same labelset",
+                    ));
+                }
+                let mat: Matrix = res.into_iter().map(|s| sample_to_series(s, ts)).collect();
+                self.set_cur(orig + mat_samples(&mat));
+                return Ok(mat);
+            }
+            for s in res {
+                match index.get_mut(&s.metric) {
+                    Some((i, last)) => {
+                        if *last == ts {
+                            return Err(exec_err(
+                                "vector cannot contain metrics with the same labelset",
+                            ));
+                        }
+                        *last = ts;
+                        push_point(&mut out[*i], ts, s.f, s.h);
+                    }
+                    None => {
+                        index.insert(s.metric.clone(), (out.len(), ts));
+                        let mut ss = Series {
+                            metric: s.metric,
+                            drop_name: s.drop_name,
+                            ..Default::default()
+                        };
+                        push_point(&mut ss, ts, s.f, s.h);
+                        out.push(ss);
+                    }
+                }
+            }
+            ts += r.interval;
+        }
+        self.set_cur(orig + mat_samples(&out));
+        Ok(out)
+    }
+
+    // ---------------------------------------------------------------- calls
+
+    fn eval_call(&self, c: &Call, r: Rng) -> Result<Matrix, EvalError> {
+        let name = c.func.name;
+        let args: Vec<&Expr> = c.args.iter().map(unparen).collect();
+        if name == "timestamp" {
+            if let Some(Expr::VectorSelector(vs)) = args.first() {
+                return self.eval_timestamp_over_selector(c, vs, r);
+            }
+        }
+        if name == "info" {
+            return super::info::eval_info(self, c, r);
+        }
+        let margs = args
+            .iter()
+            .position(|a| matches!(a, Expr::MatrixSelector(_) | Expr::Subquery(_)));
+        let Some(mi) = margs else {
+            // No range-vector argument: call per step.
+            let exprs = &c.args;
+            let mut ann = Annotations::default();
+            let res = self.range_eval(r, &args, None, &mut |vecs, _, ts| {
+                let fargs: Vec<FnArg> = args
+                    .iter()
+                    .zip(vecs)
+                    .map(|(a, v)| match a.value_type() {
+                        ValueType::Scalar => {
+                            FnArg::Scalar(v.first().map(|s| s.f).unwrap_or(f64::NAN))
+                        }
+                        ValueType::String => FnArg::String(match a {
+                            Expr::StringLiteral(s) => s.val.as_str(),
+                            _ => "",
+                        }),
+                        _ => FnArg::Vector(v),
+                    })
+                    .collect();
+                let call = FnCall {
+                    name,
+                    ts,
+                    args: &fargs,
+                    exprs,
+                    range_start: ts,
+                    range_end: ts,
+                };
+                crate::functions::call(&call, &mut ann)
+            });
+            self.merge_ann(ann);
+            return res;
+        };
+        self.eval_range_function(c, &args, mi, r)
+    }
+
+    fn eval_timestamp_over_selector(
+        &self,
+        c: &Call,
+        vs: &VectorSelector,
+        r: Rng,
+    ) -> Result<Matrix, EvalError> {
+        // Like a vector selector, but each sample keeps its own timestamp.
+        let (offset, at) = self.sel_times(vs)?;
+        let lb = self.qt.lookback;
+        let ref_of = |ts: i64| at.unwrap_or(ts) - offset;
+        let series = self.select(vs, ref_of(r.start) - lb + 1, ref_of(r.end), 0, "timestamp")?;
+        // Per series: points (step ts, sample t).
+        let mut per: Vec<Vec<(i64, i64)>> = Vec::with_capacity(series.len());
+        for s in &series {
+            let mut it = s.iter();
+            let mut pts = Vec::new();
+            let mut last: Option<(i64, bool)> = None;
+            let mut ahead: Option<(i64, bool)> = None;
+            let mut done = false;
+            let mut ts = r.start;
+            while ts <= r.end {
+                let rt = ref_of(ts);
+                loop {
+                    if ahead.is_none() && !done {
+                        match it.next() {
+                            ValType::None => done = true,
+                            ValType::Float => {
+                                let (t, f) = it.at();
+                                ahead = Some((t, is_stale_nan(f)));
+                            }
+                            ValType::Histogram => {
+                                if let Some((t, h)) = it.at_histogram() {
+                                    ahead = Some((t, is_stale_nan(h.sum)));
+                                }
+                            }
+                        }
+                    }
+                    match ahead {
+                        Some(a) if a.0 <= rt => {
+                            last = Some(a);
+                            ahead = None;
+                        }
+                        _ => break,
+                    }
+                }
+                if let Some((t, stale)) = last {
+                    if t > rt - lb && !stale {
+                        pts.push((ts, t));
+                    }
+                }
+                ts += r.interval;
+            }
+            per.push(pts);
+        }
+        let mut idx = vec![0usize; series.len()];
+        let mut ann = Annotations::default();
+        let exprs = &c.args;
+        let empty: [&Expr; 0] = [];
+        let res = self.range_eval(r, &empty, None, &mut |_, _, ts| {
+            let mut v: Vector = Vec::new();
+            for (i, s) in series.iter().enumerate() {
+                let p = &per[i];
+                while idx[i] < p.len() && p[idx[i]].0 < ts {
+                    idx[i] += 1;
+                }
+                if idx[i] < p.len() && p[idx[i]].0 == ts {
+                    v.push(Sample {
+                        metric: s.labels().clone(),
+                        t: p[idx[i]].1,
+                        f: 0.0,
+                        h: None,
+                        drop_name: false,
+                    });
+                }
+            }
+            self.add_samples(v.len())?;
+            let fargs = [FnArg::Vector(&v)];
+            let call = FnCall {
+                name: "timestamp",
+                ts,
+                args: &fargs,
+                exprs,
+                range_start: ts,
+                range_end: ts,
+            };
+            crate::functions::call(&call, &mut ann)
+        });
+        self.merge_ann(ann);
+        res
+    }
+
+    /// A call with a range-vector argument: one series at a time, sliding the window over
+    /// its samples step by step.
+    fn eval_range_function(
+        &self,
+        c: &Call,
+        args: &[&Expr],
+        mi: usize,
+        r: Rng,
+    ) -> Result<Matrix, EvalError> {
+        let name = c.func.name;
+        // Other (scalar) arguments, evaluated for all steps.
+        let mut scalars: Vec<Option<Matrix>> = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            if i == mi || a.value_type() == ValueType::String {
+                scalars.push(None);
+            } else {
+                scalars.push(Some(self.eval(a, r)?.into_mat()));
+            }
+        }
+        let lb = self.qt.lookback;
+        // The source of series: storage or a subquery's result.
+        enum Src {
+            Store(Vec<promplay_tsdb::Series>),
+            Sub(Matrix),
+        }
+        let (src, range, offset, at, anchored, smoothed, metric_src) = match args[mi] {
+            Expr::MatrixSelector(ms) => {
+                let vs = &ms.vector_selector;
+                if vs.anchored && !ANCHORED_SAFE.contains(&name) {
+                    return Err(exec_err(format!(
+                        "anchored modifier can only be used with: {} - not with {name}",
+                        ANCHORED_SAFE.join(", ")
+                    )));
+                }
+                if vs.smoothed && !SMOOTHED_SAFE.contains(&name) {
+                    return Err(exec_err(format!(
+                        "smoothed modifier can only be used with: {} - not with {name}",
+                        SMOOTHED_SAFE.join(", ")
+                    )));
+                }
+                let (offset, at) = self.sel_times(vs)?;
+                let range = ms
+                    .range
+                    .resolve(self.qt.step, self.qt.end - self.qt.start)
+                    .map_err(|e| exec_err(e.to_string()))?;
+                let ref0 = at.unwrap_or(r.start) - offset;
+                let ref1 = at.unwrap_or(r.end) - offset;
+                let mut mint = ref0 - range;
+                let mut maxt = ref1;
+                if vs.anchored {
+                    mint -= lb;
+                } else if vs.smoothed {
+                    mint -= lb;
+                    maxt += lb;
+                }
+                let series = self.select(vs, mint + 1, maxt, range, name)?;
+                (
+                    Src::Store(series),
+                    range,
+                    offset,
+                    at,
+                    vs.anchored,
+                    vs.smoothed,
+                    true,
+                )
+            }
+            Expr::Subquery(sq) => {
+                let (mut mat, range, _) = self.subquery_inner(sq, r)?;
+                for s in mat.iter_mut() {
+                    for p in s.histograms.iter_mut() {
+                        if matches!(
+                            p.h.counter_reset_hint,
+                            CounterResetHint::NotCounterReset | CounterResetHint::CounterReset
+                        ) {
+                            p.h.counter_reset_hint = CounterResetHint::Unknown;
+                        }
+                    }
+                }
+                let span = self.qt.end - self.qt.start;
+                let offset = sq
+                    .offset
+                    .resolve(self.qt.step, span)
+                    .map_err(|e| exec_err(e.to_string()))?;
+                let at = at_time(sq.timestamp, sq.start_or_end, self.qt.start, self.qt.end);
+                (Src::Sub(mat), range, offset, at, false, false, false)
+            }
+            _ => return Err(exec_err("unexpected range-vector argument")),
+        };
+        let _ = metric_src;
+        let n_series = match &src {
+            Src::Store(s) => s.len(),
+            Src::Sub(m) => m.len(),
+        };
+        let drop_name = name != "last_over_time" && name != "first_over_time";
+        let mut out: Matrix = Vec::with_capacity(n_series);
+        let mut buf = Buf::default();
+        let mut window: Matrix = vec![Series::default()];
+        let mut ann = Annotations::default();
+        let steps = r.steps();
+        for si in 0..n_series {
+            self.check_interrupt()?;
+            let labels: Labels = match &src {
+                Src::Store(s) => s[si].labels().clone(),
+                Src::Sub(m) => m[si].metric.clone(),
+            };
+            // The samples of this series over all windows.
+            let ref0 = at.unwrap_or(r.start) - offset;
+            let ref1 = at.unwrap_or(r.end) - offset;
+            let (mut lo, mut hi) = (ref0 - range, ref1);
+            if anchored {
+                lo -= lb;
+            } else if smoothed {
+                lo -= lb;
+                hi += lb;
+            }
+            match &src {
+                Src::Store(s) => self.load_window_buf(&s[si], lo, hi, &mut buf)?,
+                Src::Sub(m) => {
+                    buf.floats.clear();
+                    buf.hists.clear();
+                    buf.floats.extend(
+                        m[si]
+                            .floats
+                            .iter()
+                            .copied()
+                            .filter(|p| p.t > lo && p.t <= hi),
+                    );
+                    buf.hists.extend(
+                        m[si]
+                            .histograms
+                            .iter()
+                            .filter(|p| p.t > lo && p.t <= hi)
+                            .cloned(),
+                    );
+                }
+            }
+            let mut ss = Series {
+                metric: if !self.opts.enable_delayed_name_removal && drop_name {
+                    drop_metric_name(&labels)
+                } else {
+                    labels.clone()
+                },
+                drop_name,
+                ..Default::default()
+            };
+            window[0].metric = labels.clone();
+            let (mut f0, mut f1, mut h0, mut h1) = (0usize, 0usize, 0usize, 0usize);
+            let mut ts = r.start;
+            let mut step = 0usize;
+            while ts <= r.end {
+                let rend = at.unwrap_or(ts) - offset;
+                let rstart = rend - range;
+                let (mut wmin, mut wmax) = (rstart, rend);
+                if anchored {
+                    wmin -= lb;
+                } else if smoothed {
+                    wmin -= lb;
+                    wmax += lb;
+                }
+                while f0 < buf.floats.len() && buf.floats[f0].t <= wmin {
+                    f0 += 1;
+                }
+                if f1 < f0 {
+                    f1 = f0;
+                }
+                while f1 < buf.floats.len() && buf.floats[f1].t <= wmax {
+                    f1 += 1;
+                }
+                while h0 < buf.hists.len() && buf.hists[h0].t <= wmin {
+                    h0 += 1;
+                }
+                if h1 < h0 {
+                    h1 = h0;
+                }
+                while h1 < buf.hists.len() && buf.hists[h1].t <= wmax {
+                    h1 += 1;
+                }
+                let fl = &buf.floats[f0..f1];
+                let hl = &buf.hists[h0..h1];
+                if fl.is_empty() && hl.is_empty() {
+                    ts += r.interval;
+                    step += 1;
+                    continue;
+                }
+                if (anchored || smoothed) && !hl.is_empty() {
+                    return Err(exec_err(
+                        "smoothed and anchored modifiers do not work with native histograms",
+                    ));
+                }
+                let w = &mut window[0];
+                w.floats.clear();
+                w.floats.extend_from_slice(fl);
+                w.histograms.clear();
+                w.histograms.extend(hl.iter().cloned());
+                let wn = fl.len() + hl.iter().map(|p| hist_size(&p.h)).sum::<usize>();
+                self.add_samples(wn)?;
+                let fargs: Vec<FnArg> = (0..args.len())
+                    .map(|i| {
+                        if i == mi {
+                            FnArg::Matrix(&window)
+                        } else if let Some(m) = &scalars[i] {
+                            FnArg::Scalar(
+                                m.first()
+                                    .and_then(|s| s.floats.get(step))
+                                    .map(|p| p.f)
+                                    .unwrap_or(f64::NAN),
+                            )
+                        } else {
+                            FnArg::String(match args[i] {
+                                Expr::StringLiteral(s) => s.val.as_str(),
+                                _ => "",
+                            })
+                        }
+                    })
+                    .collect();
+                let call = FnCall {
+                    name,
+                    ts,
+                    args: &fargs,
+                    exprs: &c.args,
+                    range_start: rstart,
+                    range_end: rend,
+                };
+                let res = crate::functions::call(&call, &mut ann);
+                self.set_cur(self.cur() - wn);
+                let res = res?;
+                if let Some(s) = res.into_iter().next() {
+                    if ss.floats.is_empty() && ss.histograms.is_empty() {
+                        ss.floats.reserve(steps.min(1024));
+                    }
+                    push_point(&mut ss, ts, s.f, s.h);
+                }
+                ts += r.interval;
+                step += 1;
+            }
+            let n = ss.floats.len() + ss.histograms.iter().map(|p| hist_size(&p.h)).sum::<usize>();
+            if n > 0 {
+                self.add_samples(n)?;
+                if (name == "rate" || name == "increase") && !ss.floats.is_empty() {
+                    let mname = labels.get_or_empty("__name__");
+                    if !mname.is_empty()
+                        && !mname.ends_with("_total")
+                        && !mname.ends_with("_sum")
+                        && !mname.ends_with("_count")
+                        && !mname.ends_with("_bucket")
+                    {
+                        ann.info(format!(
+                            "PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: {}",
+                            go_quote(mname)
+                        ));
+                    }
+                }
+                out.push(ss);
+            }
+        }
+        self.merge_ann(ann);
+        if name == "absent_over_time" {
+            let steps = r.steps();
+            if out
+                .iter()
+                .any(|s| s.floats.len() + s.histograms.len() == steps)
+            {
+                return Ok(Vec::new());
+            }
+            let mut found: HashSet<i64> = HashSet::new();
+            for s in &out {
+                found.extend(s.floats.iter().map(|p| p.t));
+                found.extend(s.histograms.iter().map(|p| p.t));
+            }
+            let mut ss = Series {
+                metric: createlabels_for_absent(args[mi]),
+                drop_name,
+                ..Default::default()
+            };
+            let mut ts = r.start;
+            while ts <= r.end {
+                if !found.contains(&ts) {
+                    ss.floats.push(FPoint { t: ts, f: 1.0 });
+                }
+                ts += r.interval;
+            }
+            if ss.floats.is_empty() {
+                return Ok(Vec::new());
+            }
+            return Ok(vec![ss]);
+        }
+        if !self.opts.enable_delayed_name_removal {
+            let mut seen = HashSet::new();
+            if out.iter().any(|s| !seen.insert(&s.metric)) {
+                return Err(exec_err(
+                    "vector cannot contain metrics with the same labelset",
+                ));
+            }
+        }
+        Ok(out)
+    }
+}
+
+pub(crate) fn go_quote(s: &str) -> String {
+    let mut out = String::new();
+    let _ = promplay_model::labels::write_go_quoted(&mut out, s);
+    out
+}
+
+pub(crate) fn contains_same_labelset(v: &Vector) -> bool {
+    if v.len() <= 1 {
+        return false;
+    }
+    let mut seen = HashSet::with_capacity(v.len());
+    v.iter().any(|s| !seen.insert(&s.metric))
+}
+
+pub(crate) fn push_point(ss: &mut Series, ts: i64, f: f64, h: Option<Box<FloatHistogram>>) {
+    match h {
+        None => ss.floats.push(FPoint { t: ts, f }),
+        Some(h) => ss.histograms.push(HPoint { t: ts, h }),
+    }
+}
+
+pub(crate) fn sample_to_series(s: Sample, ts: i64) -> Series {
+    let mut ss = Series {
+        metric: s.metric,
+        drop_name: s.drop_name,
+        ..Default::default()
+    };
+    push_point(&mut ss, ts, s.f, s.h);
+    ss
+}
+
+/// A scalar as a one-series matrix.
+pub(crate) fn scalar_series(r: Rng, f: impl Fn(i64) -> f64) -> Series {
+    let mut s = Series::default();
+    s.floats.reserve(r.steps());
+    let mut ts = r.start;
+    while ts <= r.end {
+        s.floats.push(FPoint { t: ts, f: f(ts) });
+        ts += r.interval;
+    }
+    s
+}
+
+/// Prometheus's `interpolate` (linear, between two samples).
+pub(crate) fn interpolate(
+    p1: FPoint,
+    p2: FPoint,
+    t: i64,
+    is_counter: bool,
+    left_edge: bool,
+) -> f64 {
+    let mut y1 = p1.f;
+    let y2 = p2.f;
+    if is_counter && y2 < y1 {
+        if left_edge {
+            y1 = 0.0;
+        } else {
+            return y2;
+        }
+    }
+    y1 + (y2 - y1) * ((t - p1.t) as f64 / (p2.t - p1.t) as f64)
+}
+
+fn pick_or_interpolate_left(
+    floats: &[FPoint],
+    first: usize,
+    rstart: i64,
+    smoothed: bool,
+    is_counter: bool,
+) -> f64 {
+    if smoothed && floats[first].t < rstart && first + 1 < floats.len() {
+        return interpolate(floats[first], floats[first + 1], rstart, is_counter, true);
+    }
+    floats[first].f
+}
+
+fn pick_or_interpolate_right(
+    floats: &[FPoint],
+    last: usize,
+    rend: i64,
+    smoothed: bool,
+    is_counter: bool,
+) -> f64 {
+    if smoothed && last > 0 && floats[last].t > rend {
+        return interpolate(floats[last - 1], floats[last], rend, is_counter, false);
+    }
+    floats[last].f
+}
+
+/// Prometheus's `extendFloats` for anchored/smoothed range selectors.
+pub(crate) fn extend_floats(
+    floats: &[FPoint],
+    mint: i64,
+    maxt: i64,
+    smoothed: bool,
+) -> Vec<FPoint> {
+    if floats.is_empty() {
+        return Vec::new();
+    }
+    let mut last = floats.len() - 1;
+    let first = {
+        // sort.Search(last, floats[i].T > mint) - 1, at least 0
+        let n = last;
+        let i = floats[..n].partition_point(|p| p.t <= mint);
+        i.saturating_sub(1)
+    };
+    if smoothed {
+        last = floats[..last].partition_point(|p| p.t < maxt);
+    }
+    if floats[last].t <= mint {
+        return Vec::new();
+    }
+    let left = pick_or_interpolate_left(floats, first, mint, smoothed, false);
+    let right = pick_or_interpolate_right(floats, last, maxt, smoothed, false);
+    let mut fi = first as isize;
+    let mut li = last as isize;
+    if floats[first].t <= mint {
+        fi += 1;
+    }
+    if floats[last].t >= maxt {
+        li -= 1;
+    }
+    let mut out = Vec::with_capacity(floats.len() + 2);
+    out.push(FPoint { t: mint, f: left });
+    if fi <= li {
+        out.extend_from_slice(&floats[fi as usize..=li as usize]);
+    }
+    out.push(FPoint { t: maxt, f: right });
+    out
+}
