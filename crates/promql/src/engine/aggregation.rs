@@ -256,7 +256,7 @@ impl Ctx<'_> {
                 for s in &v[0] {
                     let val = match &s.h {
                         None => go_format_float(s.f),
-                        Some(h) => format!("{h:?}"),
+                        Some(h) => histogram_string(h),
                     };
                     let mut b = s.metric.builder();
                     b.set(label.as_str(), val);
@@ -954,4 +954,34 @@ fn go_format_float(f: f64) -> String {
         };
     }
     format!("{f}")
+}
+
+/// Go's `FloatHistogram.String()`, as `count_values` prints histogram values.
+fn histogram_string(h: &FloatHistogram) -> String {
+    fn bucket(b: &promplay_model::histogram::Bucket) -> String {
+        format!(
+            "{}{},{}{}:{}",
+            if b.lower_inclusive { '[' } else { '(' },
+            go_g(b.lower),
+            go_g(b.upper),
+            if b.upper_inclusive { ']' } else { ')' },
+            go_g(b.count)
+        )
+    }
+    let mut s = format!("{{count:{}, sum:{}", go_g(h.count), go_g(h.sum));
+    let neg: Vec<_> = h.negative_bucket_list().into_iter().filter(|b| b.count != 0.0).collect();
+    for b in neg.iter().rev() {
+        s.push_str(", ");
+        s.push_str(&bucket(b));
+    }
+    if h.zero_count != 0.0 {
+        s.push_str(", ");
+        s.push_str(&bucket(&h.zero_bucket()));
+    }
+    for b in h.positive_bucket_list().into_iter().filter(|b| b.count != 0.0) {
+        s.push_str(", ");
+        s.push_str(&bucket(&b));
+    }
+    s.push('}');
+    s
 }

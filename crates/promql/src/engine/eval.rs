@@ -702,7 +702,7 @@ impl<'a> Ctx<'a> {
         };
         let end = re - offset;
         let base = rs - offset - range;
-        let mut start = step * base.div_euclid(step);
+        let mut start = step * (base / step);
         if start <= base {
             start += step;
         }
@@ -859,6 +859,21 @@ impl<'a> Ctx<'a> {
         }
         if name == "info" {
             return super::info::eval_info(self, c, r);
+        }
+        let ctx_val = match name {
+            "start" => Some(self.qt.start as f64 / 1000.0),
+            "end" => Some(self.qt.end as f64 / 1000.0),
+            "range" => Some((self.qt.end - self.qt.start) as f64 / 1000.0),
+            "step" => Some(self.qt.step as f64 / 1000.0),
+            _ => None,
+        };
+        if let Some(v) = ctx_val {
+            return Ok(vec![scalar_series(r, |_| v)]);
+        }
+        if matches!(name, "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc")
+            && self.qt.step != 0
+        {
+            self.warn("PromQL warning: sort is ineffective for range queries since results are always ordered by labels");
         }
         let margs = args
             .iter()
@@ -1131,7 +1146,8 @@ impl<'a> Ctx<'a> {
                 } else {
                     labels.clone()
                 },
-                drop_name,
+                drop_name: drop_name
+                    || matches!(&src, Src::Sub(m) if m[si].drop_name),
                 ..Default::default()
             };
             window[0].metric = labels.clone();
@@ -1172,11 +1188,6 @@ impl<'a> Ctx<'a> {
                     ts += r.interval;
                     step += 1;
                     continue;
-                }
-                if (anchored || smoothed) && !hl.is_empty() {
-                    return Err(exec_err(
-                        "smoothed and anchored modifiers do not work with native histograms",
-                    ));
                 }
                 let w = &mut window[0];
                 w.floats.clear();
