@@ -580,6 +580,27 @@ impl DurationExpr {
         }
     }
 
+    /// Sets every span to `0..0`.
+    pub fn clear_spans(&mut self) {
+        match self {
+            DurationExpr::Number { span, .. }
+            | DurationExpr::Duration { span, .. }
+            | DurationExpr::Step { span }
+            | DurationExpr::Range { span } => *span = Span::default(),
+            DurationExpr::MinOf { lhs, rhs, span }
+            | DurationExpr::MaxOf { lhs, rhs, span }
+            | DurationExpr::Binary { lhs, rhs, span, .. } => {
+                *span = Span::default();
+                lhs.clear_spans();
+                rhs.clear_spans();
+            }
+            DurationExpr::Unary { expr, span, .. } | DurationExpr::Paren { expr, span } => {
+                *span = Span::default();
+                expr.clear_spans();
+            }
+        }
+    }
+
     /// Whether the value depends on the query (`step()` / `range()` occur).
     pub fn depends_on_query(&self) -> bool {
         match self {
@@ -704,6 +725,49 @@ impl Expr {
             Expr::Paren(e) => &mut e.span,
             Expr::Unary(e) => &mut e.span,
             Expr::VectorSelector(e) => &mut e.span,
+        }
+    }
+
+    /// Sets every span in the tree to `0..0` (to compare trees parsed from different text).
+    pub fn clear_spans(&mut self) {
+        fn dur(d: &mut Duration) {
+            if let Duration::Expr(e) = d {
+                e.clear_spans();
+            }
+        }
+        fn vs(v: &mut VectorSelector) {
+            v.span = Span::default();
+            dur(&mut v.offset);
+        }
+        *self.span_mut() = Span::default();
+        match self {
+            Expr::Aggregate(a) => {
+                a.expr.clear_spans();
+                if let Some(p) = &mut a.param {
+                    p.clear_spans();
+                }
+            }
+            Expr::Binary(b) => {
+                b.lhs.clear_spans();
+                b.rhs.clear_spans();
+            }
+            Expr::Call(c) => c.args.iter_mut().for_each(Expr::clear_spans),
+            Expr::MatrixSelector(m) => {
+                vs(&mut m.vector_selector);
+                dur(&mut m.range);
+            }
+            Expr::Subquery(s) => {
+                s.expr.clear_spans();
+                dur(&mut s.range);
+                dur(&mut s.offset);
+                if let Some(st) = &mut s.step {
+                    dur(st);
+                }
+            }
+            Expr::Paren(p) => p.expr.clear_spans(),
+            Expr::Unary(u) => u.expr.clear_spans(),
+            Expr::VectorSelector(v) => vs(v),
+            Expr::NumberLiteral(_) | Expr::StringLiteral(_) => {}
         }
     }
 

@@ -7,6 +7,7 @@
 //! - `parser`: lexer + lalrpop grammar + type checks (`parse`, `parse_with`, `ParseErrors`).
 //! - `engine`: the evaluator (`Engine`, `instant_query`, `range_query`).
 //! - `promqltest`: Prometheus's PromQL test-script language and its runner.
+//! - `printer`: AST back to PromQL (`Display`, `pretty`, `tree`).
 //! - `error`: evaluation errors (`EvalError`).
 //! - `value`: the result types (`Vector`, `Matrix`, `Scalar`, `String`) and `Annotations`.
 
@@ -16,6 +17,7 @@ pub mod error;
 pub mod functions;
 pub mod functions_table;
 pub mod parser;
+pub mod printer;
 pub mod promqltest;
 pub mod value;
 

@@ -69,3 +69,31 @@ fn every_corpus_expression_parses() {
         failures.join("\n")
     );
 }
+
+/// `parse(print(ast)) == ast` modulo spans, and printing is a fixed point.
+#[test]
+fn every_corpus_expression_round_trips_through_the_printer() {
+    let opts = ParserOptions::all();
+    let mut failures = Vec::new();
+    for (at, e) in corpus_expressions() {
+        let Ok(mut ast) = parse_with(&e, &opts) else {
+            continue; // reported by every_corpus_expression_parses
+        };
+        for printed in [ast.to_string(), promplay_promql::printer::pretty(&ast)] {
+            match parse_with(&printed, &opts) {
+                Ok(mut again) => {
+                    ast.clear_spans();
+                    again.clear_spans();
+                    // Debug, not ==: NaN literals must compare equal to themselves.
+                    if format!("{ast:?}") != format!("{again:?}") {
+                        failures.push(format!("{at}: {e}\n  printed {printed}\n  differs"));
+                    } else if again.to_string() != ast.to_string() {
+                        failures.push(format!("{at}: {e}\n  printing is not a fixed point"));
+                    }
+                }
+                Err(err) => failures.push(format!("{at}: {e}\n  printed {printed}\n  {err}")),
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
