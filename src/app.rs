@@ -15,6 +15,9 @@ use crate::playground::{Playground, QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
 
+/// A query running longer than this (wall-clock ms in the tab) is stopped.
+const QUERY_TIMEOUT_MS: f64 = 10_000.0;
+
 /// The id of the banner a panic writes into (outside Leptos, so it works after a panic too).
 const BANNER_ID: &str = "panic-banner";
 
@@ -273,10 +276,14 @@ pub fn QueryPage(
         // Let the browser paint "running…" before the (synchronous, bounded) evaluation.
         Timeout::new(0, move || {
             let t0 = perf_now();
+            // Long work is bounded: the engine polls this and stops with a timeout error.
+            let deadline = t0 + QUERY_TIMEOUT_MS;
+            let stop = move || perf_now() > deadline;
+            let interrupt: Option<&dyn Fn() -> bool> = Some(&stop);
             let at = now.get_untracked();
             let outcome = match which {
                 Tab::Table => session
-                    .with_value(|s| s.with(|p| p.instant_query(&query, at)))
+                    .with_value(|s| s.with(|p| p.instant_query(&query, at, interrupt)))
                     .map(|r| r.map(|o| (Shown::Table(shape::table(&o.value)), o))),
                 Tab::Graph => {
                     let params = graph_params(
@@ -287,7 +294,7 @@ pub fn QueryPage(
                     );
                     Some(params.and_then(|range| {
                         session
-                            .with_value(|s| s.with(|p| p.range_query(&query, range)))
+                            .with_value(|s| s.with(|p| p.range_query(&query, range, interrupt)))
                             .unwrap_or_else(|| Err(busy_error()))
                             .map(|o| {
                                 (

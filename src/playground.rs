@@ -3,7 +3,11 @@
 //! Plain Rust (no browser): the app drives it, native tests exercise it the way the app does.
 
 use promplay_model::{Clock, ManualClock};
+use promplay_promql::ast::Expr;
+use promplay_promql::engine::{Engine, EngineOptions, QueryOptions};
+use promplay_promql::parser;
 use promplay_promql::value::{Annotations, Value};
+use promplay_tsdb::{Db, Options};
 
 use crate::dataset::Dataset;
 
@@ -77,7 +81,11 @@ impl RangeParams {
 pub struct Playground {
     clock: ManualClock,
     dataset: Dataset,
+    db: Db,
+    engine: Engine,
     samples: usize,
+    rejected: usize,
+    last_retention_ms: i64,
 }
 
 impl Default for Playground {
@@ -86,13 +94,23 @@ impl Default for Playground {
     }
 }
 
+/// How long the playground keeps samples.
+pub const RETENTION_MS: i64 = 24 * 3_600_000;
+
 impl Playground {
     /// A playground at [`START_MS`] with [`HISTORY_MS`] of generated data behind it.
     pub fn new() -> Self {
         let mut p = Playground {
             clock: ManualClock::new(START_MS),
             dataset: Dataset::new(START_MS - HISTORY_MS),
+            db: Db::new(Options {
+                retention_ms: Some(RETENTION_MS),
+                ..Default::default()
+            }),
+            engine: Engine::new(EngineOptions::default()),
             samples: 0,
+            rejected: 0,
+            last_retention_ms: START_MS,
         };
         p.catch_up();
         p
@@ -110,32 +128,204 @@ impl Playground {
         self.catch_up();
     }
 
-    /// Samples written so far.
-    pub fn samples_written(&self) -> usize {
-        self.samples
+    /// Samples written so far, and samples the TSDB rejected (should stay 0).
+    pub fn samples_written(&self) -> (usize, usize) {
+        (self.samples, self.rejected)
+    }
+
+    /// The TSDB, for reading (e.g. its stats).
+    pub fn db(&self) -> &Db {
+        &self.db
     }
 
     fn catch_up(&mut self) {
         let now = self.clock.now_ms();
-        let mut n = 0;
-        self.dataset.advance_to(now, &mut |_l, _t, _v| n += 1);
-        self.samples += n;
-    }
-
-    /// Evaluates `query` at instant `t` (ms).
-    pub fn instant_query(&self, query: &str, _t: i64) -> Result<QueryOutcome, QueryError> {
-        if query.trim().is_empty() {
-            return Err(QueryError::plain("enter an expression"));
+        let (mut ok, mut rejected) = (0, 0);
+        let mut app = self.db.appender();
+        self.dataset
+            .advance_to(now, &mut |l, t, v| match app.append(l, t, v) {
+                Ok(_) => ok += 1,
+                Err(_) => rejected += 1,
+            });
+        if app.commit().is_err() {
+            rejected += 1;
         }
-        Err(QueryError::plain("the PromQL engine is not wired in yet"))
+        self.samples += ok;
+        self.rejected += rejected;
+        if now - self.last_retention_ms >= 60_000 {
+            self.db.apply_retention(now);
+            self.last_retention_ms = now;
+        }
     }
 
-    /// Evaluates `query` over `range`.
+    /// Evaluates `query` at instant `t` (ms). `interrupt` is polled during evaluation; when it
+    /// returns true the query stops with Prometheus's timeout error.
+    pub fn instant_query(
+        &self,
+        query: &str,
+        t: i64,
+        interrupt: Option<&dyn Fn() -> bool>,
+    ) -> Result<QueryOutcome, QueryError> {
+        let expr = parse_query(query)?;
+        let qo = QueryOptions {
+            interrupt,
+            ..Default::default()
+        };
+        self.engine
+            .instant_query_expr(&self.db, &expr, t, &qo)
+            .map(|r| QueryOutcome {
+                value: r.value,
+                annotations: r.annotations,
+            })
+            .map_err(|e| QueryError::plain(e.to_string()))
+    }
+
+    /// Evaluates `query` over `range` (a matrix, one series per label set).
     pub fn range_query(
         &self,
         query: &str,
-        _range: RangeParams,
+        range: RangeParams,
+        interrupt: Option<&dyn Fn() -> bool>,
     ) -> Result<QueryOutcome, QueryError> {
-        self.instant_query(query, 0)
+        let expr = parse_query(query)?;
+        let qo = QueryOptions {
+            interrupt,
+            ..Default::default()
+        };
+        self.engine
+            .range_query_expr(&self.db, &expr, range.start, range.end, range.step, &qo)
+            .map(|r| QueryOutcome {
+                value: r.value,
+                annotations: r.annotations,
+            })
+            .map_err(|e| QueryError::plain(e.to_string()))
+    }
+}
+
+/// Parses with Prometheus's default options; a parse error keeps its first error's span.
+fn parse_query(query: &str) -> Result<Expr, QueryError> {
+    parser::parse(query).map_err(|errs| QueryError {
+        message: errs.to_string(),
+        span: errs
+            .first()
+            .map(|e| (e.span.start as usize, e.span.end as usize)),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::shape;
+
+    fn rows(p: &Playground, q: &str) -> Vec<(String, String)> {
+        let o = p.instant_query(q, p.now_ms(), None).unwrap();
+        shape::table(&o.value)
+            .rows
+            .into_iter()
+            .map(|r| (r.labels, r.value))
+            .collect()
+    }
+
+    #[test]
+    fn up_has_one_row_per_target() {
+        let p = Playground::new();
+        assert_eq!(p.samples_written().1, 0, "no sample rejected");
+        assert_eq!(
+            rows(&p, "up"),
+            vec![
+                (r#"up{instance="api-0:8080", job="api"}"#.into(), "1".into()),
+                (r#"up{instance="api-1:8080", job="api"}"#.into(), "1".into()),
+                (
+                    r#"up{instance="node-0:9100", job="node"}"#.into(),
+                    "1".into()
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn the_flaky_target_is_down_twenty_minutes_in() {
+        let mut p = Playground::new();
+        p.advance(21 * 60_000);
+        let r = rows(&p, "up == 0");
+        assert_eq!(r.len(), 1);
+        assert!(r[0].0.contains("api-1:8080"));
+        // its other series went stale: only api-0's request counters remain
+        assert_eq!(
+            rows(&p, "count(http_requests_total)"),
+            vec![("{}".into(), "6".into())]
+        );
+    }
+
+    #[test]
+    fn rates_are_positive_and_scalars_and_strings_show() {
+        let p = Playground::new();
+        let r = rows(
+            &p,
+            r#"sum by (path) (rate(http_requests_total{status="200"}[5m]))"#,
+        );
+        assert_eq!(r.len(), 3);
+        for (_, v) in &r {
+            assert!(v.parse::<f64>().unwrap() > 0.0, "{r:?}");
+        }
+        assert_eq!(rows(&p, "1 + 1"), vec![("scalar".into(), "2".into())]);
+        assert_eq!(rows(&p, r#""hi""#), vec![("string".into(), "hi".into())]);
+    }
+
+    #[test]
+    fn parse_errors_carry_position_and_span() {
+        let p = Playground::new();
+        let e = p
+            .instant_query("sum(rate(up[5m])", p.now_ms(), None)
+            .unwrap_err();
+        let (pos, rest) = e.message.split_once(": ").unwrap();
+        let (line, col) = pos.split_once(':').unwrap();
+        assert_eq!(line, "1");
+        assert!(col.parse::<usize>().is_ok(), "{}", e.message);
+        assert!(rest.starts_with("parse error: "), "{}", e.message);
+        let (a, b) = e.span.unwrap();
+        assert!(a <= b && b <= "sum(rate(up[5m])".len());
+    }
+
+    #[test]
+    fn range_query_has_one_point_per_step() {
+        let p = Playground::new();
+        let range = RangeParams::new(p.now_ms(), 3_600_000, None).unwrap();
+        assert_eq!(range.step, 14_000);
+        let o = p.range_query("up", range, None).unwrap();
+        let g = shape::graph(&o.value);
+        assert_eq!(g.len(), 3);
+        // the dataset starts one hour before the end: the first step sees its first scrape
+        for s in &g {
+            assert!(s.points.len() >= 250, "{}: {}", s.label, s.points.len());
+            let zeros = s.points.iter().filter(|p| p.1 == 0.0).count();
+            if s.label.contains("api-1") {
+                // down 23:20–23:25 and 23:50–23:55: two 5-minute windows at a 14 s step
+                assert!((40..=46).contains(&zeros), "{zeros}");
+            } else {
+                assert_eq!(zeros, 0, "{}", s.label);
+            }
+        }
+    }
+
+    #[test]
+    fn interrupt_stops_a_query() {
+        let p = Playground::new();
+        let stop = || true;
+        let range = RangeParams::new(p.now_ms(), 3_600_000, Some(1000)).unwrap();
+        let e = p
+            .range_query("rate(http_requests_total[5m])", range, Some(&stop))
+            .unwrap_err();
+        assert!(e.message.contains("query timed out"), "{}", e.message);
+    }
+
+    #[test]
+    fn range_limits_are_prometheus_limits() {
+        assert!(RangeParams::new(0, 3_600_000, Some(0)).is_err());
+        assert!(RangeParams::new(0, 0, None).is_err());
+        let e = RangeParams::new(0, 86_400_000, Some(1000)).unwrap_err();
+        assert!(e
+            .message
+            .starts_with("exceeded maximum resolution of 11,000 points"));
     }
 }

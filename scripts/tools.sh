@@ -1,0 +1,68 @@
+# shellcheck shell=bash
+# Sourced by serve.sh and test.sh: installs, idempotently, what building and testing the
+# playground needs, from crates.io, npm and Debian only. Nothing is downloaded by trunk.
+#
+#   ensure_build_tools   wasm32 target, trunk 0.21.14, wasm-bindgen-cli == Cargo.lock's
+#                        wasm-bindgen, npm packages (binaryen's wasm-opt, playwright-core),
+#                        then `cargo fetch` (trunk runs cargo --offline)
+#   ensure_browser       Debian's chromium and chromium-driver
+
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TRUNK_VERSION="0.21.14"
+export PATH="$REPO_ROOT/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+
+say() { printf '==> %s\n' "$*" >&2; }
+
+# The wasm-bindgen version Cargo.lock pins (the CLI must be exactly this version).
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' \
+        "$REPO_ROOT/Cargo.lock"
+}
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_build_tools() {
+    command -v cargo >/dev/null || { say "cargo not found: install Rust with rustup first"; return 1; }
+    command -v npm >/dev/null || { say "npm not found: apt-get install nodejs npm"; return 1; }
+
+    if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+        say "adding the wasm32-unknown-unknown target"
+        rustup target add wasm32-unknown-unknown || return 1
+    fi
+
+    if [ "$(trunk --version 2>/dev/null)" != "trunk $TRUNK_VERSION" ]; then
+        say "installing trunk $TRUNK_VERSION from crates.io (about 9 minutes on 2 cores)"
+        cargo install --locked trunk --version "$TRUNK_VERSION" || return 1
+    fi
+
+    local wbv
+    wbv="$(wasm_bindgen_version)"
+    [ -n "$wbv" ] || { say "no wasm-bindgen in Cargo.lock"; return 1; }
+    if [ "$(wasm-bindgen --version 2>/dev/null)" != "wasm-bindgen $wbv" ] ||
+        ! command -v wasm-bindgen-test-runner >/dev/null; then
+        say "installing wasm-bindgen-cli $wbv from crates.io (about 3 minutes)"
+        # Not --locked: its lockfile names a webpki-roots release the registry lacks.
+        cargo install --force wasm-bindgen-cli --version "$wbv" || return 1
+    fi
+
+    if [ ! -x "$REPO_ROOT/node_modules/.bin/wasm-opt" ] ||
+        [ ! -d "$REPO_ROOT/node_modules/playwright-core" ] ||
+        [ "$(wasm-opt --version 2>/dev/null | awk '{print $3}')" != "132" ]; then
+        say "installing npm packages (binaryen 132's wasm-opt, playwright-core)"
+        (cd "$REPO_ROOT" && npm ci --no-audit --no-fund) || return 1
+    fi
+
+    say "cargo fetch (trunk builds offline)"
+    (cd "$REPO_ROOT" && cargo fetch --quiet) || return 1
+}
+
+ensure_browser() {
+    if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+        say "installing Debian's chromium and chromium-driver"
+        as_root apt-get update -qq || return 1
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver ||
+            return 1
+    fi
+}

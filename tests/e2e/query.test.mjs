@@ -1,0 +1,137 @@
+// The Query page, driven as a user drives it: type, Execute, read the table, switch to the
+// graph and look at the pixels, make a parse error and read its position.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { serveDist, launchBrowser, artifactPath, REPO } from './harness.mjs';
+
+let server;
+let browser;
+let page;
+const problems = []; // console errors and uncaught page errors
+
+before(async () => {
+  server = await serveDist();
+  browser = await launchBrowser();
+  page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function execute(query) {
+  const input = page.getByTestId('query-input');
+  await input.fill(query);
+  await page.getByTestId('execute').click();
+}
+
+test('up: navigation to a table of results', async () => {
+  const t0 = performance.now();
+  await page.goto(server.url);
+  await page.getByTestId('query-input').waitFor();
+  const tReady = performance.now();
+  await execute('up');
+  const rows = page.locator('[data-testid="result-table"] tr');
+  await rows.first().waitFor();
+  const tResult = performance.now();
+  console.log(
+    `timing: navigation to editor ready ${(tReady - t0).toFixed(0)} ms, ` +
+      `navigation to first query result ${(tResult - t0).toFixed(0)} ms`,
+  );
+  const texts = await rows.allInnerTexts();
+  assert.equal(texts.length, 3, `three targets, got ${JSON.stringify(texts)}`);
+  for (const inst of ['api-0:8080', 'api-1:8080', 'node-0:9100']) {
+    assert.ok(texts.some((t) => t.includes(`instance="${inst}"`) && t.startsWith('up{')), inst);
+  }
+  assert.ok(texts.every((t) => /\t?\s*1\s*$/.test(t)), `every target is up: ${texts}`);
+  await page.screenshot({ path: await artifactPath('query-table.png'), fullPage: true });
+});
+
+test('the virtual clock in the header advances', async () => {
+  const clock = page.getByTestId('virtual-time');
+  const first = await clock.innerText();
+  assert.match(first, /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+  await page.waitForFunction(
+    (f) => document.querySelector('[data-testid="virtual-time"]').innerText !== f,
+    first,
+    { timeout: 5000 },
+  );
+});
+
+test('Graph tab draws one line per series with a legend', async () => {
+  await execute('rate(http_requests_total{status="200"}[5m])');
+  await page.getByTestId('tab-graph').click();
+  const canvas = page.getByTestId('graph');
+  await canvas.waitFor({ state: 'visible' });
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid="legend"] li').length > 0);
+  const legend = await page.locator('[data-testid="legend"] li').allInnerTexts();
+  assert.equal(legend.length, 6, `2 instances × 3 paths: ${legend}`);
+  // Count line pixels: saturated colours (axes, grid and labels are grey or black).
+  const colored = await canvas.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) {
+      const [r, g, b] = [d[i], d[i + 1], d[i + 2]];
+      if (Math.max(r, g, b) - Math.min(r, g, b) > 60) n++;
+    }
+    return n;
+  });
+  const grey = await canvas.evaluate((c) => {
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i] < 200 && d[i] === d[i + 1] && d[i] === d[i + 2]) n++;
+    return n;
+  });
+  console.log(`graph: ${colored} line pixels, ${grey} axis/label pixels`);
+  assert.ok(colored > 2000, `lines drawn (${colored} coloured pixels)`);
+  assert.ok(grey > 200, `axes and labels drawn (${grey} dark grey pixels)`);
+  const shot = await artifactPath('query-graph.png');
+  await page.screenshot({ path: shot, fullPage: true });
+  if (process.env.PROMPLAY_UPDATE_SCREENSHOT === '1') {
+    await copyFile(shot, join(REPO, 'www', 'screenshot.png'));
+  }
+});
+
+test('a parse error shows its line:col and marks the span', async () => {
+  await page.getByTestId('tab-table').click();
+  const input = page.getByTestId('query-input');
+  await input.fill('sum(rate(up[5m])');
+  await input.press('Enter'); // Enter executes
+  const err = page.getByTestId('query-error');
+  await err.waitFor();
+  const msg = await err.innerText();
+  console.log(`parse error shown: ${msg}`);
+  assert.match(msg, /^\d+:\d+: parse error: \S/);
+  const mark = page.getByTestId('error-mark');
+  await mark.waitFor({ state: 'attached' });
+  assert.equal(await input.inputValue(), 'sum(rate(up[5m])', 'Enter did not add a newline');
+  await page.screenshot({ path: await artifactPath('parse-error.png'), fullPage: true });
+});
+
+test('Shift+Enter adds a line instead of executing', async () => {
+  const input = page.getByTestId('query-input');
+  await input.fill('up');
+  await input.press('End');
+  await input.press('Shift+Enter');
+  assert.equal(await input.inputValue(), 'up\n');
+});
+
+test('pages that do not exist yet say so', async () => {
+  for (const name of ['Targets', 'Alerts', 'Rules', 'Config', 'Workshop', 'Inbox']) {
+    await page.getByRole('link', { name, exact: true }).click();
+    const text = await page.getByTestId('not-yet').innerText();
+    assert.match(text, /^This page arrives with .+; nothing here works yet\.$/);
+  }
+  await page.getByRole('link', { name: 'Query', exact: true }).click();
+  await page.getByTestId('query-input').waitFor();
+});
+
+test('no console errors, no uncaught exceptions, no panic banner', async () => {
+  assert.equal(await page.locator('#panic-banner').count(), 0);
+  assert.deepEqual(problems, []);
+});

@@ -1,0 +1,134 @@
+//! Browser tests of the components (wasm-bindgen-test in headless Chromium):
+//! `CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p promplay-web --test web`.
+//! Each test mounts a component into a fresh `<div>`, acts as a user would (input events,
+//! clicks), waits for the DOM to settle and reads it back.
+#![cfg(target_arch = "wasm32")]
+
+use gloo_timers::future::TimeoutFuture;
+use promplay_web::app::{App, NotYet, Page};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn container() -> HtmlElement {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div.unchecked_into()
+}
+
+fn find(root: &Element, sel: &str) -> Option<Element> {
+    root.query_selector(sel).unwrap()
+}
+
+fn count(root: &Element, sel: &str) -> u32 {
+    root.query_selector_all(sel).unwrap().length()
+}
+
+/// Polls until `cond` holds (up to ~5 s), so tests do not depend on timer granularity.
+async fn until(mut cond: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if cond() {
+            return true;
+        }
+        TimeoutFuture::new(50).await;
+    }
+    cond()
+}
+
+fn type_query(root: &Element, q: &str) {
+    let ta: HtmlTextAreaElement = find(root, "[data-testid=query-input]")
+        .unwrap()
+        .unchecked_into();
+    ta.set_value(q);
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    ta.dispatch_event(&ev).unwrap();
+}
+
+fn click(root: &Element, sel: &str) {
+    find(root, sel)
+        .unwrap_or_else(|| panic!("no {sel}"))
+        .unchecked_into::<HtmlElement>()
+        .click();
+}
+
+#[wasm_bindgen_test]
+fn a_missing_page_says_so() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), || leptos::view! { <NotYet page=Page::Alerts /> });
+    let text = find(&c, "[data-testid=not-yet]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(text.starts_with("This page arrives with "), "{text}");
+    assert!(text.ends_with("nothing here works yet."), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn the_app_has_the_nav_and_the_clock() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    let links: Vec<String> = (0..count(&c, "nav.pages a"))
+        .map(|i| {
+            c.query_selector_all("nav.pages a")
+                .unwrap()
+                .item(i)
+                .unwrap()
+                .text_content()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(
+        links,
+        ["Query", "Targets", "Alerts", "Rules", "Config", "Workshop", "Inbox"]
+    );
+    let clock = find(&c, "[data-testid=virtual-time]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert_eq!(clock, "2026-01-01 00:00:00 UTC");
+}
+
+#[wasm_bindgen_test]
+async fn executing_up_fills_the_table() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    type_query(&c, "up");
+    click(&c, "[data-testid=execute]");
+    assert!(
+        until(|| count(&c, "[data-testid=result-table] tr") > 0).await,
+        "no rows; error: {:?}",
+        find(&c, "[data-testid=query-error]").and_then(|e| e.text_content())
+    );
+    assert_eq!(count(&c, "[data-testid=result-table] tr"), 3);
+    let first = find(&c, "[data-testid=result-table] tr")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(first.starts_with("up{"), "{first}");
+}
+
+#[wasm_bindgen_test]
+async fn a_parse_error_has_a_position_and_a_mark() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    type_query(&c, "sum(rate(up[5m])");
+    click(&c, "[data-testid=execute]");
+    assert!(until(|| find(&c, "[data-testid=query-error]").is_some()).await);
+    let msg = find(&c, "[data-testid=query-error]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    let (pos, rest) = msg.split_once(": ").unwrap();
+    let (line, col) = pos.split_once(':').unwrap();
+    assert!(
+        line.parse::<u32>().is_ok() && col.parse::<u32>().is_ok(),
+        "{msg}"
+    );
+    assert!(rest.starts_with("parse error: "), "{msg}");
+    assert!(find(&c, "[data-testid=error-mark]").is_some());
+}
