@@ -848,7 +848,7 @@ impl FloatHistogram {
         c: Option<FloatHistogram>,
     ) -> Result<(FloatHistogram, AddOutcome), HistogramError> {
         let mut comp = c.unwrap_or_else(|| FloatHistogram {
-            counter_reset_hint: CounterResetHint::Gauge,
+            counter_reset_hint: self.counter_reset_hint,
             schema: self.schema,
             zero_threshold: self.zero_threshold,
             custom_values: self.custom_values.clone(),
@@ -1313,6 +1313,149 @@ impl FloatHistogram {
     }
 }
 
+impl FloatHistogram {
+    /// The `</` operator: keeps only the observations below `cut` (`TRIM_UPPER`).
+    /// See [`trim`](Self::trim).
+    pub fn trim_upper(&self, cut: f64) -> FloatHistogram {
+        self.trim(cut, false)
+    }
+
+    /// The `>/` operator: keeps only the observations above `cut` (`TRIM_LOWER`).
+    /// See [`trim`](Self::trim).
+    pub fn trim_lower(&self, cut: f64) -> FloatHistogram {
+        self.trim(cut, true)
+    }
+
+    /// Removes the observations on one side of `cut`: below it when `keep_above`, above it
+    /// otherwise. A bucket the cut falls into keeps the share of its count on the kept side,
+    /// interpolated on a logarithmic scale for exponential buckets and linearly for custom
+    /// buckets and the zero bucket (which spans only `[0, threshold]` when the histogram has
+    /// only positive buckets, `[-threshold, 0]` with only negative ones). The lowest custom
+    /// bucket counts from 0 when its bound is positive; an unbounded bucket the cut falls
+    /// into is kept whole when the cut is on its unbounded side and dropped otherwise.
+    ///
+    /// Count and sum are recomputed from the kept buckets, each observation taken at its
+    /// bucket's geometric (exponential) or arithmetic (custom, zero bucket) mean, an
+    /// unbounded bucket at its finite bound. If nothing is removed, the histogram is returned
+    /// unchanged. Schema, zero threshold and custom bounds are kept.
+    pub fn trim(&self, cut: f64, keep_above: bool) -> FloatHistogram {
+        let custom = self.uses_custom_buckets();
+        let neg_empty = self.negative_buckets.is_empty();
+        let pos_empty = self.positive_buckets.is_empty();
+        let mut changed = false;
+        let (mut count, mut sum) = (0.0, 0.0);
+        let mut zero_count = 0.0;
+        let mut pos: Vec<(i32, f64)> = Vec::new();
+        let mut neg: Vec<(i32, f64)> = Vec::new();
+        let mut buckets: Vec<(Bucket, u8)> = Vec::new(); // 0 = negative, 1 = zero, 2 = positive
+        let mut n = self.negative_bucket_list();
+        n.reverse();
+        for mut b in n {
+            self.clamp_to_zero_bucket(&mut b);
+            buckets.push((b, 0));
+        }
+        if self.zero_count > 0.0 {
+            buckets.push((self.zero_bucket(), 1));
+        }
+        for mut b in self.positive_bucket_list() {
+            self.clamp_to_zero_bucket(&mut b);
+            buckets.push((b, 2));
+        }
+        for (b, side) in buckets {
+            let zero = side == 1;
+            let (mut lo, mut hi) = (b.lower, b.upper);
+            if zero {
+                if neg_empty && !pos_empty {
+                    lo = 0.0;
+                } else if pos_empty && !neg_empty {
+                    hi = 0.0;
+                }
+            } else if custom && lo == f64::NEG_INFINITY && hi > 0.0 {
+                lo = 0.0;
+            }
+            let linear = custom || zero;
+            // The kept fraction and kept interval.
+            let (frac, klo, khi) = if keep_above {
+                if cut <= lo {
+                    (1.0, lo, hi)
+                } else if cut >= hi {
+                    (0.0, hi, hi)
+                } else if lo == f64::NEG_INFINITY {
+                    (0.0, cut, hi)
+                } else if hi == f64::INFINITY {
+                    (1.0, cut, hi)
+                } else if linear {
+                    ((hi - cut) / (hi - lo), cut, hi)
+                } else {
+                    (1.0 - log_fraction(lo, hi, cut), cut, hi)
+                }
+            } else if cut >= hi {
+                (1.0, lo, hi)
+            } else if cut <= lo {
+                (0.0, lo, lo)
+            } else if hi == f64::INFINITY {
+                (0.0, lo, cut)
+            } else if lo == f64::NEG_INFINITY {
+                (1.0, lo, cut)
+            } else if linear {
+                ((cut - lo) / (hi - lo), lo, cut)
+            } else {
+                (log_fraction(lo, hi, cut), lo, cut)
+            };
+            if frac != 1.0 {
+                changed = true;
+            }
+            let kept = b.count * frac;
+            if kept != 0.0 {
+                let rep = if linear {
+                    if klo == f64::NEG_INFINITY {
+                        khi
+                    } else if khi == f64::INFINITY {
+                        klo
+                    } else {
+                        (klo + khi) / 2.0
+                    }
+                } else if khi <= 0.0 {
+                    -(klo * khi).sqrt()
+                } else {
+                    (klo * khi).sqrt()
+                };
+                sum += kept * rep;
+                count += kept;
+            }
+            match side {
+                0 => neg.push((b.index, kept)),
+                1 => zero_count = kept,
+                _ => pos.push((b.index, kept)),
+            }
+        }
+        if !changed {
+            return self.clone();
+        }
+        let mut out = FloatHistogram {
+            counter_reset_hint: self.counter_reset_hint,
+            schema: self.schema,
+            zero_threshold: self.zero_threshold,
+            zero_count,
+            count,
+            sum,
+            custom_values: self.custom_values.clone(),
+            ..Default::default()
+        };
+        (out.positive_spans, out.positive_buckets) = encode(pos);
+        (out.negative_spans, out.negative_buckets) = encode(neg);
+        out.compact(0);
+        out
+    }
+}
+
+/// Where `x` lies within the bucket `(lo, hi]` (or `[lo, hi)` for negative buckets), as the
+/// share of the bucket below `x` on a logarithmic scale.
+fn log_fraction(lo: f64, hi: f64, x: f64) -> f64 {
+    let (l, h, v) = (lo.abs().log2(), hi.abs().log2(), x.abs().log2());
+    (v - l) / (h - l)
+}
+
 /// `detectReset` over two bucket lists of one side, both in the same schema.
 fn detect_reset_side(curr: &[Bucket], prev: &[Bucket]) -> bool {
     let mut ci = 0usize;
@@ -1332,6 +1475,7 @@ fn detect_reset_side(curr: &[Bucket], prev: &[Bucket]) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::excessive_precision, clippy::approx_constant)]
 mod tests {
     use super::*;
 
@@ -1550,5 +1694,111 @@ mod tests {
         assert_eq!((b[0].lower, b[0].upper), (-1.0, -0.5));
         assert_eq!((b[1].lower, b[1].upper), (-0.5, 0.5));
         assert_eq!((b[2].lower, b[2].upper), (0.5, 1.0));
+    }
+    // native_histograms.test, trim operators on
+    // h_test {{schema:0 sum:123.75 count:34 z_bucket:1 z_bucket_w:0.001 buckets:[2 4 8 16] n_buckets:[1 2]}}
+    fn h_test() -> FloatHistogram {
+        FloatHistogram {
+            schema: 0,
+            sum: 123.75,
+            count: 34.,
+            zero_count: 1.,
+            zero_threshold: 0.001,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 4,
+            }],
+            positive_buckets: vec![2., 4., 8., 16.],
+            negative_spans: vec![Span {
+                offset: 0,
+                length: 2,
+            }],
+            negative_buckets: vec![1., 2.],
+            ..Default::default()
+        }
+    }
+
+    fn near(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * (a.abs() + b.abs()).max(1e-300)
+    }
+
+    #[test]
+    fn trim_exponential() {
+        let h = h_test();
+        assert!(h.trim_lower(f64::NEG_INFINITY).equals(&h));
+        let t = h.trim_lower(0.0);
+        assert!(near(t.count, 30.5) && near(t.sum, 120.20840280171308));
+        assert_eq!(t.zero_count, 0.5);
+        assert!(t.negative_buckets.is_empty());
+        let t = h.trim_upper(1.4142135624);
+        assert!(
+            near(t.count, 8.0) && near(t.sum, 0.2570938865989847),
+            "{t:?}"
+        );
+        let t = h.trim_lower(2.0);
+        assert!(near(t.count, 24.0) && near(t.sum, 113.13708498984761));
+        let t = h.trim_upper(-1.0);
+        assert!(near(t.count, 2.0) && near(t.sum, -2.8284271247461903));
+        let t = h.trim_lower(f64::INFINITY);
+        assert_eq!((t.count, t.sum, t.zero_threshold), (0.0, 0.0, 0.001));
+    }
+
+    #[test]
+    fn trim_custom_buckets() {
+        // cbh {{schema:-53 sum:172.5 count:15 custom_values:[5 10 15 20] buckets:[1 6 4 3 1]}}
+        let h = nhcb(&[5., 10., 15., 20.], &[1., 6., 4., 3., 1.], 15., 172.5);
+        let t = h.trim_upper(13.0);
+        assert!(near(t.count, 9.4) && near(t.sum, 75.1));
+        let t = h.trim_lower(13.0);
+        assert!(near(t.count, 5.6) && near(t.sum, 94.9));
+        let t = h.trim_upper(50.0);
+        assert!(near(t.count, 14.0) && near(t.sum, 150.0));
+        assert!(h.trim_lower(0.0).equals(&h));
+        assert_eq!(h.trim_upper(0.0).count, 0.0);
+        // cbh_has_neg: custom_values:[-10 5 10 15 20] buckets:[2 1 6 4 3 1]
+        let h = nhcb(
+            &[-10., 5., 10., 15., 20.],
+            &[2., 1., 6., 4., 3., 1.],
+            15.,
+            172.5,
+        );
+        let t = h.trim_upper(2.0);
+        assert!(near(t.count, 2.8) && near(t.sum, -23.2));
+        let t = h.trim_upper(-15.0);
+        assert!(near(t.count, 2.0) && near(t.sum, -30.0));
+    }
+
+    #[test]
+    fn trim_zero_bucket() {
+        // zero_bucket_only {{schema:0 count:5 sum:0 z_bucket:5 z_bucket_w:0.1}}
+        let h = FloatHistogram {
+            count: 5.,
+            zero_count: 5.,
+            zero_threshold: 0.1,
+            ..Default::default()
+        };
+        let t = h.trim_lower(0.05);
+        assert!(near(t.count, 1.25) && near(t.sum, 0.09375));
+        let t = h.trim_upper(-0.05);
+        assert!(near(t.count, 1.25) && near(t.sum, -0.09375));
+        assert!(h.trim_upper(0.1).equals(&h));
+        // h_positive_buckets {{schema:0 sum:8.0210678118654755 count:12 z_bucket:2 z_bucket_w:0.5 buckets:[10]}}
+        let h = FloatHistogram {
+            sum: 8.0210678118654755,
+            count: 12.,
+            zero_count: 2.,
+            zero_threshold: 0.5,
+            positive_spans: vec![Span {
+                offset: 0,
+                length: 1,
+            }],
+            positive_buckets: vec![10.],
+            ..Default::default()
+        };
+        let t = h.trim_lower(0.1);
+        assert!(near(t.count, 11.6) && near(t.sum, 7.551067811865476));
+        let t = h.trim_upper(0.1);
+        assert!(near(t.count, 0.4) && near(t.sum, 0.02));
+        assert!(h.trim_lower(0.0).equals(&h));
     }
 }
