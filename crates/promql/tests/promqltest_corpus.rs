@@ -1,7 +1,8 @@
 //! Runs every script of Prometheus's PromQL test corpus (`../shared/conformance/promqltest`)
 //! through the promqltest runner and fails listing each failing eval.
 //!
-//! `PROMQLTEST_FILTER=<substring>` restricts the run to matching file names.
+//! `PROMQLTEST_FILTER=<substring>` restricts the run to matching file names;
+//! `PROMQLTEST_DIR=<dir>` runs the scripts of another directory.
 
 use std::path::PathBuf;
 
@@ -9,8 +10,12 @@ use promplay_promql::promqltest::{count_evals, run_script};
 
 #[test]
 fn promqltest_corpus() {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promqltest");
+    let dir = match std::env::var("PROMQLTEST_DIR") {
+        Ok(d) => PathBuf::from(d),
+        Err(_) => {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/promqltest")
+        }
+    };
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -231,6 +231,10 @@ const STEP_UNSAFE: &[&str] = &[
     "predict_linear",
     "time",
     "timestamp",
+    "start",
+    "end",
+    "range",
+    "step",
 ];
 
 /// Sets `@ ts` on every selector and top-level subquery without one (upstream's
@@ -254,7 +258,10 @@ fn set_at(e: &mut Expr, ts: i64, under_at_subquery: bool) -> bool {
             if !under_at_subquery && !had {
                 sq.timestamp = Some(ts);
             }
-            ok &= set_at(&mut sq.expr, ts, under_at_subquery || had);
+            // The subquery now has an `@` (its own or the one just set): upstream leaves
+            // everything below it untouched.
+            let _ = had;
+            ok &= set_at(&mut sq.expr, ts, true);
         }
         Expr::Call(c) => {
             if STEP_UNSAFE.contains(&c.func.name) {
