@@ -1,10 +1,52 @@
-//! Parser throughput on ../shared/conformance/exposition/valid-bench, in MB/s.
+//! Parser throughput in MB/s on ../shared/conformance/exposition/valid-bench, and on a
+//! generated time-major OpenMetrics file shaped like ../shared/peers/bench's dataset
+//! (`http_requests_total{instance,job,path,status} value timestamp`).
 //! Run: `cargo bench -p promplay-exposition --bench parse_throughput`.
 
+use std::fmt::Write;
 use std::path::Path;
 use std::time::Instant;
 
 use promplay_exposition::{parse_openmetrics, parse_text, ParseOptions};
+
+/// Parses `input` repeatedly for about a second; MB/s.
+fn measure(input: &[u8], parse: &dyn Fn(&[u8]) -> usize) -> f64 {
+    parse(input);
+    let start = Instant::now();
+    let mut iters = 0u64;
+    while start.elapsed().as_secs_f64() < 1.0 {
+        std::hint::black_box(parse(input));
+        iters += 1;
+    }
+    input.len() as f64 * iters as f64 / 1e6 / start.elapsed().as_secs_f64()
+}
+
+/// The bench dataset's shape: 1,000 series × 60 steps, time-major, integer timestamps.
+fn bench_dataset() -> Vec<u8> {
+    let mut s = String::from(
+        "# HELP http_requests Total HTTP requests (synthetic benchmark data).\n# TYPE http_requests counter\n",
+    );
+    let status = [
+        "200", "201", "204", "301", "304", "400", "401", "404", "500", "503",
+    ];
+    for k in 0..60u64 {
+        let ts = 1_767_225_600 + k * 15;
+        for i in 0..10 {
+            for p in 0..10 {
+                for st in status {
+                    let v = k * 7 + i * 3 + p;
+                    let _ = writeln!(
+                        s,
+                        "http_requests_total{{instance=\"host-{i:03}:8080\",job=\"job{}\",path=\"/api/v1/p{p}\",status=\"{st}\"}} {v} {ts}",
+                        i / 2
+                    );
+                }
+            }
+        }
+    }
+    s.push_str("# EOF\n");
+    s.into_bytes()
+}
 
 fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -14,41 +56,46 @@ fn main() {
         .map(|e| e.unwrap().path())
         .collect();
     files.sort();
+    let lenient =
+        |b: &[u8]| parse_openmetrics(b, ParseOptions { strict: false }).map_or(0, |f| f.len());
+    let strict =
+        |b: &[u8]| parse_openmetrics(b, ParseOptions { strict: true }).map_or(0, |f| f.len());
+    let text = |b: &[u8]| parse_text(b).map_or(0, |f| f.len());
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let input = std::fs::read(&path).unwrap();
-        let om = name.contains(".om.");
-        let run = |strict: bool| {
-            let r = if om {
-                parse_openmetrics(&input, ParseOptions { strict })
-            } else {
-                parse_text(&input)
-            };
-            r.unwrap().len()
-        };
-        for strict in if om { vec![true, false] } else { vec![true] } {
-            // Warm up, then parse until ~1 s has passed.
-            let fams = run(strict);
-            let start = Instant::now();
-            let mut iters = 0u64;
-            while start.elapsed().as_secs_f64() < 1.0 {
-                std::hint::black_box(run(strict));
-                iters += 1;
-            }
-            let secs = start.elapsed().as_secs_f64();
-            let mb = (input.len() as f64 * iters as f64) / 1e6;
-            let mode = if !om {
-                "text"
-            } else if strict {
-                "openmetrics strict"
-            } else {
-                "openmetrics lenient"
-            };
+        if name.contains(".om.") {
             println!(
-                "{name:<36} {:>8} bytes {fams:>4} families  {mode:<20} {:>8.1} MB/s",
+                "{name:<36} {:>8} bytes  openmetrics lenient {:>7.1} MB/s",
                 input.len(),
-                mb / secs
+                measure(&input, &lenient)
+            );
+            match parse_openmetrics(&input, ParseOptions { strict: true }) {
+                Ok(_) => println!(
+                    "{name:<36} {:>8} bytes  openmetrics strict  {:>7.1} MB/s",
+                    input.len(),
+                    measure(&input, &strict)
+                ),
+                Err(e) => println!(
+                    "{name:<36} {:>8} bytes  openmetrics strict  rejected ({e})",
+                    input.len()
+                ),
+            }
+        } else {
+            parse_text(&input).unwrap();
+            println!(
+                "{name:<36} {:>8} bytes  text                {:>7.1} MB/s",
+                input.len(),
+                measure(&input, &text)
             );
         }
     }
+    let ds = bench_dataset();
+    parse_openmetrics(&ds, ParseOptions { strict: false }).unwrap();
+    println!(
+        "{:<36} {:>8} bytes  openmetrics lenient {:>7.1} MB/s",
+        "generated bench-dataset shape",
+        ds.len(),
+        measure(&ds, &lenient)
+    );
 }

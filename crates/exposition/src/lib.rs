@@ -13,6 +13,7 @@
 //! only within bounds they checked.
 
 pub mod float;
+pub mod lint;
 pub mod negotiate;
 pub mod openmetrics;
 pub mod parse;
