@@ -412,6 +412,18 @@ impl<'a> Ctx<'a> {
         Ok(set.series)
     }
 
+    pub(crate) fn querier_select(
+        &self,
+        hints: &SelectHints,
+        ms: &[promplay_model::Matcher],
+    ) -> Result<Vec<promplay_tsdb::Series>, promplay_tsdb::StorageError> {
+        let set = self.querier.select(false, Some(hints), ms)?;
+        for w in &set.warnings {
+            self.warn(w.clone());
+        }
+        Ok(set.series)
+    }
+
     /// The offset (ms) of a selector and its `@` time, if any.
     pub(crate) fn sel_times(&self, vs: &VectorSelector) -> Result<(i64, Option<i64>), EvalError> {
         let offset = vs
