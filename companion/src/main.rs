@@ -1,6 +1,64 @@
 //! `promplay`: the native companion. See `promplay --help`.
+//!
+//! Each verb lives in its own module exposing `run(...) -> anyhow::Result<i32>` (the exit
+//! code). To add one: a variant in [`Command`] (or in a nested group such as
+//! [`PromqlCommand`]), a module, and one arm in `main`.
 
-fn main() {
-    eprintln!("promplay: no verbs yet");
-    std::process::exit(2);
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod check_metrics;
+mod promql_parse;
+
+#[derive(Parser)]
+#[command(name = "promplay", version, about = "promplay's native companion")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check files as promtool does.
+    Check {
+        #[command(subcommand)]
+        command: CheckCommand,
+    },
+    /// PromQL tools.
+    Promql {
+        #[command(subcommand)]
+        command: PromqlCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CheckCommand {
+    /// Parse an exposition on stdin (text 0.0.4 or OpenMetrics); with --lint, lint it too.
+    Metrics(check_metrics::Args),
+}
+
+#[derive(Subcommand)]
+enum PromqlCommand {
+    /// Parse an expression: print its canonical (pretty) form, or the error with line:col.
+    Parse(promql_parse::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { command } => match command {
+            CheckCommand::Metrics(args) => check_metrics::run(&args),
+        },
+        Command::Promql { command } => match command {
+            PromqlCommand::Parse(args) => promql_parse::run(&args),
+        },
+    };
+    match result {
+        Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+        Err(e) => {
+            eprintln!("promplay: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

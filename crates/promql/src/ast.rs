@@ -869,3 +869,34 @@ impl Drop for Expr {
         }
     }
 }
+
+impl DurationExpr {
+    fn take_children(&mut self, out: &mut Vec<DurationExpr>) {
+        let placeholder = || DurationExpr::Step {
+            span: Span::default(),
+        };
+        match self {
+            DurationExpr::MinOf { lhs, rhs, .. }
+            | DurationExpr::MaxOf { lhs, rhs, .. }
+            | DurationExpr::Binary { lhs, rhs, .. } => {
+                out.push(std::mem::replace(&mut **lhs, placeholder()));
+                out.push(std::mem::replace(&mut **rhs, placeholder()));
+            }
+            DurationExpr::Unary { expr, .. } | DurationExpr::Paren { expr, .. } => {
+                out.push(std::mem::replace(&mut **expr, placeholder()));
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Iterative, like `Drop for Expr`.
+impl Drop for DurationExpr {
+    fn drop(&mut self) {
+        let mut stack = Vec::new();
+        self.take_children(&mut stack);
+        while let Some(mut e) = stack.pop() {
+            e.take_children(&mut stack);
+        }
+    }
+}

@@ -60,24 +60,46 @@ fn parse_cases_table() {
         match (&got, &c.out, &c.err) {
             (Ok(e), Some(want), None) => {
                 if &e.to_string() != want {
-                    failures.push(format!("line {}: {:?} printed {:?}, want {want:?}", c.line, c.input, e.to_string()));
+                    failures.push(format!(
+                        "line {}: {:?} printed {:?}, want {want:?}",
+                        c.line,
+                        c.input,
+                        e.to_string()
+                    ));
                 }
                 if let Some(t) = &c.typ {
                     if &e.value_type().to_string() != t {
-                        failures.push(format!("line {}: type {}, want {t}", c.line, e.value_type()));
+                        failures.push(format!(
+                            "line {}: type {}, want {t}",
+                            c.line,
+                            e.value_type()
+                        ));
                     }
                 }
             }
             (Err(e), None, Some(want)) => {
                 // A trailing `:` in the expectation means "starts with" (foreign library text follows).
                 let got = e.to_string();
-                let ok = if want.ends_with(':') { got.starts_with(want.as_str()) } else { &got == want };
+                let ok = if want.ends_with(':') {
+                    got.starts_with(want.as_str())
+                } else {
+                    &got == want
+                };
                 if !ok {
-                    failures.push(format!("line {}: {:?}\n      error {got:?}\n      want  {want:?}", c.line, c.input));
+                    failures.push(format!(
+                        "line {}: {:?}\n      error {got:?}\n      want  {want:?}",
+                        c.line, c.input
+                    ));
                 }
             }
             (r, _, _) => failures.push(format!("line {}: {:?} gave {r:?}", c.line, c.input)),
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n{}", failures.len(), cases.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
 }

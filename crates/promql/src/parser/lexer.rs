@@ -101,7 +101,7 @@ impl Tok<'_> {
                 } else if t.is_keyword() {
                     format!("<{s}>")
                 } else {
-                    s.to_string()
+                    format!("{s:?}")
                 }
             }
         }
@@ -263,9 +263,22 @@ fn is_alnum(c: u8) -> bool {
     is_alpha(c) || c.is_ascii_digit()
 }
 
-/// Go's `%q` of one character, for messages.
+/// Go's `%q` of one character, for messages: `'a'`, `'\x01'`, `'\n'`, `'\u00a0'`.
 fn q(c: char) -> String {
-    format!("{c:?}")
+    match c {
+        '\u{07}' => "'\\a'".into(),
+        '\u{08}' => "'\\b'".into(),
+        '\u{0c}' => "'\\f'".into(),
+        '\n' => "'\\n'".into(),
+        '\r' => "'\\r'".into(),
+        '\t' => "'\\t'".into(),
+        '\u{0b}' => "'\\v'".into(),
+        '\\' => "'\\\\'".into(),
+        '\'' => "'\\''".into(),
+        c if (c as u32) < 0x20 || c as u32 == 0x7f => format!("'\\x{:02x}'", c as u32),
+        c if c.is_control() || c == '\u{feff}' => format!("'\\u{:04x}'", c as u32),
+        c => format!("'{c}'"),
+    }
 }
 
 /// Lexes the whole input. Stops at the first error, which becomes the last element.
@@ -424,10 +437,10 @@ impl<'a> Lexer<'a> {
                     self.check_depth(start)?;
                 }
                 b')' => {
-                    self.single(Tok::RParen);
                     if self.paren_depth == 0 {
                         return self.err(start, "unexpected right parenthesis ')'");
                     }
+                    self.single(Tok::RParen);
                     self.paren_depth -= 1;
                 }
                 b'{' => {
@@ -608,10 +621,10 @@ impl<'a> Lexer<'a> {
                 self.check_depth(start)?;
             }
             b')' => {
-                self.single(Tok::RParen);
                 if self.paren_depth == 0 {
                     return self.err(start, "unexpected right parenthesis ')'");
                 }
+                self.single(Tok::RParen);
                 self.paren_depth -= 1;
             }
             c if is_space(c) => self.pos += 1,

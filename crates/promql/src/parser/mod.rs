@@ -38,7 +38,7 @@ pub use literals::format_duration;
 
 /// Maximum nesting depth of an expression (brackets, or operator chains), so that recursive
 /// walks of the tree stay within a small (wasm) stack.
-pub const MAX_DEPTH: usize = 1000;
+pub const MAX_DEPTH: usize = 256;
 
 /// Options of the parser (Prometheus's `parser.Options`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -246,11 +246,16 @@ fn map_error(
             msg: "invalid token".into(),
         },
         ParseError::UnrecognizedEof { location, expected } => {
-            let prev = tokens
+            let ok: Vec<Tok<'_>> = tokens
                 .iter()
-                .rev()
-                .find_map(|t| t.as_ref().ok())
-                .map(|t| t.1);
+                .filter_map(|t| t.as_ref().ok())
+                .map(|t| t.1)
+                .collect();
+            let prev = if after_aggregation_grouping(&ok) {
+                Some(Tok::Agg(crate::ast::AggregateOp::Sum))
+            } else {
+                ok.last().copied()
+            };
             RawError {
                 span: Span::new(location as u32, location as u32),
                 msg: unexpected("end of input".into(), prev, &expected),
@@ -260,12 +265,17 @@ fn map_error(
             token: (l, tok, r),
             expected,
         } => {
-            let prev = tokens
+            let before: Vec<Tok<'_>> = tokens
                 .iter()
                 .filter_map(|t| t.as_ref().ok())
                 .take_while(|t| t.0 < l)
-                .last()
-                .map(|t| t.1);
+                .map(|t| t.1)
+                .collect();
+            let prev = if after_aggregation_grouping(&before) {
+                Some(Tok::Agg(crate::ast::AggregateOp::Sum))
+            } else {
+                before.last().copied()
+            };
             RawError {
                 span: Span::new(l as u32, r as u32),
                 msg: unexpected(tok.desc(), prev, &expected),
@@ -311,6 +321,21 @@ fn unexpected(what: String, prev: Option<Tok<'_>>, expected: &[String]) -> Strin
         msg.push_str(wanted);
     }
     msg
+}
+
+/// Whether the tokens end with `<aggregator> by|without (labels)`: the aggregation's
+/// arguments are still missing.
+fn after_aggregation_grouping(toks: &[Tok<'_>]) -> bool {
+    let Some(Tok::RParen) = toks.last() else {
+        return false;
+    };
+    let Some(open) = toks.iter().rposition(|t| *t == Tok::LabelsOpen) else {
+        return false;
+    };
+    open >= 2
+        && matches!(toks[open - 1], Tok::By | Tok::Without)
+        && matches!(toks[open - 2], Tok::Agg(_))
+        && !toks[open..toks.len() - 1].contains(&Tok::RParen)
 }
 
 /// Returns the span of a node deeper than [`MAX_DEPTH`], walking iteratively.
