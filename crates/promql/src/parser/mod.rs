@@ -230,6 +230,39 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
     literals::parse_duration(s)
 }
 
+/// The body of the `cargo fuzz` target (`fuzz/fuzz_targets/parse.rs`), also driven by a
+/// deterministic test: parsing arbitrary bytes never panics, and whatever parses prints to
+/// text that parses back to the same tree (modulo spans) and the same text.
+///
+/// Panics (that is the fuzzer's signal) when an invariant is broken.
+pub fn fuzz_one(data: &[u8]) {
+    let Ok(input) = std::str::from_utf8(data) else {
+        return;
+    };
+    for opts in [ParserOptions::default(), ParserOptions::all()] {
+        let Ok(mut expr) = parse_with(input, &opts) else {
+            continue;
+        };
+        let printed = expr.to_string();
+        let mut again = match parse_with(&printed, &opts) {
+            Ok(e) => e,
+            Err(e) => panic!("{input:?} printed as {printed:?}, which does not parse: {e}"),
+        };
+        assert_eq!(again.to_string(), printed, "printing is not a fixed point");
+        expr.clear_spans();
+        again.clear_spans();
+        assert_eq!(
+            format!("{expr:?}"),
+            format!("{again:?}"),
+            "{input:?} does not round-trip through {printed:?}"
+        );
+        let pretty = crate::printer::pretty(&expr);
+        if let Err(e) = parse_with(&pretty, &opts) {
+            panic!("pretty form of {input:?} does not parse: {e}\n{pretty}");
+        }
+    }
+}
+
 /// Maps lalrpop's error to Prometheus's wording.
 fn map_error(
     input: &str,
