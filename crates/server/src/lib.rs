@@ -8,7 +8,12 @@
 pub mod config;
 pub mod duration;
 pub mod relabel;
+pub mod scrape;
 
 pub use config::{Config, ConfigError, ScrapeConfig};
 pub use duration::{ByteSize, Duration};
 pub use relabel::{process, Action, RelabelConfig};
+pub use scrape::{
+    ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest, ScrapeResponse, TargetFetcher,
+    TargetHealth, TargetsView,
+};

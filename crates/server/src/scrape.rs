@@ -1,0 +1,1550 @@
+//! Scraping on a virtual clock: targets from a scrape config (`scrape/target.go`), one
+//! [`ScrapeLoop`] per target appending parsed samples into a [`promplay_tsdb::Db`], as
+//! `scrape/scrape.go` does it — the scrape cache and its staleness markers, `honor_labels`
+//! conflicts (`exported_`), `metric_relabel_configs`, `sample_limit`, label limits, body size
+//! limit, timeouts, and the report series `up`, `scrape_duration_seconds`,
+//! `scrape_samples_scraped`, `scrape_samples_post_metric_relabeling`, `scrape_series_added`.
+//!
+//! Time: nothing here reads a clock. The host calls [`ScrapeManager::run_until`] with "now";
+//! every scrape due at or before it runs, in time order, with the timestamp it was due at
+//! (Prometheus's aligned scrape timestamps). Fetching is the host's: [`TargetFetcher`].
+//!
+//! Architecture invariant: a target's first scrape happens at the offset within its interval
+//! that Prometheus would pick (a hash of the target, [`Target::offset`]), so two runs of the
+//! same world scrape at the same instants.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::sync::Arc;
+
+use promplay_exposition::{FormatKind, ParseOptions};
+use promplay_model::{is_stale_nan, Label, Labels, METRIC_NAME, STALE_NAN};
+use promplay_tsdb::{AppendError, Appender, Db, SeriesRef};
+
+use crate::config::{check_target_address, Config, HttpClientConfig, ScrapeConfig, StaticConfig};
+use crate::duration::Duration;
+use crate::relabel::{process_builder, NameValidationScheme};
+
+pub const ADDRESS_LABEL: &str = "__address__";
+pub const SCHEME_LABEL: &str = "__scheme__";
+pub const METRICS_PATH_LABEL: &str = "__metrics_path__";
+pub const SCRAPE_INTERVAL_LABEL: &str = "__scrape_interval__";
+pub const SCRAPE_TIMEOUT_LABEL: &str = "__scrape_timeout__";
+pub const PARAM_LABEL_PREFIX: &str = "__param_";
+pub const META_LABEL_PREFIX: &str = "__meta_";
+pub const RESERVED_LABEL_PREFIX: &str = "__";
+pub const JOB_LABEL: &str = "job";
+pub const INSTANCE_LABEL: &str = "instance";
+pub const EXPORTED_LABEL_PREFIX: &str = "exported_";
+
+// ---------------------------------------------------------------------------------------------
+// Fetching.
+
+/// What the scrape loop asks the host to fetch.
+#[derive(Clone, Debug)]
+pub struct ScrapeRequest {
+    /// The virtual time of the scrape (ms): simulated programs answer as of this instant.
+    pub time_ms: i64,
+    /// `scheme://address/path?params`, as Prometheus builds it.
+    pub url: String,
+    pub scheme: String,
+    pub address: String,
+    pub metrics_path: String,
+    /// Query parameters (config `params` overridden by `__param_*` labels), sorted by key.
+    pub params: Vec<(String, String)>,
+    /// The `Accept` header Prometheus sends for the configured scrape protocols.
+    pub accept: String,
+    /// The scrape timeout; the host may give up after it (and report
+    /// [`ScrapeErrorKind::Timeout`]).
+    pub timeout: Duration,
+    pub job: String,
+    /// The target's labels after relabeling, `__`-prefixed ones included.
+    pub target_labels: Labels,
+    pub http_client_config: Arc<HttpClientConfig>,
+}
+
+/// A fetched body.
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeResponse {
+    /// The `Content-Type` header ("" if none).
+    pub content_type: String,
+    /// The uncompressed body.
+    pub body: Vec<u8>,
+    /// How long the fetch took (simulated or measured), in ms. Longer than the scrape timeout
+    /// makes the scrape fail with `context deadline exceeded`.
+    pub duration_ms: i64,
+}
+
+/// Why a fetch failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ScrapeErrorKind {
+    /// A non-200 answer: `server returned HTTP status 500 Internal Server Error`.
+    Status { code: u16, reason: String },
+    /// The request did not complete: connection refused, DNS, TLS … (`message` as Go's net
+    /// package words it, e.g. `dial tcp 127.0.0.1:9100: connect: connection refused`).
+    Transport(String),
+    /// The scrape timeout passed.
+    Timeout,
+    /// The body was larger than `body_size_limit`.
+    BodySizeLimit,
+}
+
+/// A failed fetch and how long it took (ms).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScrapeError {
+    pub kind: ScrapeErrorKind,
+    pub duration_ms: i64,
+}
+
+impl ScrapeError {
+    pub fn new(kind: ScrapeErrorKind, duration_ms: i64) -> Self {
+        ScrapeError { kind, duration_ms }
+    }
+    pub fn connection_refused(address: &str) -> Self {
+        ScrapeError::new(
+            ScrapeErrorKind::Transport(format!("dial tcp {address}: connect: connection refused")),
+            0,
+        )
+    }
+
+    /// The text Prometheus shows as the target's last error.
+    pub fn message(&self, url: &str) -> String {
+        match &self.kind {
+            ScrapeErrorKind::Status { code, reason } => {
+                format!("server returned HTTP status {code} {reason}")
+            }
+            ScrapeErrorKind::Transport(m) => format!("Get {url:?}: {m}"),
+            ScrapeErrorKind::Timeout => format!("Get {url:?}: context deadline exceeded"),
+            ScrapeErrorKind::BodySizeLimit => "body size limit exceeded".to_string(),
+        }
+    }
+}
+
+/// The host's way to fetch a target: simulated programs in the playground, HTTP in the
+/// companion. Synchronous: the engine has no runtime.
+pub trait TargetFetcher {
+    fn fetch(&mut self, request: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError>;
+}
+
+impl<F: FnMut(&ScrapeRequest) -> Result<ScrapeResponse, ScrapeError>> TargetFetcher for F {
+    fn fetch(&mut self, request: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError> {
+        self(request)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets.
+
+/// A target's health after its last scrape.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TargetHealth {
+    #[default]
+    Unknown,
+    Up,
+    Down,
+}
+
+impl TargetHealth {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TargetHealth::Unknown => "unknown",
+            TargetHealth::Up => "up",
+            TargetHealth::Down => "down",
+        }
+    }
+}
+
+/// One scrape target (`scrape.Target`).
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// All labels after relabeling, `__`-prefixed ones included.
+    labels: Labels,
+    /// The labels before relabeling.
+    discovered_labels: Labels,
+    /// Config `params`.
+    params: BTreeMap<String, Vec<String>>,
+    pub health: TargetHealth,
+    pub last_error: String,
+    /// Start of the last scrape (ms), if any.
+    pub last_scrape_ms: Option<i64>,
+    pub last_scrape_duration_ms: i64,
+    /// Samples of the last scrape (`scrape_samples_scraped`).
+    pub last_samples: usize,
+}
+
+impl Target {
+    pub fn new(
+        labels: Labels,
+        discovered_labels: Labels,
+        params: BTreeMap<String, Vec<String>>,
+    ) -> Self {
+        Target {
+            labels,
+            discovered_labels,
+            params,
+            health: TargetHealth::Unknown,
+            last_error: String::new(),
+            last_scrape_ms: None,
+            last_scrape_duration_ms: 0,
+            last_samples: 0,
+        }
+    }
+
+    /// The labels attached to the target's samples: those not starting with `__`.
+    pub fn labels(&self) -> Labels {
+        Labels::new(
+            self.labels
+                .iter()
+                .filter(|l| !l.name.starts_with(RESERVED_LABEL_PREFIX))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// Every label, `__`-prefixed included.
+    pub fn all_labels(&self) -> &Labels {
+        &self.labels
+    }
+
+    pub fn discovered_labels(&self) -> &Labels {
+        &self.discovered_labels
+    }
+
+    pub fn get(&self, name: &str) -> &str {
+        self.labels.get_or_empty(name)
+    }
+
+    /// Query parameters: config `params`, the first value overridden by `__param_<k>` labels.
+    pub fn params(&self) -> BTreeMap<String, Vec<String>> {
+        let mut params = self.params.clone();
+        for l in self.labels.iter() {
+            if let Some(k) = l.name.strip_prefix(PARAM_LABEL_PREFIX) {
+                let e = params.entry(k.to_string()).or_default();
+                if e.is_empty() {
+                    e.push(l.value.to_string());
+                } else {
+                    e[0] = l.value.to_string();
+                }
+            }
+        }
+        params
+    }
+
+    /// `scheme://address/path?query` (`Target.URL`).
+    pub fn url(&self) -> String {
+        let mut q = String::new();
+        for (k, vs) in self.params() {
+            for v in vs {
+                if !q.is_empty() {
+                    q.push('&');
+                }
+                q.push_str(&query_escape(&k));
+                q.push('=');
+                q.push_str(&query_escape(&v));
+            }
+        }
+        let mut url = format!(
+            "{}://{}{}",
+            self.get(SCHEME_LABEL),
+            self.get(ADDRESS_LABEL),
+            self.get(METRICS_PATH_LABEL)
+        );
+        if !q.is_empty() {
+            url.push('?');
+            url.push_str(&q);
+        }
+        url
+    }
+
+    /// An identifying hash (`Target.hash`): FNV-1a over the labels and the URL. Stable across
+    /// runs and platforms.
+    pub fn hash(&self) -> u64 {
+        let mut h = Fnv64a::new();
+        for l in self.labels.iter() {
+            h.write(l.name.as_bytes());
+            h.write(&[0xff]);
+            h.write(l.value.as_bytes());
+            h.write(&[0xff]);
+        }
+        h.write(self.url().as_bytes());
+        h.finish()
+    }
+
+    /// Milliseconds from `now_ms` to this target's first scrape (`Target.offset`): scrapes are
+    /// pinned to absolute time, spread over the interval by the target's hash.
+    pub fn offset(&self, interval_ms: i64, now_ms: i64, offset_seed: u64) -> i64 {
+        if interval_ms <= 0 {
+            return 0;
+        }
+        let base = interval_ms - now_ms.rem_euclid(interval_ms);
+        let off = ((self.hash() ^ offset_seed) % interval_ms as u64) as i64;
+        let mut next = base + off;
+        if next > interval_ms {
+            next -= interval_ms;
+        }
+        next
+    }
+
+    /// Interval and timeout from the `__scrape_interval__`/`__scrape_timeout__` labels.
+    pub fn interval_and_timeout(&self, default: (Duration, Duration)) -> (Duration, Duration) {
+        let i = Duration::parse(self.get(SCRAPE_INTERVAL_LABEL)).unwrap_or(default.0);
+        let t = Duration::parse(self.get(SCRAPE_TIMEOUT_LABEL)).unwrap_or(default.1);
+        (i, t)
+    }
+}
+
+/// `url.QueryEscape`.
+fn query_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+struct Fnv64a(u64);
+
+impl Fnv64a {
+    fn new() -> Self {
+        Fnv64a(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 ^= *b as u64;
+            self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A group of targets sharing labels (`targetgroup.Group`), from `static_configs` or from a
+/// discovery mechanism the host runs (file SD).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetGroup {
+    /// Each target's own labels (at least `__address__`).
+    pub targets: Vec<Labels>,
+    /// Labels common to the group.
+    pub labels: Labels,
+    /// Where the group comes from ("0", "1" … for static configs).
+    pub source: String,
+}
+
+impl TargetGroup {
+    pub fn from_static(sc: &StaticConfig, index: usize) -> Self {
+        TargetGroup {
+            targets: sc
+                .targets
+                .iter()
+                .map(|t| Labels::new(vec![Label::new(ADDRESS_LABEL, t.as_str())]))
+                .collect(),
+            labels: Labels::new(
+                sc.labels
+                    .iter()
+                    .map(|(k, v)| Label::new(k.as_str(), v.as_str()))
+                    .collect(),
+            ),
+            source: index.to_string(),
+        }
+    }
+}
+
+/// The labels of a target before relabeling (`PopulateDiscoveredLabels`).
+pub fn populate_discovered_labels(cfg: &ScrapeConfig, target: &Labels, group: &Labels) -> Labels {
+    let mut lb = target.builder();
+    for l in group.iter() {
+        if !target.has(&l.name) {
+            lb.set(l.name.clone(), l.value.clone());
+        }
+    }
+    let defaults = [
+        (JOB_LABEL, cfg.job_name.clone()),
+        (SCRAPE_INTERVAL_LABEL, cfg.scrape_interval.to_string()),
+        (SCRAPE_TIMEOUT_LABEL, cfg.scrape_timeout.to_string()),
+        (METRICS_PATH_LABEL, cfg.metrics_path.clone()),
+        (SCHEME_LABEL, cfg.scheme.clone()),
+    ];
+    for (name, value) in defaults {
+        if lb.get(name).is_none() {
+            lb.set(name, value);
+        }
+    }
+    for (k, v) in &cfg.params {
+        let name = format!("{PARAM_LABEL_PREFIX}{k}");
+        if let Some(first) = v.first() {
+            if lb.get(&name).is_none() {
+                lb.set(name, first.as_str());
+            }
+        }
+    }
+    lb.labels()
+}
+
+/// A target's final labels (`PopulateLabels`): relabeling, address and interval checks,
+/// `__meta_*` removed, `instance` defaulting to the address. `Ok(None)`: dropped by
+/// relabeling.
+pub fn populate_labels(cfg: &ScrapeConfig, discovered: &Labels) -> Result<Option<Labels>, String> {
+    let mut lb = discovered.builder();
+    if !process_builder(&mut lb, &cfg.relabel_configs, cfg.name_validation_scheme()) {
+        return Ok(None);
+    }
+    let addr = lb.get(ADDRESS_LABEL).unwrap_or("").to_string();
+    if addr.is_empty() {
+        return Err("no address".into());
+    }
+    check_target_address(&addr)?;
+    let interval = lb.get(SCRAPE_INTERVAL_LABEL).unwrap_or("").to_string();
+    let interval_d =
+        Duration::parse(&interval).map_err(|e| format!("error parsing scrape interval: {e}"))?;
+    if interval_d.is_zero() {
+        return Err("scrape interval cannot be 0".into());
+    }
+    let timeout = lb.get(SCRAPE_TIMEOUT_LABEL).unwrap_or("").to_string();
+    let timeout_d =
+        Duration::parse(&timeout).map_err(|e| format!("error parsing scrape timeout: {e}"))?;
+    if timeout_d.is_zero() {
+        return Err("scrape timeout cannot be 0".into());
+    }
+    if timeout_d > interval_d {
+        return Err(format!(
+            "scrape timeout cannot be greater than scrape interval ({timeout:?} > {interval:?})"
+        ));
+    }
+    for l in lb.labels().iter() {
+        if l.name.starts_with(META_LABEL_PREFIX) {
+            lb.del(l.name.clone());
+        }
+    }
+    if lb.get(INSTANCE_LABEL).is_none() {
+        lb.set(INSTANCE_LABEL, addr);
+    }
+    Ok(Some(lb.labels()))
+}
+
+/// Targets of one group (`TargetsFromGroup`): active and dropped targets, and the failures
+/// worded as Prometheus does (`instance 0 in group 0: "http://x" is not a valid hostname`).
+pub fn targets_from_group(
+    cfg: &ScrapeConfig,
+    tg: &TargetGroup,
+) -> (Vec<Target>, Vec<Target>, Vec<String>) {
+    let mut active = Vec::new();
+    let mut dropped = Vec::new();
+    let mut failures = Vec::new();
+    for (i, t) in tg.targets.iter().enumerate() {
+        let discovered = populate_discovered_labels(cfg, t, &tg.labels);
+        match populate_labels(cfg, &discovered) {
+            Ok(Some(labels)) => active.push(Target::new(labels, discovered, cfg.params.clone())),
+            Ok(None) => dropped.push(Target::new(Labels::empty(), discovered, cfg.params.clone())),
+            Err(e) => failures.push(format!("instance {i} in group {}: {e}", tg.source)),
+        }
+    }
+    (active, dropped, failures)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scrape cache.
+
+#[derive(Clone, Debug)]
+struct CacheEntry {
+    sref: SeriesRef,
+    last_iter: u64,
+    lset: Labels,
+}
+
+/// Per-target memory of exposed series → stored series, and the series of the current and
+/// previous scrape for staleness (`scrapeCache`).
+#[derive(Clone, Debug, Default)]
+pub struct ScrapeCache {
+    iter: u64,
+    successful_count: usize,
+    series: HashMap<Labels, CacheEntry>,
+    dropped: HashMap<Labels, u64>,
+    series_cur: BTreeMap<SeriesRef, Labels>,
+    series_prev: BTreeMap<SeriesRef, Labels>,
+    /// The report series (`up` …) by name; never subject to scrape staleness.
+    report: HashMap<&'static str, (SeriesRef, Labels)>,
+}
+
+impl ScrapeCache {
+    fn iter_done(&mut self, flush: bool) {
+        let count = self.series.len() + self.dropped.len();
+        let mut flush = flush;
+        if flush {
+            self.successful_count = count;
+        } else if count > self.successful_count * 2 + 1000 {
+            flush = true;
+        }
+        if flush {
+            let iter = self.iter;
+            self.series.retain(|_, e| e.last_iter == iter);
+            self.dropped.retain(|_, i| *i == iter);
+        }
+        self.series_prev = std::mem::take(&mut self.series_cur);
+        self.iter += 1;
+    }
+
+    /// The entry, whether it was cached, whether it was already seen in this scrape.
+    fn get(&mut self, key: &Labels) -> Option<(CacheEntry, bool)> {
+        let iter = self.iter;
+        self.series.get_mut(key).map(|e| {
+            let already = e.last_iter == iter;
+            e.last_iter = iter;
+            (e.clone(), already)
+        })
+    }
+
+    fn get_dropped(&mut self, key: &Labels) -> bool {
+        let iter = self.iter;
+        match self.dropped.get_mut(key) {
+            Some(i) => {
+                *i = iter;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Number of exposed series the cache knows (for the UI).
+    pub fn len(&self) -> usize {
+        self.series.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.series.is_empty()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scrape loop.
+
+/// Settings a loop takes from its scrape config.
+#[derive(Clone, Debug)]
+struct LoopOptions {
+    job: String,
+    interval: Duration,
+    timeout: Duration,
+    honor_labels: bool,
+    honor_timestamps: bool,
+    track_timestamps_staleness: bool,
+    sample_limit: usize,
+    label_limit: usize,
+    label_name_length_limit: usize,
+    label_value_length_limit: usize,
+    body_size_limit: u64,
+    fallback_protocol: String,
+    accept: String,
+    extra_metrics: bool,
+    scheme: NameValidationScheme,
+    metric_relabel_configs: Vec<crate::relabel::RelabelConfig>,
+    http: Arc<HttpClientConfig>,
+}
+
+impl LoopOptions {
+    fn new(cfg: &ScrapeConfig, interval: Duration, timeout: Duration) -> Self {
+        LoopOptions {
+            job: cfg.job_name.clone(),
+            interval,
+            timeout,
+            honor_labels: cfg.honor_labels,
+            honor_timestamps: cfg.honor_timestamps,
+            track_timestamps_staleness: cfg.track_timestamps_staleness,
+            sample_limit: cfg.sample_limit as usize,
+            label_limit: cfg.label_limit as usize,
+            label_name_length_limit: cfg.label_name_length_limit as usize,
+            label_value_length_limit: cfg.label_value_length_limit as usize,
+            body_size_limit: cfg.body_size_limit.0,
+            fallback_protocol: protocol_media_type(&cfg.fallback_scrape_protocol).to_string(),
+            accept: accept_header(&cfg.scrape_protocols, &cfg.metric_name_escaping_scheme),
+            extra_metrics: cfg.extra_scrape_metrics,
+            scheme: cfg.name_validation_scheme(),
+            metric_relabel_configs: cfg.metric_relabel_configs.clone(),
+            http: Arc::new(cfg.http_client_config.clone()),
+        }
+    }
+}
+
+fn protocol_header(p: &str) -> &'static str {
+    match p {
+        "PrometheusProto" => {
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
+        }
+        "PrometheusText0.0.4" => "text/plain;version=0.0.4",
+        "PrometheusText1.0.0" => "text/plain;version=1.0.0",
+        "OpenMetricsText0.0.1" => "application/openmetrics-text;version=0.0.1",
+        "OpenMetricsText1.0.0" => "application/openmetrics-text;version=1.0.0",
+        _ => "",
+    }
+}
+
+fn protocol_media_type(p: &str) -> &'static str {
+    match p {
+        "PrometheusProto" => "application/vnd.google.protobuf",
+        "PrometheusText0.0.4" | "PrometheusText1.0.0" => "text/plain",
+        "OpenMetricsText0.0.1" | "OpenMetricsText1.0.0" => "application/openmetrics-text",
+        _ => "",
+    }
+}
+
+/// The `Accept` header for the scrape protocols (`acceptHeader`).
+pub fn accept_header(protocols: &[String], escaping: &str) -> String {
+    let mut vals = Vec::new();
+    let mut weight = 6;
+    for p in protocols {
+        let mut v = protocol_header(p).to_string();
+        if p == "PrometheusText1.0.0" || p == "OpenMetricsText1.0.0" {
+            v.push_str(";escaping=");
+            v.push_str(escaping);
+        }
+        v.push_str(&format!(";q=0.{weight}"));
+        vals.push(v);
+        weight -= 1;
+    }
+    vals.push(format!("*/*;q=0.{weight}"));
+    vals.join(",")
+}
+
+/// Errors of one append pass.
+#[derive(Debug, PartialEq)]
+enum AppendFailure {
+    SampleLimit,
+    Other(String),
+}
+
+impl fmt::Display for AppendFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AppendFailure::SampleLimit => f.write_str("sample limit exceeded"),
+            AppendFailure::Other(s) => f.write_str(s),
+        }
+    }
+}
+
+struct AppendCounts {
+    total: usize,
+    added: usize,
+    series_added: usize,
+}
+
+/// One target's scrape loop (`scrapeLoop`).
+#[derive(Debug)]
+pub struct ScrapeLoop {
+    pub target: Target,
+    cache: ScrapeCache,
+    opts: LoopOptions,
+    /// When the next scrape is due (ms).
+    next_ms: i64,
+    /// When the last scrape happened (for end-of-run staleness).
+    last_ms: Option<i64>,
+    forced_error: Option<String>,
+}
+
+impl ScrapeLoop {
+    fn new(target: Target, opts: LoopOptions, cache: ScrapeCache, first_ms: i64) -> Self {
+        ScrapeLoop {
+            target,
+            cache,
+            opts,
+            next_ms: first_ms,
+            last_ms: None,
+            forced_error: None,
+        }
+    }
+
+    /// When the next scrape is due (ms).
+    pub fn next_scrape_ms(&self) -> i64 {
+        self.next_ms
+    }
+    pub fn interval(&self) -> Duration {
+        self.opts.interval
+    }
+    pub fn timeout(&self) -> Duration {
+        self.opts.timeout
+    }
+
+    fn request(&self, t: i64) -> ScrapeRequest {
+        ScrapeRequest {
+            time_ms: t,
+            url: self.target.url(),
+            scheme: self.target.get(SCHEME_LABEL).to_string(),
+            address: self.target.get(ADDRESS_LABEL).to_string(),
+            metrics_path: self.target.get(METRICS_PATH_LABEL).to_string(),
+            params: self
+                .target
+                .params()
+                .into_iter()
+                .flat_map(|(k, vs)| vs.into_iter().map(move |v| (k.clone(), v)))
+                .collect(),
+            accept: self.opts.accept.clone(),
+            timeout: self.opts.timeout,
+            job: self.opts.job.clone(),
+            target_labels: self.target.labels.clone(),
+            http_client_config: self.opts.http.clone(),
+        }
+    }
+
+    /// One scrape at `t` (`scrapeAndReport`): fetch, append, stale markers, report, commit.
+    pub fn scrape_and_report(&mut self, t: i64, db: &Db, fetcher: &mut dyn TargetFetcher) {
+        let timeout_ms = self.opts.timeout.as_millis();
+        let mut app = db.appender();
+        if let Some(forced) = self.forced_error.clone() {
+            // Add stale markers.
+            if self.append(&mut app, &[], "", t).1.is_err() {
+                app.rollback();
+                app = db.appender();
+            }
+            self.report(&mut app, t, 0, 0, 0, 0, 0, Some(forced));
+            let _ = app.commit();
+            self.last_ms = Some(t);
+            return;
+        }
+        let req = self.request(t);
+        let (body, content_type, duration_ms, mut scrape_err, bytes) = match fetcher.fetch(&req) {
+            Ok(resp) if resp.duration_ms > timeout_ms => (
+                Vec::new(),
+                String::new(),
+                timeout_ms,
+                Some(ScrapeError::new(ScrapeErrorKind::Timeout, timeout_ms).message(&req.url)),
+                0i64,
+            ),
+            Ok(resp)
+                if self.opts.body_size_limit > 0
+                    && resp.body.len() as u64 >= self.opts.body_size_limit =>
+            {
+                (
+                    Vec::new(),
+                    String::new(),
+                    resp.duration_ms.max(0),
+                    Some(ScrapeError::new(ScrapeErrorKind::BodySizeLimit, 0).message(&req.url)),
+                    -1,
+                )
+            }
+            Ok(resp) => {
+                let n = resp.body.len() as i64;
+                (
+                    resp.body,
+                    resp.content_type,
+                    resp.duration_ms.max(0),
+                    None,
+                    n,
+                )
+            }
+            Err(e) => {
+                let bytes = if e.kind == ScrapeErrorKind::BodySizeLimit {
+                    -1
+                } else {
+                    0
+                };
+                let d = if e.kind == ScrapeErrorKind::Timeout {
+                    timeout_ms
+                } else {
+                    e.duration_ms.clamp(0, timeout_ms)
+                };
+                (
+                    Vec::new(),
+                    String::new(),
+                    d,
+                    Some(e.message(&req.url)),
+                    bytes,
+                )
+            }
+        };
+        // A failed scrape is the same as an empty scrape: append still runs to write stale
+        // markers.
+        let (counts, res) = self.append(&mut app, &body, &content_type, t);
+        if let Err(e) = &res {
+            app.rollback();
+            app = db.appender();
+            // Call append again with an empty scrape to trigger stale markers.
+            if self.append(&mut app, &[], "", t).1.is_err() {
+                app.rollback();
+                app = db.appender();
+            }
+            if scrape_err.is_none() {
+                scrape_err = Some(e.to_string());
+            }
+        }
+        self.report(
+            &mut app,
+            t,
+            duration_ms,
+            counts.total,
+            counts.added,
+            counts.series_added,
+            bytes,
+            scrape_err,
+        );
+        let _ = app.commit();
+        self.last_ms = Some(t);
+    }
+
+    /// Parses `body` and appends its samples (`scrapeLoopAppender.append`). An empty body only
+    /// writes stale markers for the series of the previous scrape.
+    fn append(
+        &mut self,
+        app: &mut Appender<'_>,
+        body: &[u8],
+        content_type: &str,
+        t: i64,
+    ) -> (AppendCounts, Result<(), AppendFailure>) {
+        let mut counts = AppendCounts {
+            total: 0,
+            added: 0,
+            series_added: 0,
+        };
+        if body.is_empty() {
+            self.update_stale_markers(app, t);
+            self.cache.iter_done(false);
+            return (counts, Ok(()));
+        }
+        let kind = match media_type(content_type, &self.opts.fallback_protocol) {
+            Ok(k) => k,
+            Err(e) => return (counts, Err(AppendFailure::Other(e))),
+        };
+        let families = match promplay_exposition::parse(body, kind, ParseOptions { strict: false })
+        {
+            Ok(f) => f,
+            Err(e) => return (counts, Err(AppendFailure::Other(e.to_string()))),
+        };
+        let mut err: Option<AppendFailure> = None;
+        let mut sample_limit_hit = false;
+        let mut limited = 0usize;
+        'outer: for fam in &families {
+            for s in &fam.samples {
+                counts.total += 1;
+                let parsed_ts = if self.opts.honor_timestamps {
+                    s.timestamp_ms
+                } else {
+                    None
+                };
+                let ts = parsed_ts.unwrap_or(t);
+                let key = s.series_labels();
+                if self.cache.get_dropped(&key) {
+                    continue;
+                }
+                let cached = self.cache.get(&key);
+                let (sref, lset, already) = match &cached {
+                    Some((e, already)) => (Some(e.sref), e.lset.clone(), *already),
+                    None => {
+                        let Some(lset) = mutate_sample_labels(
+                            &key,
+                            &self.target,
+                            self.opts.honor_labels,
+                            &self.opts.metric_relabel_configs,
+                            self.opts.scheme,
+                        ) else {
+                            self.cache.dropped.insert(key, self.cache.iter);
+                            continue;
+                        };
+                        if !lset.has(METRIC_NAME) {
+                            err = Some(AppendFailure::Other(
+                                "missing metric name (__name__ label)".into(),
+                            ));
+                            break 'outer;
+                        }
+                        if !labels_valid(&lset, self.opts.scheme) {
+                            err = Some(AppendFailure::Other(format!(
+                                "invalid metric name or label names: {lset}"
+                            )));
+                            break 'outer;
+                        }
+                        if let Err(e) = self.verify_label_limits(&lset) {
+                            err = Some(AppendFailure::Other(e));
+                            break 'outer;
+                        }
+                        (None, lset, false)
+                    }
+                };
+                let result: Result<SeriesRef, AppendError> = if already && parsed_ts.is_none() {
+                    Err(AppendError::DuplicateSampleForTimestamp {
+                        timestamp: ts,
+                        existing: None,
+                        new_value: Some(s.value),
+                    })
+                } else if self.opts.sample_limit > 0 && {
+                    // limitAppender: stale markers of known series bypass the limit.
+                    if sref.is_none() || !is_stale_nan(s.value) {
+                        limited += 1;
+                    }
+                    limited > self.opts.sample_limit
+                } {
+                    sample_limit_hit = true;
+                    counts.added += 1;
+                    continue;
+                } else {
+                    match sref {
+                        Some(r) => match app.append_ref(r, ts, s.value) {
+                            Err(AppendError::UnknownSeriesRef(_)) => app.append(&lset, ts, s.value),
+                            other => other,
+                        },
+                        None => app.append(&lset, ts, s.value),
+                    }
+                };
+                let track = parsed_ts.is_none() || self.opts.track_timestamps_staleness;
+                let added = match result {
+                    Ok(r) => {
+                        if track && sref.is_some() {
+                            self.cache.series_cur.insert(r, lset.clone());
+                        }
+                        Some(r)
+                    }
+                    Err(
+                        AppendError::OutOfOrderSample
+                        | AppendError::DuplicateSampleForTimestamp { .. }
+                        | AppendError::OutOfBounds,
+                    ) => None,
+                    Err(e) => {
+                        err = Some(AppendFailure::Other(e.to_string()));
+                        break 'outer;
+                    }
+                };
+                if let (None, Some(r)) = (sref, added) {
+                    self.cache.series.insert(
+                        key,
+                        CacheEntry {
+                            sref: r,
+                            last_iter: self.cache.iter,
+                            lset: lset.clone(),
+                        },
+                    );
+                    if track {
+                        self.cache.series_cur.insert(r, lset);
+                    }
+                    if !sample_limit_hit {
+                        counts.series_added += 1;
+                    }
+                }
+                counts.added += 1;
+            }
+        }
+        if err.is_none() && sample_limit_hit {
+            err = Some(AppendFailure::SampleLimit);
+        }
+        if let Some(e) = err {
+            return (counts, Err(e));
+        }
+        self.update_stale_markers(app, t);
+        self.cache.iter_done(true);
+        (counts, Ok(()))
+    }
+
+    fn verify_label_limits(&self, lset: &Labels) -> Result<(), String> {
+        let met = lset.get_or_empty(METRIC_NAME);
+        let met50: String = met.chars().take(50).collect();
+        if self.opts.label_limit > 0 && lset.len() > self.opts.label_limit {
+            return Err(format!(
+                "label_limit exceeded (metric: {met50}, number of labels: {}, limit: {})",
+                lset.len(),
+                self.opts.label_limit
+            ));
+        }
+        for l in lset.iter() {
+            let n = self.opts.label_name_length_limit;
+            if n > 0 && l.name.len() > n {
+                let name50: String = l.name.chars().take(50).collect();
+                return Err(format!(
+                    "label_name_length_limit exceeded (metric: {met50}, label name: {name50}, length: {}, limit: {n})",
+                    l.name.len()
+                ));
+            }
+            let n = self.opts.label_value_length_limit;
+            if n > 0 && l.value.len() > n {
+                let name50: String = l.name.chars().take(50).collect();
+                let value50: String = l.value.chars().take(50).collect();
+                return Err(format!(
+                    "label_value_length_limit exceeded (metric: {met50}, label name: {name50}, value: {value50:?}, length: {}, limit: {n})",
+                    l.value.len()
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a staleness marker for every series of the previous scrape missing from this one.
+    fn update_stale_markers(&mut self, app: &mut Appender<'_>, t: i64) {
+        let stale: Vec<(SeriesRef, Labels)> = self
+            .cache
+            .series_prev
+            .iter()
+            .filter(|(r, _)| !self.cache.series_cur.contains_key(r))
+            .map(|(r, l)| (*r, l.clone()))
+            .collect();
+        for (r, lset) in stale {
+            // Out-of-order and duplicate markers are expected when a target comes back.
+            if let Err(AppendError::UnknownSeriesRef(_)) = app.append_ref(r, t, STALE_NAN) {
+                let _ = app.append(&lset, t, STALE_NAN);
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn report(
+        &mut self,
+        app: &mut Appender<'_>,
+        t: i64,
+        duration_ms: i64,
+        scraped: usize,
+        added: usize,
+        series_added: usize,
+        bytes: i64,
+        scrape_err: Option<String>,
+    ) {
+        self.target.health = if scrape_err.is_none() {
+            TargetHealth::Up
+        } else {
+            TargetHealth::Down
+        };
+        self.target.last_error = scrape_err.clone().unwrap_or_default();
+        self.target.last_scrape_ms = Some(t);
+        self.target.last_scrape_duration_ms = duration_ms;
+        self.target.last_samples = scraped;
+        let health = if scrape_err.is_none() { 1.0 } else { 0.0 };
+        let mut samples = vec![
+            ("up", health),
+            ("scrape_duration_seconds", duration_ms as f64 / 1000.0),
+            ("scrape_samples_scraped", scraped as f64),
+            ("scrape_samples_post_metric_relabeling", added as f64),
+            ("scrape_series_added", series_added as f64),
+        ];
+        if self.opts.extra_metrics {
+            samples.push(("scrape_timeout_seconds", self.opts.timeout.as_secs_f64()));
+            samples.push(("scrape_sample_limit", self.opts.sample_limit as f64));
+            samples.push(("scrape_body_size_bytes", bytes as f64));
+        }
+        for (name, v) in samples {
+            self.add_report_sample(app, name, t, v);
+        }
+    }
+
+    fn add_report_sample(&mut self, app: &mut Appender<'_>, name: &'static str, t: i64, v: f64) {
+        let (sref, lset) = match self.cache.report.get(name) {
+            Some((r, l)) => (Some(*r), l.clone()),
+            None => (None, report_sample_labels(name, &self.target)),
+        };
+        let res = match sref {
+            Some(r) => match app.append_ref(r, t, v) {
+                Err(AppendError::UnknownSeriesRef(_)) => app.append(&lset, t, v),
+                other => other,
+            },
+            None => app.append(&lset, t, v),
+        };
+        if let (Ok(r), None) = (res, sref) {
+            self.cache.report.insert(name, (r, lset));
+        }
+    }
+
+    /// End-of-run staleness (`endOfRunStaleness`): the target went away; mark every series of
+    /// its last scrape and its report series stale at `stale_ms`.
+    fn write_end_of_run_staleness(&mut self, db: &Db, stale_ms: i64) {
+        let mut app = db.appender();
+        if self.append(&mut app, &[], "", stale_ms).1.is_err() {
+            app.rollback();
+            app = db.appender();
+        }
+        let mut names: Vec<&'static str> = self.cache.report.keys().copied().collect();
+        names.sort_unstable();
+        for name in names {
+            if let Some((r, _)) = self.cache.report.get(name) {
+                let _ = app.append_ref(*r, stale_ms, STALE_NAN);
+            }
+        }
+        let _ = app.commit();
+    }
+}
+
+fn labels_valid(lset: &Labels, scheme: NameValidationScheme) -> bool {
+    lset.iter().all(|l| {
+        if &*l.name == METRIC_NAME {
+            scheme.is_valid_metric_name(&l.value)
+        } else {
+            scheme.is_valid_label_name(&l.name)
+        }
+    })
+}
+
+/// `extractMediaType`: the exposition format for a `Content-Type`, with the fallback protocol.
+fn media_type(content_type: &str, fallback: &str) -> Result<FormatKind, String> {
+    let kind_of = |mt: &str| match mt {
+        "application/openmetrics-text" => Ok(FormatKind::OpenMetrics),
+        "text/plain" => Ok(FormatKind::Text),
+        "application/vnd.google.protobuf" => {
+            Err("protobuf exposition is not supported by promplay".to_string())
+        }
+        _ => Err(format!("unsupported media type {mt:?}")),
+    };
+    if content_type.trim().is_empty() {
+        if fallback.is_empty() {
+            return Err("non-compliant scrape target sending blank Content-Type and no fallback_scrape_protocol specified for target".into());
+        }
+        return kind_of(fallback);
+    }
+    let mt = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    match mt.as_str() {
+        "application/openmetrics-text" | "text/plain" | "application/vnd.google.protobuf" => {
+            kind_of(&mt)
+        }
+        _ if fallback.is_empty() => Err(format!(
+            "received unsupported Content-Type {content_type:?} and no fallback_scrape_protocol specified for target"
+        )),
+        _ => kind_of(fallback),
+    }
+}
+
+/// A scraped series' labels with the target's labels attached (`mutateSampleLabels`):
+/// `honor_labels` keeps the exposed values; otherwise the target wins and exposed values move
+/// to `exported_<name>`. Then `metric_relabel_configs`. `None`: dropped.
+pub fn mutate_sample_labels(
+    lset: &Labels,
+    target: &Target,
+    honor: bool,
+    rc: &[crate::relabel::RelabelConfig],
+    scheme: NameValidationScheme,
+) -> Option<Labels> {
+    let mut lb = lset.builder();
+    let target_labels = target.labels();
+    if honor {
+        for l in target_labels.iter() {
+            if !lset.has(&l.name) {
+                lb.set(l.name.clone(), l.value.clone());
+            }
+        }
+    } else {
+        let mut conflicts: Vec<Label> = Vec::new();
+        for l in target_labels.iter() {
+            if let Some(existing) = lset.get(&l.name) {
+                conflicts.push(Label::new(l.name.clone(), existing));
+            }
+            lb.set(l.name.clone(), l.value.clone());
+        }
+        conflicts.sort_by_key(|l| l.name.len());
+        for l in conflicts {
+            let mut name = l.name.to_string();
+            loop {
+                name = format!("{EXPORTED_LABEL_PREFIX}{name}");
+                if lb.get(&name).is_none() {
+                    lb.set(name, l.value.clone());
+                    break;
+                }
+            }
+        }
+    }
+    if !process_builder(&mut lb, rc, scheme) {
+        return None;
+    }
+    let out = lb.labels();
+    if out.is_empty() {
+        None
+    } else {
+        Some(out)
+    }
+}
+
+/// Labels of a report series (`mutateReportSampleLabels`): the name plus the target's labels.
+fn report_sample_labels(name: &str, target: &Target) -> Labels {
+    let base = Labels::new(vec![Label::new(METRIC_NAME, name)]);
+    let mut lb = base.builder();
+    for l in target.labels().iter() {
+        lb.set(
+            format!("{EXPORTED_LABEL_PREFIX}{}", l.name),
+            base.get_or_empty(&l.name),
+        );
+        lb.set(l.name.clone(), l.value.clone());
+    }
+    lb.labels()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pools and the manager.
+
+/// A dropped target: its labels before relabeling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DroppedTarget {
+    pub discovered_labels: Labels,
+    pub scrape_pool: String,
+}
+
+/// All targets of one scrape config (`scrapePool`).
+#[derive(Debug)]
+pub struct ScrapePool {
+    config: ScrapeConfig,
+    loops: BTreeMap<u64, ScrapeLoop>,
+    dropped: Vec<Target>,
+    dropped_count: usize,
+    /// Errors creating targets, worded as Prometheus logs them.
+    pub sync_failures: Vec<String>,
+}
+
+impl ScrapePool {
+    fn new(config: ScrapeConfig) -> Self {
+        ScrapePool {
+            config,
+            loops: BTreeMap::new(),
+            dropped: Vec::new(),
+            dropped_count: 0,
+            sync_failures: Vec::new(),
+        }
+    }
+
+    pub fn config(&self) -> &ScrapeConfig {
+        &self.config
+    }
+
+    pub fn loops(&self) -> impl Iterator<Item = &ScrapeLoop> {
+        self.loops.values()
+    }
+
+    /// Replaces the pool's targets with those of `groups` (`scrapePool.Sync`). New targets get
+    /// a loop whose first scrape is at their offset after `now_ms`; vanished targets are
+    /// returned so their end-of-run staleness can be scheduled.
+    fn sync(&mut self, groups: &[TargetGroup], now_ms: i64, offset_seed: u64) -> Vec<ScrapeLoop> {
+        let mut all = Vec::new();
+        self.dropped.clear();
+        self.dropped_count = 0;
+        self.sync_failures.clear();
+        for tg in groups {
+            let (active, dropped, failures) = targets_from_group(&self.config, tg);
+            self.sync_failures.extend(failures);
+            all.extend(active);
+            for d in dropped {
+                if self.config.keep_dropped_targets == 0
+                    || (self.dropped.len() as u64) < self.config.keep_dropped_targets
+                {
+                    self.dropped.push(d);
+                }
+                self.dropped_count += 1;
+            }
+        }
+        let mut keep: BTreeMap<u64, ScrapeLoop> = BTreeMap::new();
+        for t in all {
+            let h = t.hash();
+            if keep.contains_key(&h) {
+                continue;
+            }
+            if let Some(l) = self.loops.remove(&h) {
+                let mut l = l;
+                l.target.discovered_labels = t.discovered_labels.clone();
+                keep.insert(h, l);
+                continue;
+            }
+            let (interval, timeout) =
+                t.interval_and_timeout((self.config.scrape_interval, self.config.scrape_timeout));
+            let first = now_ms + t.offset(interval.as_millis(), now_ms, offset_seed);
+            let opts = LoopOptions::new(&self.config, interval, timeout);
+            keep.insert(h, ScrapeLoop::new(t, opts, ScrapeCache::default(), first));
+        }
+        let gone: Vec<ScrapeLoop> = std::mem::take(&mut self.loops).into_values().collect();
+        self.loops = keep;
+        let forced = self.target_limit_error();
+        for l in self.loops.values_mut() {
+            l.forced_error = forced.clone();
+        }
+        gone
+    }
+
+    fn target_limit_error(&self) -> Option<String> {
+        let limit = self.config.target_limit;
+        if limit > 0 && self.loops.len() as u64 > limit {
+            Some(format!(
+                "target_limit exceeded (number of targets: {}, limit: {limit})",
+                self.loops.len()
+            ))
+        } else {
+            None
+        }
+    }
+}
+
+/// Where and when end-of-run staleness markers will be written for a loop that stopped.
+#[derive(Debug)]
+struct EndOfRun {
+    stale_ms: i64,
+    due_ms: i64,
+    lp: ScrapeLoop,
+}
+
+/// Everything that scrapes (`scrape.Manager`): one [`ScrapePool`] per job.
+#[derive(Debug, Default)]
+pub struct ScrapeManager {
+    pools: BTreeMap<String, ScrapePool>,
+    offset_seed: u64,
+    end_of_run: Vec<EndOfRun>,
+    /// Target groups the host discovered for a job (file SD …), added to its static configs.
+    extra_groups: BTreeMap<String, Vec<TargetGroup>>,
+}
+
+/// One target as the Targets page and `/api/v1/targets` show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TargetInfo {
+    pub scrape_pool: String,
+    pub discovered_labels: Labels,
+    /// Public labels (no `__` prefix).
+    pub labels: Labels,
+    pub scrape_url: String,
+    pub health: TargetHealth,
+    pub last_error: String,
+    pub last_scrape_ms: Option<i64>,
+    pub last_scrape_duration_seconds: f64,
+    pub scrape_interval: Duration,
+    pub scrape_timeout: Duration,
+    pub next_scrape_ms: i64,
+}
+
+/// The Targets view: active and dropped targets.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TargetsView {
+    pub active: Vec<TargetInfo>,
+    pub dropped: Vec<DroppedTarget>,
+    pub dropped_counts: BTreeMap<String, usize>,
+}
+
+impl ScrapeManager {
+    /// `offset_seed` spreads scrapes of several servers (Prometheus hashes its external labels
+    /// and host name); any fixed value gives a deterministic world.
+    pub fn new(offset_seed: u64) -> Self {
+        ScrapeManager {
+            offset_seed,
+            ..Default::default()
+        }
+    }
+
+    /// Applies a (re)loaded configuration at `now_ms` (`Manager.ApplyConfig` + `Sync`): pools
+    /// of removed jobs stop, changed jobs restart with their targets, new jobs start. Returns
+    /// the target-creation failures.
+    pub fn apply_config(&mut self, cfg: &Config, now_ms: i64) -> Vec<String> {
+        let mut failures = Vec::new();
+        let jobs: Vec<String> = cfg
+            .scrape_configs
+            .iter()
+            .map(|s| s.job_name.clone())
+            .collect();
+        let removed: Vec<String> = self
+            .pools
+            .keys()
+            .filter(|k| !jobs.contains(k))
+            .cloned()
+            .collect();
+        for job in removed {
+            if let Some(pool) = self.pools.remove(&job) {
+                for (_, l) in pool.loops {
+                    self.schedule_end_of_run(l);
+                }
+            }
+        }
+        for sc in &cfg.scrape_configs {
+            let groups = self.groups_for(sc);
+            if !self.pools.contains_key(&sc.job_name) {
+                self.pools
+                    .insert(sc.job_name.clone(), ScrapePool::new(sc.clone()));
+            }
+            let Some(pool) = self.pools.get_mut(&sc.job_name) else {
+                continue;
+            };
+            if pool.config != *sc {
+                // Changed config: loops restart; the cache survives when only settings that
+                // do not alter samples changed (`reusableCache`).
+                let reuse = reusable_cache(&pool.config, sc);
+                let old = std::mem::take(&mut pool.loops);
+                pool.config = sc.clone();
+                for (h, l) in old {
+                    let (interval, timeout) = l
+                        .target
+                        .interval_and_timeout((sc.scrape_interval, sc.scrape_timeout));
+                    let opts = LoopOptions::new(sc, interval, timeout);
+                    let next = l.next_ms;
+                    if reuse {
+                        let mut nl = ScrapeLoop::new(l.target, opts, l.cache, next);
+                        nl.last_ms = l.last_ms;
+                        pool.loops.insert(h, nl);
+                    } else {
+                        let target = l.target.clone();
+                        if l.last_ms.is_some() {
+                            let iv = l.opts.interval.as_millis();
+                            self.end_of_run.push(EndOfRun {
+                                stale_ms: next,
+                                due_ms: next + iv + iv / 10,
+                                lp: l,
+                            });
+                        }
+                        pool.loops.insert(
+                            h,
+                            ScrapeLoop::new(target, opts, ScrapeCache::default(), next),
+                        );
+                    }
+                }
+            }
+            let gone = pool.sync(&groups, now_ms, self.offset_seed);
+            failures.extend(pool.sync_failures.iter().cloned());
+            for l in gone {
+                self.schedule_end_of_run(l);
+            }
+        }
+        failures
+    }
+
+    /// Sets target groups the host discovered for `job` (file SD …) and re-syncs the pool.
+    pub fn set_discovered_groups(&mut self, job: &str, groups: Vec<TargetGroup>, now_ms: i64) {
+        self.extra_groups.insert(job.to_string(), groups);
+        if let Some(sc) = self.pools.get(job).map(|p| p.config.clone()) {
+            let groups = self.groups_for(&sc);
+            if let Some(pool) = self.pools.get_mut(job) {
+                let gone = pool.sync(&groups, now_ms, self.offset_seed);
+                for l in gone {
+                    self.schedule_end_of_run(l);
+                }
+            }
+        }
+    }
+
+    fn groups_for(&self, sc: &ScrapeConfig) -> Vec<TargetGroup> {
+        let mut groups: Vec<TargetGroup> = sc
+            .service_discovery
+            .static_configs
+            .iter()
+            .enumerate()
+            .map(|(i, s)| TargetGroup::from_static(s, i))
+            .collect();
+        if let Some(extra) = self.extra_groups.get(&sc.job_name) {
+            groups.extend(extra.iter().cloned());
+        }
+        groups
+    }
+
+    fn schedule_end_of_run(&mut self, l: ScrapeLoop) {
+        if l.last_ms.is_none() {
+            // There never was a scrape, so there will be no stale markers.
+            return;
+        }
+        let interval = l.opts.interval.as_millis();
+        // Markers carry the time the next scrape would have had; they are written after two
+        // more intervals and 10%, so a target that came back has already written newer samples
+        // and the markers are rejected as out of order.
+        self.end_of_run.push(EndOfRun {
+            stale_ms: l.next_ms,
+            due_ms: l.next_ms + interval + interval / 10,
+            lp: l,
+        });
+    }
+
+    /// The earliest instant anything is due (a scrape or end-of-run staleness).
+    pub fn next_event_ms(&self) -> Option<i64> {
+        let scrapes = self
+            .pools
+            .values()
+            .flat_map(|p| p.loops.values().map(|l| l.next_ms));
+        let eor = self.end_of_run.iter().map(|e| e.due_ms);
+        scrapes.chain(eor).min()
+    }
+
+    /// Runs every scrape due at or before `now_ms`, in time order (ties: job name, then target
+    /// hash), each at the instant it was due. Returns how many scrapes ran.
+    pub fn run_until(&mut self, now_ms: i64, db: &Db, fetcher: &mut dyn TargetFetcher) -> usize {
+        let mut n = 0;
+        loop {
+            let next_scrape = self
+                .pools
+                .iter()
+                .flat_map(|(job, p)| {
+                    p.loops
+                        .iter()
+                        .map(move |(h, l)| (l.next_ms, job.clone(), *h))
+                })
+                .min();
+            let next_eor = self
+                .end_of_run
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, e)| e.due_ms)
+                .map(|(i, e)| (e.due_ms, i));
+            let eor_first = match next_eor {
+                Some((due, _)) if due <= now_ms => next_scrape.as_ref().is_none_or(|s| due <= s.0),
+                _ => false,
+            };
+            if eor_first {
+                if let Some((_, i)) = next_eor {
+                    let mut e = self.end_of_run.swap_remove(i);
+                    e.lp.write_end_of_run_staleness(db, e.stale_ms);
+                }
+                continue;
+            }
+            let Some((t, job, h)) = next_scrape.filter(|s| s.0 <= now_ms) else {
+                break;
+            };
+            let Some(l) = self.pools.get_mut(&job).and_then(|p| p.loops.get_mut(&h)) else {
+                break;
+            };
+            l.scrape_and_report(t, db, fetcher);
+            l.next_ms = t + l.opts.interval.as_millis().max(1);
+            n += 1;
+        }
+        n
+    }
+
+    pub fn pools(&self) -> impl Iterator<Item = &ScrapePool> {
+        self.pools.values()
+    }
+
+    pub fn pool(&self, job: &str) -> Option<&ScrapePool> {
+        self.pools.get(job)
+    }
+
+    /// The Targets view for the UI and `/api/v1/targets`.
+    pub fn targets(&self) -> TargetsView {
+        let mut view = TargetsView::default();
+        for (job, p) in &self.pools {
+            let mut active: Vec<TargetInfo> = p
+                .loops
+                .values()
+                .map(|l| TargetInfo {
+                    scrape_pool: job.clone(),
+                    discovered_labels: l.target.discovered_labels.clone(),
+                    labels: l.target.labels(),
+                    scrape_url: l.target.url(),
+                    health: l.target.health,
+                    last_error: l.target.last_error.clone(),
+                    last_scrape_ms: l.target.last_scrape_ms,
+                    last_scrape_duration_seconds: l.target.last_scrape_duration_ms as f64 / 1000.0,
+                    scrape_interval: l.opts.interval,
+                    scrape_timeout: l.opts.timeout,
+                    next_scrape_ms: l.next_ms,
+                })
+                .collect();
+            active.sort_by(|a, b| a.scrape_url.cmp(&b.scrape_url));
+            view.active.extend(active);
+            for d in &p.dropped {
+                view.dropped.push(DroppedTarget {
+                    discovered_labels: d.discovered_labels.clone(),
+                    scrape_pool: job.clone(),
+                });
+            }
+            view.dropped_counts.insert(job.clone(), p.dropped_count);
+        }
+        view
+    }
+}
+
+/// Whether a scrape cache survives a config change (`reusableCache`): only interval, timeout,
+/// sample limit and HTTP client settings changed.
+fn reusable_cache(a: &ScrapeConfig, b: &ScrapeConfig) -> bool {
+    let zero = |c: &ScrapeConfig| {
+        let mut z = c.clone();
+        z.scrape_interval = Duration::ZERO;
+        z.scrape_timeout = Duration::ZERO;
+        z.sample_limit = 0;
+        z.http_client_config = HttpClientConfig::default();
+        z
+    };
+    zero(a) == zero(b)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,626 @@
+//! Scrape-loop scenarios on a ManualClock with fake fetchers: exact timestamps of samples and
+//! staleness markers, as Prometheus writes them.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use promplay_model::{is_stale_nan, Clock, ManualClock, MatchType, Matcher};
+use promplay_tsdb::{Options, Queryable, ValType};
+
+use super::*;
+use crate::config::Config;
+
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// What the fake target answers at a given virtual time.
+type Program = Box<dyn FnMut(&ScrapeRequest) -> Result<ScrapeResponse, ScrapeError>>;
+
+struct World {
+    clock: ManualClock,
+    db: Db,
+    mgr: ScrapeManager,
+    fetcher: Program,
+    requests: Rc<RefCell<Vec<(i64, String)>>>,
+}
+
+fn ok(body: &str, duration_ms: i64) -> Result<ScrapeResponse, ScrapeError> {
+    Ok(ScrapeResponse {
+        content_type: TEXT.into(),
+        body: body.as_bytes().to_vec(),
+        duration_ms,
+    })
+}
+
+impl World {
+    fn new(config: &str, start_ms: i64, mut program: Program) -> World {
+        let cfg = Config::load(config).unwrap();
+        let mut mgr = ScrapeManager::new(0);
+        let failures = mgr.apply_config(&cfg, start_ms);
+        assert!(failures.is_empty(), "{failures:?}");
+        let requests = Rc::new(RefCell::new(Vec::new()));
+        let r2 = requests.clone();
+        World {
+            clock: ManualClock::new(start_ms),
+            db: Db::new(Options::default()),
+            mgr,
+            fetcher: Box::new(move |req: &ScrapeRequest| {
+                r2.borrow_mut().push((req.time_ms, req.url.clone()));
+                program(req)
+            }),
+            requests,
+        }
+    }
+
+    fn advance(&mut self, ms: i64) -> usize {
+        self.clock.advance(ms);
+        let now = self.clock.now_ms();
+        self.mgr.run_until(now, &self.db, &mut self.fetcher)
+    }
+
+    /// All samples of series named `name`: (labels, [(t, v)]) sorted by labels.
+    fn series(&self, name: &str) -> Vec<(Labels, Vec<(i64, f64)>)> {
+        let q = self.db.querier(i64::MIN / 2, i64::MAX / 2).unwrap();
+        let m = Matcher::new(MatchType::Equal, METRIC_NAME, name).unwrap();
+        let set = q.select(true, None, &[m]).unwrap();
+        set.series
+            .iter()
+            .map(|s| {
+                let mut it = s.iter();
+                let mut out = Vec::new();
+                while it.next() == ValType::Float {
+                    out.push(it.at());
+                }
+                (s.labels().clone(), out)
+            })
+            .collect()
+    }
+
+    fn values(&self, name: &str) -> Vec<(i64, f64)> {
+        let s = self.series(name);
+        assert_eq!(s.len(), 1, "{name}: {s:?}");
+        s[0].1.clone()
+    }
+
+    fn first_scrape_ms(&self) -> i64 {
+        self.mgr.next_event_ms().unwrap()
+    }
+}
+
+fn stale(v: f64) -> bool {
+    is_stale_nan(v)
+}
+
+const ONE_JOB: &str = "
+global:
+  scrape_interval: 10s
+scrape_configs:
+  - job_name: node
+    static_configs:
+      - targets: ['localhost:9100']
+        labels:
+          env: test
+";
+
+#[test]
+fn first_scrape_is_at_the_target_offset_and_then_every_interval() {
+    let start = 1_700_000_000_000;
+    let mut w = World::new(ONE_JOB, start, Box::new(|_| ok("a 1\n", 5)));
+    let first = w.first_scrape_ms();
+    // Prometheus's offset: pinned to absolute time, within one interval from now.
+    let pool = w.mgr.pool("node").unwrap();
+    let lp = pool.loops().next().unwrap();
+    let expected = start + lp.target.offset(10_000, start, 0);
+    assert_eq!(first, expected);
+    assert!(first > start && first <= start + 10_000);
+    // Pinned to absolute time: the offset modulo the interval depends on the target only.
+    let later = start + 3_333;
+    assert_eq!(
+        (later + lp.target.offset(10_000, later, 0)) % 10_000,
+        first % 10_000
+    );
+
+    assert_eq!(w.advance(first - start - 1), 0, "nothing before the offset");
+    assert_eq!(w.advance(1), 1);
+    assert_eq!(w.advance(25_000), 2);
+    let req: Vec<i64> = w.requests.borrow().iter().map(|r| r.0).collect();
+    assert_eq!(req, vec![first, first + 10_000, first + 20_000]);
+    assert_eq!(w.requests.borrow()[0].1, "http://localhost:9100/metrics");
+
+    assert_eq!(
+        w.series("a")[0].0.to_string(),
+        r#"{__name__="a", env="test", instance="localhost:9100", job="node"}"#
+    );
+    assert_eq!(
+        w.values("a"),
+        vec![(first, 1.0), (first + 10_000, 1.0), (first + 20_000, 1.0)]
+    );
+    assert_eq!(
+        w.values("up"),
+        vec![(first, 1.0), (first + 10_000, 1.0), (first + 20_000, 1.0)]
+    );
+    assert_eq!(w.values("scrape_duration_seconds")[0], (first, 0.005));
+    assert_eq!(w.values("scrape_samples_scraped")[0], (first, 1.0));
+    assert_eq!(
+        w.values("scrape_samples_post_metric_relabeling")[0],
+        (first, 1.0)
+    );
+    // Series added: 1 on the first scrape, 0 after.
+    assert_eq!(
+        w.values("scrape_series_added"),
+        vec![(first, 1.0), (first + 10_000, 0.0), (first + 20_000, 0.0)]
+    );
+    let view = w.mgr.targets();
+    assert_eq!(view.active.len(), 1);
+    let t = &view.active[0];
+    assert_eq!(t.health, TargetHealth::Up);
+    assert_eq!(t.last_scrape_ms, Some(first + 20_000));
+    assert_eq!(t.last_scrape_duration_seconds, 0.005);
+    assert_eq!(t.scrape_pool, "node");
+    assert_eq!(
+        t.labels.to_string(),
+        r#"{env="test", instance="localhost:9100", job="node"}"#
+    );
+    assert_eq!(
+        t.discovered_labels.to_string(),
+        r#"{__address__="localhost:9100", __metrics_path__="/metrics", __scheme__="http", __scrape_interval__="10s", __scrape_timeout__="10s", env="test", job="node"}"#
+    );
+}
+
+#[test]
+fn a_series_that_disappears_gets_a_stale_marker_at_the_next_scrape() {
+    let n = Rc::new(RefCell::new(0));
+    let n2 = n.clone();
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(move |_| {
+            *n2.borrow_mut() += 1;
+            if *n2.borrow() <= 2 {
+                ok("a 1\nb 2\n", 0)
+            } else {
+                ok("a 1\n", 0)
+            }
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first + 30_000);
+    let b = w.values("b");
+    assert_eq!(b.len(), 3, "{b:?}");
+    assert_eq!(&b[..2], &[(first, 2.0), (first + 10_000, 2.0)]);
+    assert_eq!(b[2].0, first + 20_000);
+    assert!(stale(b[2].1), "marker expected, got {}", b[2].1);
+    // Only one marker: the series is forgotten afterwards.
+    assert_eq!(w.values("a").len(), 4);
+    assert!(w.values("a").iter().all(|(_, v)| *v == 1.0));
+}
+
+#[test]
+fn a_target_that_goes_down_reports_up_0_and_its_series_go_stale() {
+    let n = Rc::new(RefCell::new(0));
+    let n2 = n.clone();
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(move |req| {
+            *n2.borrow_mut() += 1;
+            if *n2.borrow() == 1 {
+                ok("a 1\n", 3)
+            } else {
+                Err(ScrapeError::connection_refused(&req.address))
+            }
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first + 10_000);
+    assert_eq!(w.values("up"), vec![(first, 1.0), (first + 10_000, 0.0)]);
+    let a = w.values("a");
+    assert_eq!(a[0], (first, 1.0));
+    assert_eq!(a[1].0, first + 10_000);
+    assert!(stale(a[1].1));
+    assert_eq!(w.values("scrape_samples_scraped")[1], (first + 10_000, 0.0));
+    let t = &w.mgr.targets().active[0];
+    assert_eq!(t.health, TargetHealth::Down);
+    assert_eq!(
+        t.last_error,
+        r#"Get "http://localhost:9100/metrics": dial tcp localhost:9100: connect: connection refused"#
+    );
+}
+
+#[test]
+fn a_scrape_slower_than_the_timeout_fails_with_context_deadline_exceeded() {
+    let cfg = "
+scrape_configs:
+  - job_name: slow
+    scrape_interval: 15s
+    scrape_timeout: 5s
+    static_configs:
+      - targets: ['slow:8000']
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok("a 1\n", 5_001)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 0.0)]);
+    assert_eq!(w.values("scrape_duration_seconds"), vec![(first, 5.0)]);
+    assert!(w.series("a").is_empty());
+    assert_eq!(
+        w.mgr.targets().active[0].last_error,
+        r#"Get "http://slow:8000/metrics": context deadline exceeded"#
+    );
+}
+
+#[test]
+fn http_errors_use_prometheus_wording() {
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(|_| {
+            Err(ScrapeError::new(
+                ScrapeErrorKind::Status {
+                    code: 503,
+                    reason: "Service Unavailable".into(),
+                },
+                2,
+            ))
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(
+        w.mgr.targets().active[0].last_error,
+        "server returned HTTP status 503 Service Unavailable"
+    );
+    assert_eq!(w.values("scrape_duration_seconds"), vec![(first, 0.002)]);
+}
+
+#[test]
+fn exposed_labels_conflicting_with_target_labels_become_exported_unless_honored() {
+    let body = "m{job=\"pushed\",instance=\"i\",exported_job=\"x\"} 1\n";
+    let mut w = World::new(ONE_JOB, 0, Box::new(move |_| ok(body, 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(
+        w.series("m")[0].0.to_string(),
+        r#"{__name__="m", env="test", exported_exported_job="pushed", exported_instance="i", exported_job="x", instance="localhost:9100", job="node"}"#
+    );
+
+    let honor = ONE_JOB.replace(
+        "  - job_name: node\n",
+        "  - job_name: node\n    honor_labels: true\n",
+    );
+    let mut w = World::new(&honor, 0, Box::new(move |_| ok(body, 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(
+        w.series("m")[0].0.to_string(),
+        r#"{__name__="m", env="test", exported_job="x", instance="i", job="pushed"}"#
+    );
+}
+
+#[test]
+fn metric_relabel_configs_drop_and_rewrite_and_counts_follow() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    static_configs:
+      - targets: ['h:1']
+    metric_relabel_configs:
+      - source_labels: [__name__]
+        regex: go_.*
+        action: drop
+      - source_labels: [path]
+        regex: '/api/(.*)'
+        target_label: endpoint
+        replacement: '$1'
+";
+    let body = "go_goroutines 7\ngo_threads 3\nhttp_requests_total{path=\"/api/users\"} 10\n";
+    let mut w = World::new(cfg, 0, Box::new(move |_| ok(body, 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first + 10_000);
+    assert!(w.series("go_goroutines").is_empty());
+    assert_eq!(
+        w.series("http_requests_total")[0].0.get("endpoint"),
+        Some("users")
+    );
+    assert_eq!(
+        w.values("scrape_samples_scraped"),
+        vec![(first, 3.0), (first + 10_000, 3.0)]
+    );
+    assert_eq!(
+        w.values("scrape_samples_post_metric_relabeling"),
+        vec![(first, 1.0), (first + 10_000, 1.0)]
+    );
+}
+
+#[test]
+fn exceeding_sample_limit_fails_the_scrape_and_stores_nothing_from_it() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    sample_limit: 2
+    static_configs:
+      - targets: ['h:1']
+";
+    let n = Rc::new(RefCell::new(0));
+    let n2 = n.clone();
+    let mut w = World::new(
+        cfg,
+        0,
+        Box::new(move |_| {
+            *n2.borrow_mut() += 1;
+            if *n2.borrow() == 1 {
+                ok("a 1\nb 1\n", 0)
+            } else {
+                ok("a 2\nb 2\nc 2\n", 0)
+            }
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first + 10_000);
+    assert_eq!(w.values("up"), vec![(first, 1.0), (first + 10_000, 0.0)]);
+    assert_eq!(
+        w.mgr.targets().active[0].last_error,
+        "sample limit exceeded"
+    );
+    assert!(w.series("c").is_empty());
+    // Nothing of the failed scrape is kept. As in Prometheus, series appended before the
+    // limit was hit count as seen, so they get no staleness marker either.
+    assert_eq!(w.values("a"), vec![(first, 1.0)]);
+    assert_eq!(w.values("b"), vec![(first, 1.0)]);
+    assert_eq!(w.values("scrape_samples_scraped")[1], (first + 10_000, 3.0));
+}
+
+#[test]
+fn body_size_limit_fails_the_scrape() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    body_size_limit: 10B
+    static_configs:
+      - targets: ['h:1']
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok("a_long_metric_name 1\n", 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 0.0)]);
+    assert_eq!(
+        w.mgr.targets().active[0].last_error,
+        "body size limit exceeded"
+    );
+}
+
+#[test]
+fn explicit_timestamps_are_honored_and_exempt_from_staleness() {
+    let n = Rc::new(RefCell::new(0));
+    let n2 = n.clone();
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(move |_| {
+            *n2.borrow_mut() += 1;
+            if *n2.borrow() == 1 {
+                ok("a 1 1234\nb 2\n", 0)
+            } else {
+                ok("", 0)
+            }
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first + 10_000);
+    assert_eq!(
+        w.values("a"),
+        vec![(1234, 1.0)],
+        "no stale marker for timestamped series"
+    );
+    let b = w.values("b");
+    assert_eq!(b.len(), 2);
+    assert!(stale(b[1].1));
+    // An empty body is a successful scrape of nothing.
+    assert_eq!(w.values("up"), vec![(first, 1.0), (first + 10_000, 1.0)]);
+}
+
+#[test]
+fn a_removed_target_gets_end_of_run_stale_markers_after_two_intervals() {
+    let mut w = World::new(ONE_JOB, 0, Box::new(|_| ok("a 1\n", 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first + 10_000); // two scrapes: first, first+10s
+    let now = w.clock.now_ms();
+    let empty = Config::load("global:\n  scrape_interval: 10s\n").unwrap();
+    assert!(w.mgr.apply_config(&empty, now).is_empty());
+    assert!(w.mgr.targets().active.is_empty());
+    // Markers are stamped with the next scrape's time, written 1.1 intervals after it.
+    let stale_at = first + 20_000;
+    w.advance(stale_at + 10_999 - now);
+    assert_eq!(w.values("a").len(), 2, "not yet");
+    w.advance(1);
+    let a = w.values("a");
+    assert_eq!(a.len(), 3);
+    assert_eq!(a[2].0, stale_at);
+    assert!(stale(a[2].1));
+    let up = w.values("up");
+    assert_eq!(up.last().unwrap().0, stale_at);
+    assert!(stale(up.last().unwrap().1));
+    assert_eq!(w.mgr.next_event_ms(), None);
+}
+
+#[test]
+fn a_target_that_comes_back_before_the_markers_keeps_its_series() {
+    let mut w = World::new(ONE_JOB, 0, Box::new(|_| ok("a 1\n", 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    let now = w.clock.now_ms();
+    let empty = Config::load("global:\n  scrape_interval: 10s\n").unwrap();
+    w.mgr.apply_config(&empty, now);
+    let back = Config::load(ONE_JOB).unwrap();
+    w.mgr.apply_config(&back, now + 1);
+    w.advance(60_000);
+    assert!(
+        w.values("a").iter().all(|(_, v)| !stale(*v)),
+        "markers of the old loop are rejected as out of order: {:?}",
+        w.values("a")
+    );
+}
+
+#[test]
+fn relabeling_drops_targets_and_shapes_target_labels() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    params:
+      module: [http_2xx]
+    relabel_configs:
+      - source_labels: [__address__]
+        regex: 'skip.*'
+        action: drop
+      - source_labels: [__address__]
+        target_label: __param_target
+      - target_label: __address__
+        replacement: blackbox:9115
+      - source_labels: [__param_target]
+        target_label: instance
+    static_configs:
+      - targets: ['example.com', 'skip.me']
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok("probe_success 1\n", 0)));
+    let view = w.mgr.targets();
+    assert_eq!(view.active.len(), 1);
+    assert_eq!(view.dropped.len(), 1);
+    assert_eq!(view.dropped_counts["j"], 1);
+    assert_eq!(
+        view.dropped[0].discovered_labels.get(ADDRESS_LABEL),
+        Some("skip.me")
+    );
+    let t = &view.active[0];
+    assert_eq!(
+        t.scrape_url,
+        "http://blackbox:9115/metrics?module=http_2xx&target=example.com"
+    );
+    assert_eq!(t.labels.to_string(), r#"{instance="example.com", job="j"}"#);
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(
+        w.series("probe_success")[0].0.to_string(),
+        r#"{__name__="probe_success", instance="example.com", job="j"}"#
+    );
+}
+
+#[test]
+fn target_creation_failures_are_worded_as_prometheus() {
+    let cfg = Config::load(
+        &std::fs::read_to_string(format!(
+            "{}/../../../shared/conformance/promtool/url_in_scrape_targetgroup_with_relabel_config.bad.yml",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut mgr = ScrapeManager::new(0);
+    assert_eq!(
+        mgr.apply_config(&cfg, 0),
+        vec![r#"instance 0 in group 0: "http://bad" is not a valid hostname"#.to_string()]
+    );
+}
+
+#[test]
+fn content_type_decides_the_parser() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    static_configs:
+      - targets: ['h:1']
+";
+    let om = "# TYPE c counter\nc_total 3\n# EOF\n";
+    let mut w = World::new(
+        cfg,
+        0,
+        Box::new(move |_| {
+            Ok(ScrapeResponse {
+                content_type: "application/openmetrics-text; version=1.0.0; charset=utf-8".into(),
+                body: om.as_bytes().to_vec(),
+                duration_ms: 0,
+            })
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("c_total"), vec![(first, 3.0)]);
+
+    let mut w = World::new(
+        cfg,
+        0,
+        Box::new(|_| {
+            Ok(ScrapeResponse {
+                content_type: String::new(),
+                body: b"a 1\n".to_vec(),
+                duration_ms: 0,
+            })
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 0.0)]);
+    assert_eq!(
+        w.mgr.targets().active[0].last_error,
+        "non-compliant scrape target sending blank Content-Type and no fallback_scrape_protocol specified for target"
+    );
+}
+
+#[test]
+fn target_limit_forces_every_target_down() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    target_limit: 1
+    static_configs:
+      - targets: ['h:1', 'h:2']
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok("a 1\n", 0)));
+    w.advance(10_000);
+    assert!(
+        w.requests.borrow().is_empty(),
+        "targets over the limit are not fetched"
+    );
+    for t in w.mgr.targets().active {
+        assert_eq!(t.health, TargetHealth::Down);
+        assert_eq!(
+            t.last_error,
+            "target_limit exceeded (number of targets: 2, limit: 1)"
+        );
+    }
+}
+
+#[test]
+fn accept_header_is_prometheus_v3_default() {
+    let cfg = Config::load(ONE_JOB).unwrap();
+    let sc = &cfg.scrape_configs[0];
+    assert_eq!(
+        accept_header(&sc.scrape_protocols, &sc.metric_name_escaping_scheme),
+        "application/openmetrics-text;version=1.0.0;escaping=allow-utf-8;q=0.6,application/openmetrics-text;version=0.0.1;q=0.5,text/plain;version=1.0.0;escaping=allow-utf-8;q=0.4,text/plain;version=0.0.4;q=0.3,*/*;q=0.2"
+    );
+}
+
+#[test]
+fn a_clock_jump_runs_every_missed_scrape_in_time_order_across_jobs() {
+    let cfg = "
+scrape_configs:
+  - job_name: a
+    scrape_interval: 10s
+    static_configs: [{targets: ['a:1']}]
+  - job_name: b
+    scrape_interval: 15s
+    static_configs: [{targets: ['b:1']}]
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok("x 1\n", 0)));
+    let n = w.advance(60_000);
+    assert!((9..=11).contains(&n), "{n}");
+    let times: Vec<i64> = w.requests.borrow().iter().map(|r| r.0).collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert!(times.iter().all(|t| *t <= 60_000));
+}
