@@ -44,7 +44,13 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
     let mut ignore: HashSet<Labels> = HashSet::new();
     for s in &mat {
         let name = s.metric.get_or_empty("__name__");
-        if !name_matchers.is_empty() && name_matchers.iter().all(|m| m.matches(name)) {
+        let positive = name_matchers
+            .iter()
+            .any(|m| matches!(m.kind, MatchType::Equal | MatchType::Regexp));
+        if !name_matchers.is_empty()
+            && (positive || name.ends_with("_info"))
+            && name_matchers.iter().all(|m| m.matches(name))
+        {
             ignore.insert(s.metric.clone());
         }
     }
@@ -106,6 +112,9 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
             ms.push(Matcher::new(MatchType::Regexp, *name, re).map_err(|e| exec_err(e.to_string()))?);
         }
         let mut has_name = false;
+        let data_matchers_had_positive_name = data_matchers.values().flatten().any(|m| {
+            m.name == "__name__" && matches!(m.kind, MatchType::Equal | MatchType::Regexp)
+        });
         for dm in data_matchers.values() {
             for m in dm {
                 if m.name == "__name__" {
@@ -115,6 +124,13 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
             }
         }
         remove_name(&mut data_matchers);
+        let positive = data_matchers_had_positive_name;
+        if has_name && !positive {
+            // Only negative name matchers: still select info metrics only.
+            ms.push(
+                Matcher::new(MatchType::Regexp, "__name__", ".+_info").map_err(|e| exec_err(e.to_string()))?,
+            );
+        }
         if !has_name {
             ms.insert(
                 0,
