@@ -63,6 +63,18 @@ pub(super) fn call(c: &FnCall, _ann: &mut Annotations) -> Result<Option<Vector>,
     let out = match c.name {
         "time" => vec![sample(Labels::empty(), c.ts, c.ts as f64 / 1000.0, false)],
         "pi" => vec![sample(Labels::empty(), c.ts, std::f64::consts::PI, false)],
+        "min_of" | "max_of" => {
+            let (a, b) = (
+                c.scalar(0).unwrap_or(f64::NAN),
+                c.scalar(1).unwrap_or(f64::NAN),
+            );
+            let v = if c.name == "min_of" {
+                go_min(a, b)
+            } else {
+                go_max(a, b)
+            };
+            vec![sample(Labels::empty(), c.ts, v, false)]
+        }
         "vector" => vec![sample(
             Labels::empty(),
             c.ts,

@@ -32,6 +32,7 @@ pub use anno::go_fmt_g;
 pub use quantile::{
     bucket_quantile, histogram_fraction, histogram_quantile, quantile as vector_quantile,
 };
+pub use range::interpolate_histogram;
 
 /// One evaluated argument of a function call.
 #[derive(Clone, Copy, Debug)]

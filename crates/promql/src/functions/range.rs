@@ -136,7 +136,7 @@ fn extended_rate(c: &FnCall, f: &[FPoint], is_counter: bool, is_rate: bool) -> O
     if smoothed {
         last = search(last, |i| f[i].t >= range_end);
     }
-    if f[last].t <= range_start {
+    if f[last].t <= range_start || f[first].t > range_end {
         return None;
     }
     let left = if smoothed && f[first].t < range_start && first + 1 < f.len() {
@@ -182,6 +182,121 @@ fn extended_rate(c: &FnCall, f: &[FPoint], is_counter: bool, is_rate: bool) -> O
     Some(Out::F(result))
 }
 
+/// Linear interpolation between two histograms at `t`. For a counter with a reset between
+/// them, the counter is modelled as restarting from zero: `h2 × fraction` (keeping h2's
+/// counter reset hint).
+pub fn interpolate_histogram(
+    p1: &HPoint,
+    p2: &HPoint,
+    t: i64,
+    is_counter: bool,
+) -> Result<FloatHistogram, HistogramError> {
+    let frac = (t - p1.t) as f64 / (p2.t - p1.t) as f64;
+    if is_counter && p2.h.detect_reset(&p1.h) {
+        let mut r = (*p2.h).clone();
+        r.mul(frac);
+        return Ok(r);
+    }
+    let mut d = (*p2.h).clone();
+    d.sub(&p1.h)?;
+    d.mul(frac);
+    let mut r = (*p1.h).clone();
+    r.add(&d)?;
+    r.counter_reset_hint = p1.h.counter_reset_hint;
+    Ok(r)
+}
+
+/// `extendedRate` for native histograms: the difference between the (anchored or smoothed)
+/// boundary values, corrected for counter resets between the samples in between.
+fn extended_rate_histogram(
+    c: &FnCall,
+    h: &[HPoint],
+    is_counter: bool,
+    is_rate: bool,
+    name: &str,
+    ann: &mut Annotations,
+) -> Option<Out> {
+    let smoothed = c.smoothed();
+    let (range_start, range_end) = (c.range_start, c.range_end);
+    let mut last = h.len() - 1;
+    let first = search(last, |i| h[i].t > range_start).saturating_sub(1);
+    if smoothed {
+        last = search(last, |i| h[i].t >= range_end);
+    }
+    if h[last].t <= range_start || h[first].t > range_end {
+        return None;
+    }
+    let used = &h[first..=last];
+    let custom = used[0].h.uses_custom_buckets();
+    if used.iter().any(|p| p.h.uses_custom_buckets() != custom) {
+        ann.warn(anno::mixed_exponential_custom(name));
+        return None;
+    }
+    if is_counter {
+        if used
+            .iter()
+            .any(|p| p.h.counter_reset_hint == CounterResetHint::Gauge)
+        {
+            ann.warn(anno::not_counter(name));
+        }
+    } else if h[first].h.counter_reset_hint != CounterResetHint::Gauge
+        || h[last].h.counter_reset_hint != CounterResetHint::Gauge
+    {
+        ann.warn(anno::not_gauge(name));
+    }
+    let left_interp = smoothed && h[first].t < range_start && first < last;
+    let right_interp = smoothed && last > 0 && h[last].t > range_end;
+    let left = if left_interp {
+        interpolate_histogram(&h[first], &h[first + 1], range_start, is_counter)
+    } else {
+        Ok((*h[first].h).clone())
+    };
+    let right = if right_interp {
+        interpolate_histogram(&h[last - 1], &h[last], range_end, is_counter)
+    } else {
+        Ok((*h[last].h).clone())
+    };
+    let (Ok(left), Ok(mut result)) = (left, right) else {
+        ann.warn(anno::mixed_exponential_custom(name));
+        return None;
+    };
+    let mut fail = false;
+    let mut note = |o: Result<promplay_model::AddOutcome, HistogramError>,
+                    op: &str,
+                    ann: &mut Annotations| match o {
+        Ok(o) => {
+            if o.nhcb_bounds_reconciled {
+                ann.info(anno::mismatched_custom_buckets(op));
+            }
+        }
+        Err(_) => fail = true,
+    };
+    note(result.sub(&left), "subtraction", ann);
+    if is_counter {
+        for i in first..last {
+            if !h[i + 1].h.detect_reset(&h[i].h) {
+                continue;
+            }
+            if left_interp && i == first {
+                // The left interpolation already starts from zero after this reset (and
+                // a right value in the same segment does too).
+                continue;
+            }
+            note(result.add(&h[i].h), "addition", ann);
+        }
+    }
+    if fail {
+        ann.warn(anno::mixed_exponential_custom(name));
+        return None;
+    }
+    result.counter_reset_hint = CounterResetHint::Gauge;
+    result.compact(0);
+    if is_rate {
+        result.div(range_seconds(c));
+    }
+    Some(Out::H(result))
+}
+
 /// `extrapolatedRate`: rate/increase/delta, extrapolating to the window's edges.
 fn extrapolated_rate(
     c: &FnCall,
@@ -190,10 +305,17 @@ fn extrapolated_rate(
     is_rate: bool,
     ann: &mut Annotations,
 ) -> Option<Out> {
+    let name = metric_name(&s.metric);
     if c.anchored() || c.smoothed() {
+        if !s.histograms.is_empty() {
+            if !s.floats.is_empty() {
+                ann.warn(anno::mixed_floats_histograms(name));
+                return None;
+            }
+            return extended_rate_histogram(c, &s.histograms, is_counter, is_rate, name, ann);
+        }
         return extended_rate(c, &s.floats, is_counter, is_rate);
     }
-    let name = metric_name(&s.metric);
     if !s.histograms.is_empty() && !s.floats.is_empty() {
         ann.warn(anno::mixed_floats_histograms(name));
         return None;
@@ -689,6 +811,10 @@ fn over_time(c: &FnCall, s: &Series, ann: &mut Annotations) -> Result<Option<Out
                 return Ok(None);
             }
             ignored_info(ann);
+            // A NaN sample makes the result NaN (v3.14's functions.test).
+            if fl.iter().any(|p| p.f.is_nan()) {
+                return Ok(Some(Out::F(f64::NAN)));
+            }
             let mut vals: Vec<f64> = fl.iter().map(|p| p.f).collect();
             let median = quantile(0.5, &mut vals);
             let mut dev: Vec<f64> = fl.iter().map(|p| (p.f - median).abs()).collect();
@@ -773,64 +899,75 @@ fn over_time(c: &FnCall, s: &Series, ann: &mut Annotations) -> Result<Option<Out
             Out::F(s1)
         }
         "resets" | "changes" => {
+            let timeline = merge_timeline(fl, &s.histograms);
             let first = if c.anchored() {
+                // The anchor is the last sample (float or histogram) at or before the
+                // range start.
                 let start = c.range_start;
-                if fl.is_empty() || fl[fl.len() - 1].t <= start {
-                    return Ok(None);
+                match timeline.last() {
+                    Some(p) if p.0 > start => {}
+                    _ => return Ok(None),
                 }
-                search(fl.len() - 1, |i| fl[i].t > start).saturating_sub(1)
+                search(timeline.len() - 1, |i| timeline[i].0 > start).saturating_sub(1)
             } else {
                 0
             };
-            Out::F(count_changes(&fl[first..], &s.histograms, c.name == "resets") as f64)
+            Out::F(count_changes(&timeline[first..], c.name == "resets") as f64)
         }
         _ => return Ok(None),
     };
     Ok(Some(r))
 }
 
-/// `resets`/`changes` over floats and histograms merged in time order.
-fn count_changes(fl: &[FPoint], hs: &[HPoint], resets: bool) -> usize {
+/// One sample of a series: time, float value, histogram.
+type TimelinePoint<'a> = (i64, f64, Option<&'a FloatHistogram>);
+
+/// Floats and histograms of a series merged in time order.
+fn merge_timeline<'a>(fl: &[FPoint], hs: &'a [HPoint]) -> Vec<TimelinePoint<'a>> {
+    let mut out = Vec::with_capacity(fl.len() + hs.len());
     let (mut i, mut j) = (0, 0);
-    let mut prev: Option<(f64, Option<&FloatHistogram>)> = None;
-    let mut n = 0;
     while i < fl.len() || j < hs.len() {
-        let cur: (f64, Option<&FloatHistogram>) =
-            if j >= hs.len() || (i < fl.len() && fl[i].t < hs[j].t) {
-                i += 1;
-                (fl[i - 1].f, None)
-            } else if i >= fl.len() || fl[i].t > hs[j].t {
-                j += 1;
-                (0.0, Some(&*hs[j - 1].h))
-            } else {
-                // Equal timestamps cannot happen in one series; skip the float.
-                i += 1;
-                continue;
-            };
-        if let Some(p) = prev {
-            match (p.1, cur.1) {
-                (None, None) => {
-                    if resets {
-                        if cur.0 < p.0 {
-                            n += 1;
-                        }
-                    } else if cur.0 != p.0 && !(cur.0.is_nan() && p.0.is_nan()) {
-                        n += 1;
-                    }
-                }
-                (Some(ph), Some(ch)) => {
-                    if resets {
-                        if ch.detect_reset(ph) {
-                            n += 1;
-                        }
-                    } else if !ch.equals(ph) {
-                        n += 1;
-                    }
-                }
-                _ => n += 1,
-            }
+        if j >= hs.len() || (i < fl.len() && fl[i].t < hs[j].t) {
+            out.push((fl[i].t, fl[i].f, None));
+            i += 1;
+        } else if i >= fl.len() || fl[i].t > hs[j].t {
+            out.push((hs[j].t, 0.0, Some(&*hs[j].h)));
+            j += 1;
+        } else {
+            // A float and a histogram at one timestamp cannot both be stored; keep the
+            // histogram.
+            i += 1;
         }
-        prev = Some(cur);
+    }
+    out
+}
+
+/// `resets`/`changes` over a merged timeline.
+fn count_changes(tl: &[TimelinePoint], resets: bool) -> usize {
+    let mut n = 0;
+    for w in tl.windows(2) {
+        let (p, cur) = (w[0], w[1]);
+        match (p.2, cur.2) {
+            (None, None) => {
+                if resets {
+                    if cur.1 < p.1 {
+                        n += 1;
+                    }
+                } else if cur.1 != p.1 && !(cur.1.is_nan() && p.1.is_nan()) {
+                    n += 1;
+                }
+            }
+            (Some(ph), Some(ch)) => {
+                if resets {
+                    if ch.detect_reset(ph) {
+                        n += 1;
+                    }
+                } else if !ch.equals(ph) {
+                    n += 1;
+                }
+            }
+            _ => n += 1,
+        }
     }
     n
 }
