@@ -264,6 +264,7 @@ pub fn QueryPage(
     let tab = RwSignal::new(Tab::Table);
     let result = RwSignal::new(None::<Result<Executed, QueryError>>);
     let busy = RwSignal::new(false);
+    let executed = RwSignal::new(String::new());
     // Graph controls, as typed.
     let range_text = RwSignal::new("1h".to_string());
     let end_text = RwSignal::new(String::new());
@@ -271,6 +272,7 @@ pub fn QueryPage(
 
     let run = move || {
         let query = text.get_untracked();
+        executed.set(query.clone());
         let which = tab.get_untracked();
         busy.set(true);
         // Let the browser paint "running…" before the (synchronous, bounded) evaluation.
@@ -323,8 +325,9 @@ pub fn QueryPage(
         .forget();
     };
 
+    // The span is marked only while the text is still the text that was executed.
     let error_span = Memo::new(move |_| match result.get() {
-        Some(Err(e)) => e.span,
+        Some(Err(e)) if text.with(|t| *t == executed.get()) => e.span,
         _ => None,
     });
 
