@@ -10,6 +10,7 @@ use clap::{Parser, Subcommand};
 
 mod check_metrics;
 mod promql_parse;
+mod test_promql;
 
 #[derive(Parser)]
 #[command(name = "promplay", version, about = "promplay's native companion")]
@@ -30,6 +31,17 @@ enum Command {
         #[command(subcommand)]
         command: PromqlCommand,
     },
+    /// Run test scripts.
+    Test {
+        #[command(subcommand)]
+        command: TestCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum TestCommand {
+    /// Run PromQL test scripts (Prometheus's promqltest language) against the engine.
+    Promql(test_promql::Args),
 }
 
 #[derive(Subcommand)]
@@ -52,6 +64,9 @@ fn main() -> ExitCode {
         },
         Command::Promql { command } => match command {
             PromqlCommand::Parse(args) => promql_parse::run(&args),
+        },
+        Command::Test { command } => match command {
+            TestCommand::Promql(args) => test_promql::run(&args),
         },
     };
     match result {
