@@ -7,7 +7,7 @@ use std::fmt::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use promplay_exposition::{parse_openmetrics, parse_text, ParseOptions};
+use promplay_exposition::{parse_openmetrics, parse_openmetrics_with, parse_text, ParseOptions};
 
 /// Parses `input` repeatedly for about a second; MB/s.
 fn measure(input: &[u8], parse: &dyn Fn(&[u8]) -> usize) -> f64 {
@@ -91,6 +91,17 @@ fn main() {
         }
     }
     let ds = bench_dataset();
+    let streaming = |b: &[u8]| {
+        let mut n = 0usize;
+        let _ = parse_openmetrics_with(b, ParseOptions { strict: false }, |_, _| n += 1);
+        n
+    };
+    println!(
+        "{:<36} {:>8} bytes  openmetrics streamed {:>6.1} MB/s",
+        "generated bench-dataset shape",
+        ds.len(),
+        measure(&ds, &streaming)
+    );
     parse_openmetrics(&ds, ParseOptions { strict: false }).unwrap();
     println!(
         "{:<36} {:>8} bytes  openmetrics lenient {:>7.1} MB/s",

@@ -23,7 +23,7 @@ pub mod write;
 
 pub use float::{go_float, python_repr};
 pub use negotiate::{negotiate, Escaping, Format, FormatKind};
-pub use openmetrics::parse_openmetrics;
+pub use openmetrics::{parse_openmetrics, parse_openmetrics_with, FamilyInfo};
 pub use parse::{ParseError, ParseOptions, ParsedExemplar, ParsedFamily, ParsedSample};
 pub use snapshot::{Exemplar, MetricFamily, MetricType, Sample};
 pub use text::parse_text;

@@ -105,10 +105,37 @@ impl Default for ParseOptions {
     }
 }
 
+/// FxHash: label strings are short, SipHash's DoS resistance buys nothing for a parser
+/// whose table is bounded.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+        self.0 = h;
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ u64::from(i)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// Shares label name and value strings across samples: one allocation per distinct string.
 #[derive(Default)]
 pub(crate) struct Interner {
-    set: HashSet<Arc<str>>,
+    set: HashSet<Arc<str>, std::hash::BuildHasherDefault<FxHasher>>,
 }
 
 impl Interner {

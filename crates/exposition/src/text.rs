@@ -389,6 +389,15 @@ impl TextParser {
                 pos = self.label_pair(line, pos, lineno, &mut name, &mut pairs, None)?;
             }
         }
+        if pairs.len() > 16 {
+            // Large sets: one sorted pass instead of a scan per label.
+            let mut names: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_slice()).collect();
+            names.sort_unstable();
+            if names.windows(2).any(|w| w[0] == w[1]) {
+                let m = go_quote_bytes(name.as_deref().unwrap_or("").as_bytes());
+                return Err(err(start, format!("duplicate label names for metric {m}")));
+            }
+        }
         let Some(name) = name else {
             return Err(err(start, "invalid metric name".into()));
         };
@@ -590,7 +599,7 @@ impl TextParser {
                 format!("invalid label value {}", go_quote_bytes(&value)),
             ));
         }
-        if pairs.iter().any(|(k, _)| *k == lname) {
+        if pairs.len() < 16 && pairs.iter().any(|(k, _)| *k == lname) {
             return Err(err(
                 pos,
                 format!("duplicate label names for metric {}", metric_q(metric)),

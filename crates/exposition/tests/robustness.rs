@@ -7,7 +7,10 @@ use promplay_exposition::{parse_openmetrics, parse_text, ParseError, ParseOption
 
 fn both(input: &[u8]) {
     for strict in [true, false] {
-        check_pos(input, parse_openmetrics(input, ParseOptions { strict }).err());
+        check_pos(
+            input,
+            parse_openmetrics(input, ParseOptions { strict }).err(),
+        );
     }
     check_pos(input, parse_text(input).err());
 }
@@ -15,7 +18,11 @@ fn both(input: &[u8]) {
 fn check_pos(input: &[u8], e: Option<ParseError>) {
     if let Some(e) = e {
         let lines = input.split(|&b| b == b'\n').count() + 1;
-        assert!(e.line >= 1 && e.line <= lines, "{e} for {} bytes", input.len());
+        assert!(
+            e.line >= 1 && e.line <= lines,
+            "{e} for {} bytes",
+            input.len()
+        );
         assert!(e.col >= 1, "{e}");
     }
 }
@@ -38,8 +45,20 @@ fn inputs() -> Vec<Vec<u8>> {
         std::fs::read(root.join("samples/hello-openmetrics.txt")).unwrap(),
         std::fs::read(root.join("conformance/exposition/valid-bench/1histogram.om.txt")).unwrap(),
     ];
-    for d in ["exemplars_with_hash_in_label_values", "escaping", "timestamps", "help_escaping"] {
-        v.push(std::fs::read(root.join("conformance/exposition/openmetrics").join(d).join("metrics")).unwrap());
+    for d in [
+        "exemplars_with_hash_in_label_values",
+        "escaping",
+        "timestamps",
+        "help_escaping",
+    ] {
+        v.push(
+            std::fs::read(
+                root.join("conformance/exposition/openmetrics")
+                    .join(d)
+                    .join("metrics"),
+            )
+            .unwrap(),
+        );
     }
     v
 }
