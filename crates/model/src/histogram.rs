@@ -135,7 +135,9 @@ fn ldexp(frac: f64, exp: i32) -> f64 {
 /// The upper bound of bucket `idx` of an exponential schema (`getBoundExponential`).
 pub fn bound_exponential(idx: i32, schema: i32) -> f64 {
     if schema < 0 {
-        let exp = (idx as i64) << (-schema);
+        // Schemas below -4 are invalid; keep the arithmetic in range for them anyway.
+        let shift = (schema as i64).unsigned_abs().min(40) as u32;
+        let exp = (idx as i64) << shift;
         if exp == 1024 {
             return f64::MAX;
         }
@@ -176,7 +178,8 @@ pub fn bound(idx: i32, schema: i32, custom_values: &[f64]) -> f64 {
 
 /// The index in `target` schema of bucket `idx` of `origin` schema (`targetIdx`).
 fn target_idx(idx: i32, origin: i32, target: i32) -> i32 {
-    ((idx - 1) >> (origin - target)) + 1
+    let shift = (origin as i64 - target as i64).clamp(0, 31) as u32;
+    ((idx as i64 - 1) >> shift) as i32 + 1
 }
 
 /// Bucket `(index, count)` pairs of one side, in index order.
@@ -215,7 +218,7 @@ fn encode(pairs: impl IntoIterator<Item = (i32, f64)>) -> (Vec<Span>, Vec<f64>) 
                 }
             }
             Some(n) => spans.push(Span {
-                offset: idx - n,
+                offset: idx.saturating_sub(n),
                 length: 1,
             }),
             None => spans.push(Span {
@@ -224,7 +227,7 @@ fn encode(pairs: impl IntoIterator<Item = (i32, f64)>) -> (Vec<Span>, Vec<f64>) 
             }),
         }
         buckets.push(c);
-        next = Some(idx + 1);
+        next = Some(idx.saturating_add(1));
     }
     (spans, buckets)
 }
@@ -397,7 +400,7 @@ fn compact_side(
                     }
                 } else {
                     spans_out.push(Span {
-                        offset: idx - n,
+                        offset: idx.saturating_sub(n),
                         length: 1,
                     });
                 }
@@ -409,7 +412,7 @@ fn compact_side(
         }
         b_out.push(c);
         c_out.push(k);
-        next = Some(idx + 1);
+        next = Some(idx.saturating_add(1));
     }
     (spans_out, b_out, comp.map(|_| c_out))
 }
