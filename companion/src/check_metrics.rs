@@ -75,10 +75,16 @@ mod tests {
         assert_eq!(run_check("a 1\n", None, false), (0, String::new()));
         assert_eq!(run_check("a 1\n# EOF\n", None, false), (0, String::new()));
         let (code, msg) = run_check("a 1\n", Some(FormatArg::Openmetrics), false);
-        assert_eq!((code, msg.as_str()), (1, "2:1: parse error: missing # EOF at end\n"));
+        assert_eq!(
+            (code, msg.as_str()),
+            (1, "2:1: parse error: missing # EOF at end\n")
+        );
         let (code, msg) = run_check("a{b=\"c\" 1\n", None, false);
         assert_eq!(code, 1);
-        assert!(msg.starts_with("1:9: parse error: unexpected end of label value"), "{msg}");
+        assert!(
+            msg.starts_with("1:9: parse error: unexpected end of label value"),
+            "{msg}"
+        );
         let (code, msg) = run_check("# TYPE requests counter\nrequests 1\n", None, true);
         assert_eq!(code, 3);
         assert_eq!(
