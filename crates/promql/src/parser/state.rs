@@ -30,6 +30,13 @@ pub struct BinMod {
     pub matching: Option<VectorMatching>,
 }
 
+/// `on|ignoring (labels)` (`true` = on) with its optional `group_left|group_right (labels)`.
+pub type MatchingClause = (
+    bool,
+    Vec<String>,
+    Option<(VectorMatchCardinality, Vec<String>)>,
+);
+
 /// One label matcher as parsed; `None` when it was invalid (its error is recorded).
 pub enum MatcherItem {
     Matcher(Matcher),
@@ -141,11 +148,7 @@ impl State {
     pub fn bin_mod(
         &self,
         return_bool: bool,
-        matching: Option<(
-            bool,
-            Vec<String>,
-            Option<(VectorMatchCardinality, Vec<String>)>,
-        )>,
+        matching: Option<MatchingClause>,
         fills: Vec<(u8, f64, usize)>,
         l: usize,
         r: usize,
