@@ -5,17 +5,18 @@
 //! ([`SeriesSet`]), so no lock is held while a caller iterates samples and appends may run
 //! at the same time (on the same thread too).
 
-use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use promplay_model::{FloatHistogram, Labels, Matcher};
 
-use crate::chunkenc::{XorAppender, XOR_HEADER_LEN};
+use crate::chunkenc::{encode_int_chunk, is_int_exact, XorAppender, XorIterator};
 use crate::error::{AppendError, CommitError, StorageError};
+use crate::fxhash::{FxHashMap, FxHasher};
 use crate::index::{Postings, Symbols};
 use crate::storage::{
-    ChunkData, ChunkSnap, Querier, Queryable, SelectHints, Series, SeriesRef, SeriesSet,
+    ChunkData, ChunkSnap, Querier, Queryable, SelectHints, Series, SeriesRef, SeriesSet, ValType,
 };
 
 /// Options of a [`Db`]. Build with `Options { retention_ms: Some(..), ..Default::default() }`:
@@ -57,8 +58,10 @@ pub struct Stats {
     pub bytes_per_sample: f64,
     /// Chunks (float and histogram).
     pub chunks: usize,
-    /// Bytes of encoded float chunk data alone (capacity included).
+    /// Bytes allocated for encoded float chunk data (capacity, included in `bytes`).
     pub chunk_bytes: usize,
+    /// Bytes of encoded float chunk data in use.
+    pub chunk_bytes_used: usize,
     /// Interned strings.
     pub symbols: usize,
     /// Oldest and newest sample timestamps, if any sample.
@@ -74,39 +77,81 @@ pub struct RetentionReport {
     pub series_removed: usize,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ChunkKind {
-    /// Gorilla chunk at this byte offset of the series' buffer (ends where the next XOR
-    /// chunk starts, or at the buffer's end).
-    Xor(u32),
-    /// Index into the series' histogram chunks.
-    Hist(u32),
-}
+const KIND_XOR: u32 = 0;
+const KIND_INT: u32 = 1;
+const KIND_HIST: u32 = 2;
+const LOC_MASK: u32 = (1 << 30) - 1;
 
+/// Where a chunk is and its time bounds, in 16 bytes. `loc` holds the kind in its top two bits
+/// and, below, the byte offset in the series' buffer (XOR and integer chunks, which end where
+/// the next such chunk starts or at the buffer's end) or the index of a histogram chunk.
 #[derive(Clone, Copy, Debug)]
 struct ChunkMeta {
     min_t: i64,
-    max_t: i64,
-    kind: ChunkKind,
+    /// `max_t - min_t`; a chunk is cut before this would overflow.
+    max_dt: u32,
+    loc: u32,
 }
 
+impl ChunkMeta {
+    fn new(kind: u32, pos: usize, t: i64) -> Self {
+        ChunkMeta {
+            min_t: t,
+            max_dt: 0,
+            loc: (kind << 30) | (pos as u32 & LOC_MASK),
+        }
+    }
+    #[inline]
+    fn kind(&self) -> u32 {
+        self.loc >> 30
+    }
+    #[inline]
+    fn pos(&self) -> usize {
+        (self.loc & LOC_MASK) as usize
+    }
+    #[inline]
+    fn max_t(&self) -> i64 {
+        self.min_t.wrapping_add(self.max_dt as i64)
+    }
+    fn set_pos(&mut self, pos: usize) {
+        self.loc = (self.loc & !LOC_MASK) | (pos as u32 & LOC_MASK);
+    }
+    fn set_kind(&mut self, kind: u32) {
+        self.loc = (self.loc & LOC_MASK) | (kind << 30);
+    }
+}
+
+const LAST_NONE: u8 = 0;
+const LAST_FLOAT: u8 = 1;
+const LAST_HIST: u8 = 2;
+
+/// The newest sample of a series (or of a series plus an appender's pending samples).
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum Last {
-    None,
-    Float(u64),
-    Histogram,
+struct Last {
+    t: i64,
+    kind: u8,
+    bits: u64,
+}
+
+impl Last {
+    const NONE: Last = Last {
+        t: i64::MIN,
+        kind: LAST_NONE,
+        bits: 0,
+    };
 }
 
 struct MemSeries {
     labels: Labels,
-    /// Encoded XOR chunks, back to back. Shared with snapshots; copied on write while shared.
+    /// Encoded float chunks, back to back. Shared with snapshots; copied on write while shared.
     data: Arc<Vec<u8>>,
     chunks: Vec<ChunkMeta>,
     hists: Vec<Arc<Vec<(i64, FloatHistogram)>>>,
     /// Appender of the last chunk, when it is an XOR chunk that is still open.
     app: Option<XorAppender>,
-    last_t: i64,
     last: Last,
+    /// Appenders holding uncommitted samples for this series; retention keeps such series.
+    pending: AtomicU32,
 }
 
 impl MemSeries {
@@ -117,8 +162,8 @@ impl MemSeries {
             chunks: Vec::new(),
             hists: Vec::new(),
             app: None,
-            last_t: i64::MIN,
-            last: Last::None,
+            last: Last::NONE,
+            pending: AtomicU32::new(0),
         }
     }
 
@@ -126,174 +171,214 @@ impl MemSeries {
         self.hists.last().and_then(|h| h.last()).map(|x| &x.1)
     }
 
-    fn xor_end(&self, i: usize) -> usize {
+    /// End offset of float chunk `i` in `data`.
+    fn data_end(&self, i: usize) -> usize {
         self.chunks[i + 1..]
             .iter()
-            .find_map(|c| match c.kind {
-                ChunkKind::Xor(o) => Some(o as usize),
-                ChunkKind::Hist(_) => None,
-            })
-            .unwrap_or(self.data.len())
+            .find(|c| c.kind() != KIND_HIST)
+            .map_or(self.data.len(), |c| c.pos())
+    }
+
+    fn push_chunk(&mut self, meta: ChunkMeta) {
+        if self.chunks.len() == self.chunks.capacity() {
+            // grow by a quarter: a series' chunk list is long-lived
+            self.chunks.reserve_exact((self.chunks.len() / 4).max(2));
+        }
+        self.chunks.push(meta);
+    }
+
+    /// Closes the open XOR chunk, re-encoding it as an integer chunk when that is smaller.
+    /// Returns the closed chunk's XOR size, an estimate for the next one.
+    fn close_head(&mut self) -> Option<usize> {
+        let app = self.app.take()?;
+        let header = app.header_offset();
+        let buf = Arc::make_mut(&mut self.data);
+        let xor_len = buf.len().checked_sub(header)?;
+        if let Some(enc) = transcode_int(&buf[header..]) {
+            if enc.len() < xor_len {
+                buf.truncate(header);
+                buf.extend_from_slice(&enc);
+                if let Some(c) = self.chunks.last_mut() {
+                    c.set_kind(KIND_INT);
+                }
+            }
+        }
+        Some(xor_len)
     }
 
     /// Appends a float sample already checked to be in order.
     fn append_float(&mut self, t: i64, v: f64, per_chunk: usize) {
-        let buf = Arc::make_mut(&mut self.data);
-        let need_new = match &self.app {
-            Some(a) => a.num_samples() as usize >= per_chunk,
-            None => true,
+        let need_new = match (&self.app, self.chunks.last()) {
+            (Some(a), Some(c)) => {
+                a.num_samples() as usize >= per_chunk || t.wrapping_sub(c.min_t) > u32::MAX as i64
+            }
+            _ => true,
         };
         if need_new {
-            // Size the allocation for one more chunk like the last, so buffers stay tight.
-            let est = match self.app {
-                Some(a) => buf.len() - a.header_offset() + 8,
-                None => 64,
-            };
+            let est = self.close_head().map_or(64, |l| l + 8);
+            let buf = Arc::make_mut(&mut self.data);
             let want = buf.len() + est;
             if buf.capacity() < want {
                 buf.reserve_exact(want - buf.len());
+            } else if buf.capacity() > want + 64 {
+                buf.shrink_to(want);
             }
             let app = XorAppender::start(buf);
-            self.chunks.push(ChunkMeta {
-                min_t: t,
-                max_t: t,
-                kind: ChunkKind::Xor(app.header_offset() as u32),
-            });
+            self.push_chunk(ChunkMeta::new(KIND_XOR, app.header_offset(), t));
             self.app = Some(app);
         }
+        let buf = Arc::make_mut(&mut self.data);
         if let Some(app) = self.app.as_mut() {
-            if buf.len() == buf.capacity() {
+            if buf.capacity() - buf.len() < 24 {
                 // growing inside a chunk: modest steps instead of doubling
-                buf.reserve_exact((buf.len() / 8).max(32));
+                buf.reserve_exact((buf.len() / 16).max(32));
             }
             if app.append(buf, t, v).is_ok() {
                 if let Some(c) = self.chunks.last_mut() {
-                    c.max_t = t;
+                    c.max_dt = t.wrapping_sub(c.min_t) as u32;
                 }
-                self.last_t = t;
-                self.last = Last::Float(v.to_bits());
+                self.last = Last {
+                    t,
+                    kind: LAST_FLOAT,
+                    bits: v.to_bits(),
+                };
             }
         }
     }
 
     fn append_histogram(&mut self, t: i64, h: &FloatHistogram, per_chunk: usize) {
         let need_new = match self.chunks.last() {
-            Some(ChunkMeta {
-                kind: ChunkKind::Hist(i),
-                ..
-            }) => self
-                .hists
-                .get(*i as usize)
-                .is_none_or(|c| c.len() >= per_chunk),
+            Some(c) if c.kind() == KIND_HIST => {
+                t.wrapping_sub(c.min_t) > u32::MAX as i64
+                    || self.hists.get(c.pos()).is_none_or(|c| c.len() >= per_chunk)
+            }
             _ => true,
         };
         if need_new {
-            self.app = None;
-            let mut v = Vec::new();
-            v.reserve_exact(per_chunk.min(16));
-            self.hists.push(Arc::new(v));
-            self.chunks.push(ChunkMeta {
-                min_t: t,
-                max_t: t,
-                kind: ChunkKind::Hist((self.hists.len() - 1) as u32),
-            });
+            self.close_head();
+            self.hists
+                .push(Arc::new(Vec::with_capacity(per_chunk.min(16))));
+            self.push_chunk(ChunkMeta::new(KIND_HIST, self.hists.len() - 1, t));
         }
         if let Some(c) = self.hists.last_mut() {
             Arc::make_mut(c).push((t, h.clone()));
         }
         if let Some(c) = self.chunks.last_mut() {
-            c.max_t = t;
+            c.max_dt = t.wrapping_sub(c.min_t) as u32;
         }
-        self.last_t = t;
-        self.last = Last::Histogram;
+        self.last = Last {
+            t,
+            kind: LAST_HIST,
+            bits: 0,
+        };
     }
 
     fn chunk_samples(&self, i: usize) -> u64 {
-        match self.chunks[i].kind {
-            ChunkKind::Xor(o) => {
-                let o = o as usize;
-                match self.data.get(o..o + XOR_HEADER_LEN) {
-                    Some(b) => u16::from_be_bytes([b[0], b[1]]) as u64,
-                    None => 0,
-                }
-            }
-            ChunkKind::Hist(h) => self.hists.get(h as usize).map_or(0, |c| c.len() as u64),
+        let c = &self.chunks[i];
+        if c.kind() == KIND_HIST {
+            return self.hists.get(c.pos()).map_or(0, |h| h.len() as u64);
+        }
+        match self.data.get(c.pos()..c.pos() + 2) {
+            Some(b) => u16::from_be_bytes([b[0], b[1]]) as u64,
+            None => 0,
         }
     }
 
     /// Snapshots of the chunks overlapping `[mint, maxt]`.
     fn snapshot(&self, mint: i64, maxt: i64) -> Vec<ChunkSnap> {
+        // chunks are in time order: skip to the first one that ends at or after mint
+        let first = self.chunks.partition_point(|c| c.max_t() < mint);
         let mut out = Vec::new();
-        for (i, c) in self.chunks.iter().enumerate() {
-            if c.max_t < mint || c.min_t > maxt {
-                continue;
+        for (i, c) in self.chunks.iter().enumerate().skip(first) {
+            if c.min_t > maxt {
+                break;
             }
-            let data = match c.kind {
-                ChunkKind::Xor(o) => ChunkData::Xor {
-                    buf: self.data.clone(),
-                    start: o,
-                    end: self.xor_end(i) as u32,
-                },
-                ChunkKind::Hist(h) => match self.hists.get(h as usize) {
+            let data = match c.kind() {
+                KIND_HIST => match self.hists.get(c.pos()) {
                     Some(v) => ChunkData::Histograms(v.clone()),
                     None => continue,
                 },
+                kind => {
+                    let (buf, start, end) =
+                        (self.data.clone(), c.pos() as u32, self.data_end(i) as u32);
+                    if kind == KIND_INT {
+                        ChunkData::Int { buf, start, end }
+                    } else {
+                        ChunkData::Xor { buf, start, end }
+                    }
+                }
             };
             out.push(ChunkSnap {
                 min_t: c.min_t,
-                max_t: c.max_t,
+                max_t: c.max_t(),
                 data,
             });
         }
         out
     }
 
+    /// Whether the series has a sample in `[mint, maxt]`. Decodes at most one chunk: only one
+    /// that strictly contains the range leaves the question open.
     fn has_samples_in(&self, mint: i64, maxt: i64) -> bool {
-        self.chunks
+        let first = self.chunks.partition_point(|c| c.max_t() < mint);
+        let Some(c) = self.chunks.get(first) else {
+            return false;
+        };
+        if c.min_t > maxt {
+            return false;
+        }
+        if c.min_t >= mint || c.max_t() <= maxt {
+            return true;
+        }
+        let snap = self.snapshot(mint, maxt);
+        Series::from_chunks(Labels::empty(), mint, maxt, snap)
             .iter()
-            .any(|c| c.max_t >= mint && c.min_t <= maxt)
+            .next()
+            != ValType::None
     }
 
     /// Drops chunks whose samples are all older than `cutoff`. Returns (chunks, samples).
     fn truncate_before(&mut self, cutoff: i64) -> (usize, u64) {
-        let n = self.chunks.iter().take_while(|c| c.max_t < cutoff).count();
+        let n = self.chunks.partition_point(|c| c.max_t() < cutoff);
         if n == 0 {
             return (0, 0);
         }
         let samples: u64 = (0..n).map(|i| self.chunk_samples(i)).sum();
         if n == self.chunks.len() {
-            self.chunks.clear();
-            self.hists.clear();
+            self.chunks = Vec::new();
+            self.hists = Vec::new();
             self.data = Arc::new(Vec::new());
             self.app = None;
             return (n, samples);
         }
-        // bytes and histogram chunks before the first kept chunk
-        let first_xor = self.chunks[n..].iter().find_map(|c| match c.kind {
-            ChunkKind::Xor(o) => Some(o),
-            _ => None,
-        });
-        let cut = first_xor.unwrap_or(self.data.len() as u32);
-        let first_hist = self.chunks[n..].iter().find_map(|c| match c.kind {
-            ChunkKind::Hist(h) => Some(h),
-            _ => None,
-        });
-        let hcut = first_hist.unwrap_or(self.hists.len() as u32);
+        let kept = &self.chunks[n..];
+        let cut = kept
+            .iter()
+            .find(|c| c.kind() != KIND_HIST)
+            .map_or(self.data.len(), |c| c.pos());
+        let hcut = kept
+            .iter()
+            .find(|c| c.kind() == KIND_HIST)
+            .map_or(self.hists.len(), |c| c.pos());
         if cut > 0 {
-            let mut kept = Vec::with_capacity(self.data.len() - cut as usize);
-            kept.extend_from_slice(&self.data[cut as usize..]);
-            self.data = Arc::new(kept);
+            let rest = self.data.get(cut..).unwrap_or(&[]);
+            let mut v =
+                Vec::with_capacity(self.data.capacity().saturating_sub(cut).max(rest.len()));
+            v.extend_from_slice(rest);
+            self.data = Arc::new(v);
         }
-        self.hists.drain(..hcut as usize);
+        self.hists.drain(..hcut.min(self.hists.len()));
         self.chunks.drain(..n);
         for c in &mut self.chunks {
-            c.kind = match c.kind {
-                ChunkKind::Xor(o) => ChunkKind::Xor(o - cut),
-                ChunkKind::Hist(h) => ChunkKind::Hist(h - hcut),
-            };
+            let p = c.pos();
+            c.set_pos(if c.kind() == KIND_HIST {
+                p - hcut
+            } else {
+                p - cut
+            });
         }
         if let Some(app) = self.app.as_mut() {
-            app.rebase(cut as usize);
+            app.rebase(cut);
         }
         (n, samples)
     }
@@ -303,8 +388,9 @@ impl MemSeries {
         b += self.labels.len() * std::mem::size_of::<promplay_model::Label>();
         b += 16 + self.data.capacity(); // Arc header + bytes
         b += self.chunks.capacity() * std::mem::size_of::<ChunkMeta>();
+        b += self.hists.capacity() * 8;
         for h in &self.hists {
-            b += 16 + h.capacity() * std::mem::size_of::<(i64, FloatHistogram)>();
+            b += 16 + 24 + h.capacity() * std::mem::size_of::<(i64, FloatHistogram)>();
             for (_, x) in h.iter() {
                 b += (x.positive_spans.capacity() + x.negative_spans.capacity()) * 8
                     + (x.positive_buckets.capacity()
@@ -317,15 +403,33 @@ impl MemSeries {
     }
 }
 
-enum Refs {
-    One(u32),
-    Many(Vec<u32>),
+/// The integer-chunk encoding of the XOR chunk `xor`, if all its values are integral.
+fn transcode_int(xor: &[u8]) -> Option<Vec<u8>> {
+    let mut it = XorIterator::new(xor).ok()?;
+    let mut ok = true;
+    let mut check = it.clone();
+    while let Ok(Some((_, v))) = check.next() {
+        if !is_int_exact(v) {
+            ok = false;
+            break;
+        }
+    }
+    if !ok {
+        return None;
+    }
+    let mut out = Vec::with_capacity(xor.len());
+    let samples = std::iter::from_fn(|| it.next().ok().flatten());
+    let n = encode_int_chunk(samples, &mut out).ok()?;
+    // the XOR chunk must have decoded completely
+    (n == XorIterator::new(xor).ok()?.num_samples()).then_some(out)
 }
 
 #[derive(Default)]
 struct Inner {
     series: Vec<Option<Box<MemSeries>>>,
-    by_hash: HashMap<u64, Refs>,
+    /// Labels hash → series id; further ids with the same hash in `collisions`.
+    by_hash: FxHashMap<u64, u32>,
+    collisions: FxHashMap<u64, Vec<u32>>,
     postings: Postings,
     symbols: Symbols,
     samples: u64,
@@ -335,7 +439,7 @@ struct Inner {
 }
 
 fn labels_hash(l: &Labels) -> u64 {
-    let mut h = std::collections::hash_map::DefaultHasher::new();
+    let mut h = FxHasher::default();
     l.hash(&mut h);
     h.finish()
 }
@@ -352,13 +456,15 @@ impl Inner {
     }
 
     fn lookup(&self, hash: u64, l: &Labels) -> Option<u32> {
-        match self.by_hash.get(&hash)? {
-            Refs::One(id) => (self.get(*id)?.labels == *l).then_some(*id),
-            Refs::Many(ids) => ids
-                .iter()
-                .copied()
-                .find(|id| self.get(*id).is_some_and(|s| s.labels == *l)),
+        let id = *self.by_hash.get(&hash)?;
+        if self.get(id).is_some_and(|s| s.labels == *l) {
+            return Some(id);
         }
+        self.collisions
+            .get(&hash)?
+            .iter()
+            .copied()
+            .find(|id| self.get(*id).is_some_and(|s| s.labels == *l))
     }
 
     fn get_or_create(&mut self, l: &Labels) -> u32 {
@@ -371,15 +477,13 @@ impl Inner {
         self.postings.add(id, &labels);
         self.series.push(Some(Box::new(MemSeries::new(labels))));
         self.live += 1;
-        match self.by_hash.get_mut(&hash) {
-            None => {
-                self.by_hash.insert(hash, Refs::One(id));
+        match self.by_hash.entry(hash) {
+            std::collections::hash_map::Entry::Occupied(_) => {
+                self.collisions.entry(hash).or_default().push(id)
             }
-            Some(Refs::One(other)) => {
-                let other = *other;
-                self.by_hash.insert(hash, Refs::Many(vec![other, id]));
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(id);
             }
-            Some(Refs::Many(v)) => v.push(id),
         }
         id
     }
@@ -391,30 +495,23 @@ impl Inner {
         self.postings.remove(id, &s.labels);
         self.live -= 1;
         let hash = labels_hash(&s.labels);
-        let drop_entry = match self.by_hash.get_mut(&hash) {
-            Some(Refs::One(x)) => *x == id,
-            Some(Refs::Many(v)) => {
-                v.retain(|x| *x != id);
-                v.is_empty()
+        if self.by_hash.get(&hash) == Some(&id) {
+            // promote a colliding series, if any
+            let next = self.collisions.get_mut(&hash).and_then(|v| v.pop());
+            match next {
+                Some(n) => {
+                    self.by_hash.insert(hash, n);
+                }
+                None => {
+                    self.by_hash.remove(&hash);
+                }
             }
-            None => false,
-        };
-        if drop_entry {
-            self.by_hash.remove(&hash);
+        } else if let Some(v) = self.collisions.get_mut(&hash) {
+            v.retain(|x| *x != id);
         }
-    }
-
-    /// Whether a sample at `t` may follow the committed state of series `id`.
-    fn check(&self, s: &MemSeries, t: i64, v: Option<f64>, h: Option<&FloatHistogram>) -> Check {
-        check_against(
-            s.last_t,
-            s.last,
-            s.last_histogram(),
-            t,
-            v,
-            h,
-            self.min_valid_t,
-        )
+        if self.collisions.get(&hash).is_some_and(|v| v.is_empty()) {
+            self.collisions.remove(&hash);
+        }
     }
 }
 
@@ -425,8 +522,9 @@ enum Check {
     Err(AppendError),
 }
 
+/// Whether a sample at `t` (float `v` or histogram `h`) may follow `last`. `last_h` is the
+/// newest histogram when `last` is one (needed only for equal timestamps).
 fn check_against(
-    last_t: i64,
     last: Last,
     last_h: Option<&FloatHistogram>,
     t: i64,
@@ -437,35 +535,26 @@ fn check_against(
     if t < min_valid_t {
         return Check::Err(AppendError::OutOfBounds);
     }
-    if last == Last::None || t > last_t {
+    if last.kind == LAST_NONE || t > last.t {
         return Check::Ok;
     }
-    if t < last_t {
+    if t < last.t {
         return Check::Err(AppendError::OutOfOrderSample);
     }
-    match (last, v, h) {
-        (Last::Float(bits), Some(v), _) if bits == v.to_bits() => Check::NoOp,
-        (Last::Float(bits), Some(v), _) => Check::Err(AppendError::DuplicateSampleForTimestamp {
+    let existing = (last.kind == LAST_FLOAT).then(|| f64::from_bits(last.bits));
+    let same = match (v, h) {
+        (Some(v), _) => last.kind == LAST_FLOAT && last.bits == v.to_bits(),
+        (None, Some(h)) => last.kind == LAST_HIST && last_h == Some(h),
+        _ => false,
+    };
+    if same {
+        Check::NoOp
+    } else {
+        Check::Err(AppendError::DuplicateSampleForTimestamp {
             timestamp: t,
-            existing: Some(f64::from_bits(bits)),
-            new_value: Some(v),
-        }),
-        (Last::Histogram, Some(v), _) => Check::Err(AppendError::DuplicateSampleForTimestamp {
-            timestamp: t,
-            existing: None,
-            new_value: Some(v),
-        }),
-        (Last::Histogram, None, Some(h)) if last_h == Some(h) => Check::NoOp,
-        (Last::Float(bits), None, _) => Check::Err(AppendError::DuplicateSampleForTimestamp {
-            timestamp: t,
-            existing: Some(f64::from_bits(bits)),
-            new_value: None,
-        }),
-        _ => Check::Err(AppendError::DuplicateSampleForTimestamp {
-            timestamp: t,
-            existing: None,
-            new_value: None,
-        }),
+            existing,
+            new_value: v,
+        })
     }
 }
 
@@ -522,7 +611,8 @@ impl Db {
         Appender {
             db: self,
             pending: Vec::new(),
-            pending_series: HashMap::new(),
+            series: FxHashMap::default(),
+            min_valid_t: i64::MIN,
         }
     }
 
@@ -532,18 +622,21 @@ impl Db {
         let mut bytes = inner.series.capacity() * 8;
         let mut chunks = 0;
         let mut chunk_bytes = 0;
+        let mut chunk_bytes_used = 0;
         let mut min_time: Option<i64> = None;
         let mut max_time: Option<i64> = None;
         for s in inner.series.iter().flatten() {
             bytes += s.heap_bytes();
             chunks += s.chunks.len();
             chunk_bytes += s.data.capacity();
+            chunk_bytes_used += s.data.len();
             if let (Some(a), Some(b)) = (s.chunks.first(), s.chunks.last()) {
                 min_time = Some(min_time.map_or(a.min_t, |m| m.min(a.min_t)));
-                max_time = Some(max_time.map_or(b.max_t, |m| m.max(b.max_t)));
+                max_time = Some(max_time.map_or(b.max_t(), |m| m.max(b.max_t())));
             }
         }
-        bytes += inner.by_hash.capacity() * (8 + std::mem::size_of::<Refs>() + 1);
+        bytes += inner.by_hash.capacity() * (16 + 1);
+        bytes += inner.collisions.capacity() * (32 + 1);
         bytes += inner.postings.heap_bytes();
         bytes += inner.symbols.heap_bytes();
         Stats {
@@ -557,6 +650,7 @@ impl Db {
             },
             chunks,
             chunk_bytes,
+            chunk_bytes_used,
             symbols: inner.symbols.len(),
             min_time,
             max_time,
@@ -584,7 +678,7 @@ impl Db {
                 let (c, n) = s.truncate_before(cutoff);
                 rep.chunks_removed += c;
                 rep.samples_removed += n;
-                if s.chunks.is_empty() {
+                if s.chunks.is_empty() && s.pending.load(Ordering::Relaxed) == 0 {
                     empty.push(id as u32);
                 }
             }
@@ -652,10 +746,10 @@ impl Querier for DbQuerier<'_> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             let Some(s) = inner.get(id) else { continue };
-            let chunks = s.snapshot(mint, maxt);
-            if chunks.is_empty() {
+            if !s.has_samples_in(mint, maxt) {
                 continue;
             }
+            let chunks = s.snapshot(mint, maxt);
             out.push(Series::from_chunks(s.labels.clone(), mint, maxt, chunks));
         }
         drop(inner);
@@ -738,11 +832,10 @@ struct Pending {
     v: PendingValue,
 }
 
+/// Per-series state of an appender: the newest sample, committed or pending.
 struct PendingSeries {
-    labels: Labels,
-    last_t: i64,
     last: Last,
-    /// Index in `pending` of the newest histogram of this series, for duplicate checks.
+    /// Index in `pending` of the newest pending histogram of this series.
     last_hist: Option<usize>,
 }
 
@@ -754,14 +847,27 @@ struct PendingSeries {
 /// [`AppendError::OutOfOrderSample`]; one at the same timestamp with a different value (bit
 /// pattern) with [`AppendError::DuplicateSampleForTimestamp`]; the same timestamp and the same
 /// value is accepted and stores nothing. A series is created by its first append (an empty
-/// series is invisible to queries and removed by retention).
+/// series is invisible to queries and removed by retention once no appender holds it).
 pub struct Appender<'a> {
     db: &'a Db,
     pending: Vec<Pending>,
-    pending_series: HashMap<u32, PendingSeries>,
+    series: FxHashMap<u32, PendingSeries>,
+    min_valid_t: i64,
 }
 
 impl Appender<'_> {
+    /// Registers series `s` (id `id`) with this appender, under the caller's lock.
+    fn hold(&mut self, id: u32, s: &MemSeries) {
+        s.pending.fetch_add(1, Ordering::Relaxed);
+        self.series.insert(
+            id,
+            PendingSeries {
+                last: s.last,
+                last_hist: None,
+            },
+        );
+    }
+
     fn resolve(&mut self, labels: &Labels) -> Result<u32, AppendError> {
         if labels.is_empty() {
             return Err(AppendError::EmptyLabels);
@@ -770,10 +876,24 @@ impl Appender<'_> {
         {
             let inner = self.db.read();
             if let Some(id) = inner.lookup(hash, labels) {
+                if !self.series.contains_key(&id) {
+                    if let Some(s) = inner.get(id) {
+                        self.min_valid_t = inner.min_valid_t;
+                        self.hold(id, s);
+                    }
+                }
                 return Ok(id);
             }
         }
-        Ok(self.db.write().get_or_create(labels))
+        let mut inner = self.db.write();
+        let id = inner.get_or_create(labels);
+        self.min_valid_t = inner.min_valid_t;
+        if !self.series.contains_key(&id) {
+            if let Some(s) = inner.get(id) {
+                self.hold(id, s);
+            }
+        }
+        Ok(id)
     }
 
     fn add(
@@ -783,62 +903,58 @@ impl Appender<'_> {
         v: Option<f64>,
         h: Option<&FloatHistogram>,
     ) -> Result<SeriesRef, AppendError> {
-        let check = match self.pending_series.get(&id) {
-            Some(p) => {
-                let last_h = match p.last_hist.and_then(|i| self.pending.get(i)) {
-                    Some(Pending {
-                        v: PendingValue::Histogram(h),
-                        ..
-                    }) => Some(&**h),
-                    _ => None,
-                };
-                let min_valid = self.db.read().min_valid_t;
-                check_against(p.last_t, p.last, last_h, t, v, h, min_valid)
-            }
-            None => {
-                let inner = self.db.read();
-                let Some(s) = inner.get(id) else {
-                    return Err(AppendError::UnknownSeriesRef(SeriesRef(id as u64)));
-                };
-                let c = inner.check(s, t, v, h);
-                if let Check::Ok = c {
-                    let labels = s.labels.clone();
-                    drop(inner);
-                    self.pending_series.insert(
-                        id,
-                        PendingSeries {
-                            labels,
-                            last_t: i64::MIN,
-                            last: Last::None,
-                            last_hist: None,
-                        },
-                    );
+        let r = SeriesRef(id as u64);
+        let Some(p) = self.series.get(&id) else {
+            return Err(AppendError::UnknownSeriesRef(r));
+        };
+        let check = if p.last.kind == LAST_HIST && t == p.last.t && h.is_some() {
+            // comparing histograms: the newest is pending here or committed in the series
+            match p.last_hist.and_then(|i| self.pending.get(i)) {
+                Some(Pending {
+                    v: PendingValue::Histogram(ph),
+                    ..
+                }) => check_against(p.last, Some(ph), t, v, h, self.min_valid_t),
+                _ => {
+                    let inner = self.db.read();
+                    let last_h = inner.get(id).and_then(|s| s.last_histogram());
+                    check_against(p.last, last_h, t, v, h, self.min_valid_t)
                 }
-                c
             }
+        } else {
+            check_against(p.last, None, t, v, h, self.min_valid_t)
         };
         match check {
             Check::Err(e) => Err(e),
-            Check::NoOp => Ok(SeriesRef(id as u64)),
+            Check::NoOp => Ok(r),
             Check::Ok => {
                 let idx = self.pending.len();
                 let (pv, last) = match (v, h) {
-                    (Some(v), _) => (PendingValue::Float(v), Last::Float(v.to_bits())),
+                    (Some(v), _) => (
+                        PendingValue::Float(v),
+                        Last {
+                            t,
+                            kind: LAST_FLOAT,
+                            bits: v.to_bits(),
+                        },
+                    ),
                     (None, Some(h)) => (
                         PendingValue::Histogram(Box::new(h.clone())),
-                        Last::Histogram,
+                        Last {
+                            t,
+                            kind: LAST_HIST,
+                            bits: 0,
+                        },
                     ),
-                    (None, None) => return Ok(SeriesRef(id as u64)),
+                    (None, None) => return Ok(r),
                 };
                 self.pending.push(Pending { id, t, v: pv });
-                if let Some(p) = self.pending_series.get_mut(&id) {
-                    p.last_t = t;
+                if let Some(p) = self.series.get_mut(&id) {
                     p.last = last;
-                    if last == Last::Histogram {
+                    if last.kind == LAST_HIST {
                         p.last_hist = Some(idx);
                     }
                 }
-                Ok(SeriesRef(id as u64))
+                Ok(r)
             }
         }
     }
@@ -850,10 +966,20 @@ impl Appender<'_> {
         self.add(id, t, Some(v), None)
     }
 
-    /// Appends a float sample to a series by reference (from an earlier append). Fails with
-    /// [`AppendError::UnknownSeriesRef`] if the series no longer exists.
+    /// Appends a float sample to a series by reference (from an earlier append; skips the
+    /// label lookup). Fails with [`AppendError::UnknownSeriesRef`] if the series no longer
+    /// exists.
     pub fn append_ref(&mut self, r: SeriesRef, t: i64, v: f64) -> Result<SeriesRef, AppendError> {
         let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
+        if !self.series.contains_key(&id) {
+            let db = self.db;
+            let inner = db.read();
+            let Some(s) = inner.get(id) else {
+                return Err(AppendError::UnknownSeriesRef(r));
+            };
+            self.min_valid_t = inner.min_valid_t;
+            self.hold(id, s);
+        }
         self.add(id, t, Some(v), None)
     }
 
@@ -883,17 +1009,10 @@ impl Appender<'_> {
             return Err(AppendError::StartTimestampNotOlder);
         }
         let id = self.resolve(labels)?;
-        let last_t = match self.pending_series.get(&id) {
-            Some(p) if p.last != Last::None => Some(p.last_t),
-            _ => {
-                let inner = self.db.read();
-                inner
-                    .get(id)
-                    .and_then(|s| (s.last != Last::None).then_some(s.last_t))
+        if let Some(p) = self.series.get(&id) {
+            if p.last.kind != LAST_NONE && st <= p.last.t {
+                return Err(AppendError::OutOfOrderStartTimestamp);
             }
-        };
-        if last_t.is_some_and(|l| st <= l) {
-            return Err(AppendError::OutOfOrderStartTimestamp);
         }
         self.add(id, st, Some(0.0), None)
     }
@@ -903,54 +1022,70 @@ impl Appender<'_> {
         self.pending.len()
     }
 
+    fn release(&mut self) {
+        if self.series.is_empty() {
+            return;
+        }
+        let inner = self.db.read();
+        for id in self.series.keys() {
+            if let Some(s) = inner.get(*id) {
+                s.pending.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        drop(inner);
+        self.series.clear();
+        self.pending.clear();
+    }
+
     /// Makes the batch visible. Samples that became out of order or duplicate because another
     /// appender committed in between are dropped and counted in the error; all others are
     /// stored either way.
     pub fn commit(mut self) -> Result<(), CommitError> {
         let pending = std::mem::take(&mut self.pending);
-        let series = std::mem::take(&mut self.pending_series);
-        if pending.is_empty() {
-            return Ok(());
-        }
         let per_chunk = self.db.opts.samples_per_chunk;
         let per_hchunk = self.db.opts.histograms_per_chunk;
-        let mut inner = self.db.write();
         let mut err = CommitError::default();
-        let mut remap: HashMap<u32, u32> = HashMap::new();
-        let mut stored = 0u64;
-        for p in pending {
-            let mut id = remap.get(&p.id).copied().unwrap_or(p.id);
-            if inner.get(id).is_none() {
-                // removed by retention meanwhile: re-create from the labels
-                let Some(ps) = series.get(&p.id) else {
+        {
+            let mut inner = self.db.write();
+            let min_valid_t = inner.min_valid_t;
+            let mut stored = 0u64;
+            for p in &pending {
+                // held series cannot be removed, so the id is valid
+                let Some(s) = inner.get_mut(p.id) else {
                     continue;
                 };
-                let labels = ps.labels.clone();
-                id = inner.get_or_create(&labels);
-                remap.insert(p.id, id);
-            }
-            let min_valid_t = inner.min_valid_t;
-            let Some(s) = inner.get_mut(id) else { continue };
-            let (v, h) = match &p.v {
-                PendingValue::Float(v) => (Some(*v), None),
-                PendingValue::Histogram(h) => (None, Some(&**h)),
-            };
-            match check_against(s.last_t, s.last, s.last_histogram(), p.t, v, h, min_valid_t) {
-                Check::Ok => {
-                    match (v, h) {
-                        (Some(v), _) => s.append_float(p.t, v, per_chunk),
-                        (None, Some(h)) => s.append_histogram(p.t, h, per_hchunk),
-                        _ => {}
+                let (v, h) = match &p.v {
+                    PendingValue::Float(v) => (Some(*v), None),
+                    PendingValue::Histogram(h) => (None, Some(&**h)),
+                };
+                let check = if s.last.t == p.t {
+                    check_against(s.last, s.last_histogram(), p.t, v, h, min_valid_t)
+                } else {
+                    check_against(s.last, None, p.t, v, h, min_valid_t)
+                };
+                match check {
+                    Check::Ok => {
+                        match (v, h) {
+                            (Some(v), _) => s.append_float(p.t, v, per_chunk),
+                            (None, Some(h)) => s.append_histogram(p.t, h, per_hchunk),
+                            _ => {}
+                        }
+                        stored += 1;
                     }
-                    stored += 1;
+                    Check::NoOp => {}
+                    Check::Err(AppendError::OutOfOrderSample) => err.out_of_order += 1,
+                    Check::Err(AppendError::OutOfBounds) => err.out_of_bounds += 1,
+                    Check::Err(_) => err.duplicate += 1,
                 }
-                Check::NoOp => {}
-                Check::Err(AppendError::OutOfOrderSample) => err.out_of_order += 1,
-                Check::Err(AppendError::OutOfBounds) => err.out_of_bounds += 1,
-                Check::Err(_) => err.duplicate += 1,
+            }
+            inner.samples += stored;
+            for id in self.series.keys() {
+                if let Some(s) = inner.get(*id) {
+                    s.pending.fetch_sub(1, Ordering::Relaxed);
+                }
             }
         }
-        inner.samples += stored;
+        self.series.clear();
         if err == CommitError::default() {
             Ok(())
         } else {
@@ -960,7 +1095,12 @@ impl Appender<'_> {
 
     /// Discards the batch.
     pub fn rollback(mut self) {
-        self.pending.clear();
-        self.pending_series.clear();
+        self.release();
+    }
+}
+
+impl Drop for Appender<'_> {
+    fn drop(&mut self) {
+        self.release();
     }
 }

@@ -38,6 +38,7 @@
 
 pub mod chunkenc;
 mod error;
+mod fxhash;
 mod head;
 mod index;
 mod storage;

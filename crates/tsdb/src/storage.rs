@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use promplay_model::{FloatHistogram, Labels, Matcher};
 
-use crate::chunkenc::{ChunkError, XorIterator};
+use crate::chunkenc::{ChunkError, IntIterator, XorIterator};
 use crate::error::StorageError;
 
 /// A series reference returned by the appender (Prometheus's `storage.SeriesRef`). References
@@ -113,6 +113,12 @@ impl<'a> IntoIterator for &'a SeriesSet {
 pub(crate) enum ChunkData {
     /// A Gorilla XOR chunk (`chunkenc.XORChunk` layout) at `buf[start..end]`.
     Xor {
+        buf: Arc<Vec<u8>>,
+        start: u32,
+        end: u32,
+    },
+    /// An integer chunk ([`crate::chunkenc::int`]) at `buf[start..end]`.
+    Int {
         buf: Arc<Vec<u8>>,
         start: u32,
         end: u32,
@@ -245,6 +251,7 @@ pub enum ValType {
 enum ChunkIter<'a> {
     Empty,
     Xor(XorIterator<'a>),
+    Int(IntIterator<'a>),
     Floats(&'a [(i64, f64)], usize),
     Histograms(&'a [(i64, FloatHistogram)], usize),
 }
@@ -285,6 +292,17 @@ impl<'a> SeriesIterator<'a> {
                     ChunkIter::Empty
                 }
             },
+            ChunkData::Int { buf, start, end } => match buf
+                .get(*start as usize..*end as usize)
+                .ok_or(ChunkError::BadHeader)
+                .and_then(IntIterator::new)
+            {
+                Ok(it) => ChunkIter::Int(it),
+                Err(e) => {
+                    self.err = Some(e);
+                    ChunkIter::Empty
+                }
+            },
             ChunkData::Floats(s) => ChunkIter::Floats(s, 0),
             ChunkData::Histograms(s) => ChunkIter::Histograms(s, 0),
         };
@@ -297,6 +315,20 @@ impl<'a> SeriesIterator<'a> {
         match &mut self.cur {
             ChunkIter::Empty => false,
             ChunkIter::Xor(it) => match it.next() {
+                Ok(Some((t, v))) => {
+                    self.t = t;
+                    self.v = v;
+                    self.h = None;
+                    self.typ = ValType::Float;
+                    true
+                }
+                Ok(None) => false,
+                Err(e) => {
+                    self.err = Some(e);
+                    false
+                }
+            },
+            ChunkIter::Int(it) => match it.next() {
                 Ok(Some((t, v))) => {
                     self.t = t;
                     self.v = v;
