@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod alertmanager_cmds;
 mod check_metrics;
 mod promql_parse;
 mod test_promql;
@@ -31,6 +32,11 @@ enum Command {
         #[command(subcommand)]
         command: PromqlCommand,
     },
+    /// Alertmanager routing tree tools (amtool's `config routes`).
+    Routes {
+        #[command(subcommand)]
+        command: RoutesCommand,
+    },
     /// Run test scripts.
     Test {
         #[command(subcommand)]
@@ -45,9 +51,20 @@ enum TestCommand {
 }
 
 #[derive(Subcommand)]
+enum RoutesCommand {
+    /// Print the receivers an alert with the given labels is routed to (amtool's
+    /// `config routes test`); --tree shows the path through the routing tree.
+    Test(alertmanager_cmds::RoutesTestArgs),
+    /// Print the routing tree (amtool's `config routes show`).
+    Show(alertmanager_cmds::RoutesShowArgs),
+}
+
+#[derive(Subcommand)]
 enum CheckCommand {
     /// Parse an exposition on stdin (text 0.0.4 or OpenMetrics); with --lint, lint it too.
     Metrics(check_metrics::Args),
+    /// Check Alertmanager configuration files (amtool's `check-config`).
+    Alertmanager(alertmanager_cmds::CheckArgs),
 }
 
 #[derive(Subcommand)]
@@ -61,9 +78,14 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { command } => match command {
             CheckCommand::Metrics(args) => check_metrics::run(&args),
+            CheckCommand::Alertmanager(args) => alertmanager_cmds::run_check(&args),
         },
         Command::Promql { command } => match command {
             PromqlCommand::Parse(args) => promql_parse::run(&args),
+        },
+        Command::Routes { command } => match command {
+            RoutesCommand::Test(args) => alertmanager_cmds::run_routes_test(&args),
+            RoutesCommand::Show(args) => alertmanager_cmds::run_routes_show(&args),
         },
         Command::Test { command } => match command {
             TestCommand::Promql(args) => test_promql::run(&args),
