@@ -14,7 +14,8 @@ use promplay_model::{Label, Labels};
 
 use crate::float::{go_float, parse_float};
 use crate::parse::{
-    attach_created, Interner, ParseError, ParseOptions, ParsedExemplar, ParsedFamily, ParsedSample,
+    attach_created, legacy_name_len, Interner, ParseError, ParseOptions, ParsedExemplar,
+    ParsedFamily, ParsedSample,
 };
 use crate::snapshot::MetricType;
 
@@ -195,12 +196,7 @@ impl Parser<'_> {
         };
         let typ = f.typ.unwrap_or(MetricType::Unknown);
         if self.opts.strict {
-            let mut names: Vec<&str> = vec![""];
-            names.extend(typ.suffixes().iter().copied());
-            if typ == MetricType::Summary {
-                names = vec!["", "_count", "_sum", "_created"];
-            }
-            for suffix in names {
+            for suffix in std::iter::once("").chain(typ.suffixes().iter().copied()) {
                 let full = format!("{}{}", f.name, suffix);
                 if !self.seen_names.insert(full.clone()) {
                     return self.err(line, 1, format!("clashing name: {full}"));
@@ -723,21 +719,6 @@ impl<'a> Cursor<'a> {
         self.pos = end;
         &self.b[start..end]
     }
-}
-
-fn legacy_name_len(b: &[u8], metric: bool) -> usize {
-    let mut n = 0;
-    for (i, &c) in b.iter().enumerate() {
-        let ok = c.is_ascii_alphabetic()
-            || c == b'_'
-            || (metric && c == b':')
-            || (i > 0 && c.is_ascii_digit());
-        if !ok {
-            break;
-        }
-        n += 1;
-    }
-    n
 }
 
 fn parse_sample(

@@ -203,3 +203,17 @@ pub(crate) fn attach_created(fam: &mut ParsedFamily) {
         s.created_ms = created.iter().find(|(l, _)| *l == group).map(|(_, ms)| *ms);
     }
 }
+
+/// The length of the legacy name at the start of `b`: `[a-zA-Z_:][a-zA-Z0-9_:]*` for a metric
+/// name, `[a-zA-Z_][a-zA-Z0-9_]*` for a label name.
+pub(crate) fn legacy_name_len(b: &[u8], metric: bool) -> usize {
+    b.iter()
+        .enumerate()
+        .take_while(|&(i, &c)| {
+            c.is_ascii_alphabetic()
+                || c == b'_'
+                || (metric && c == b':')
+                || (i > 0 && c.is_ascii_digit())
+        })
+        .count()
+}

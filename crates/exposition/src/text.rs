@@ -12,7 +12,8 @@ use promplay_model::{Label, Labels};
 
 use crate::float::parse_float;
 use crate::parse::{
-    attach_created, go_quote_bytes, Interner, ParseError, ParsedFamily, ParsedSample,
+    attach_created, go_quote_bytes, legacy_name_len, Interner, ParseError, ParsedFamily,
+    ParsedSample,
 };
 use crate::snapshot::MetricType;
 
@@ -106,21 +107,6 @@ fn token_end(line: &[u8], pos: usize) -> usize {
         .iter()
         .position(|&b| is_blank(b))
         .map_or(line.len(), |i| pos + i)
-}
-
-fn legacy_len(b: &[u8], metric: bool) -> usize {
-    let mut n = 0;
-    for (i, &c) in b.iter().enumerate() {
-        if !(c.is_ascii_alphabetic()
-            || c == b'_'
-            || (metric && c == b':')
-            || (i > 0 && c.is_ascii_digit()))
-        {
-            break;
-        }
-        n += 1;
-    }
-    n
 }
 
 /// What a quoted string in a sample line is (for the "contains unescaped new-line" wording).
@@ -242,7 +228,7 @@ impl TextParser {
                 .map_err(|_| ParseError::new(lineno, pos + 1, "invalid metric name in comment"))?;
             (name, after)
         } else {
-            let n = legacy_len(&line[pos..], true);
+            let n = legacy_name_len(&line[pos..], true);
             let next = line.get(pos + n).copied();
             if n == 0 || next.is_some_and(|b| !is_blank(b)) {
                 return Err(ParseError::new(
@@ -333,7 +319,7 @@ impl TextParser {
 
     fn sample(&mut self, line: &[u8], start: usize, lineno: usize) -> Result<(), ParseError> {
         let err = |pos: usize, msg: String| ParseError::new(lineno, pos + 1, msg);
-        let n = legacy_len(&line[start..], true);
+        let n = legacy_name_len(&line[start..], true);
         let mut pos = start + n;
         let mut name: Option<String> =
             (n > 0).then(|| String::from_utf8_lossy(&line[start..pos]).into_owned());
@@ -545,7 +531,7 @@ impl TextParser {
             pos = skip_blanks(line, after);
             raw
         } else {
-            let n = legacy_len(&line[pos..], false);
+            let n = legacy_name_len(&line[pos..], false);
             if n == 0 {
                 if pos >= line.len() {
                     return Err(err(line.len() + 1, "unexpected end of input stream".into()));

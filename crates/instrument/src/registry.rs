@@ -42,15 +42,7 @@ struct RegistryInner {
 /// The names a family owns: its name and the sample names of its type.
 pub(crate) fn owned_names(name: &str, typ: MetricType) -> Vec<String> {
     let mut v = vec![name.to_string()];
-    let suffixes: &[&str] = match typ {
-        MetricType::Counter => &["_total", "_created"],
-        MetricType::Summary => &["_sum", "_count", "_created"],
-        MetricType::Histogram => &["_bucket", "_sum", "_count", "_created"],
-        MetricType::GaugeHistogram => &["_bucket", "_gsum", "_gcount"],
-        MetricType::Info => &["_info"],
-        _ => &[],
-    };
-    v.extend(suffixes.iter().map(|s| format!("{name}{s}")));
+    v.extend(typ.suffixes().iter().map(|s| format!("{name}{s}")));
     v
 }
 
