@@ -402,7 +402,8 @@ pub enum StartOrEnd {
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorSelector {
     /// The metric name when written before the braces (or as a quoted name inside them);
-    /// the matchers then also contain the `__name__="name"` matcher.
+    /// the matchers then also contain the `__name__="name"` matcher, last. The other
+    /// matchers are in canonical order (sorted by their text, as the printer writes them).
     pub name: Option<String>,
     pub matchers: Vec<Matcher>,
     /// As written; `Duration::Literal(0)` when absent.

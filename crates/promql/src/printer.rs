@@ -20,8 +20,8 @@ use crate::parser::format_duration;
 /// Upstream's `maxCharactersPerLine`.
 pub const MAX_CHARACTERS_PER_LINE: usize = 100;
 
-/// Go's `%v` of a float64: shortest representation, exponent form outside 1e-4..1e21,
-/// `+Inf`, `-Inf`, `NaN`.
+/// Go's `strconv.FormatFloat(v, 'f', -1, 64)`, as upstream prints number literals: the
+/// shortest decimal that round-trips, never an exponent; `+Inf`, `-Inf`, `NaN`.
 pub fn format_float(v: f64) -> String {
     if v.is_nan() {
         return "NaN".into();
@@ -29,18 +29,8 @@ pub fn format_float(v: f64) -> String {
     if v.is_infinite() {
         return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
     }
-    if v == 0.0 {
-        return if v.is_sign_negative() { "-0" } else { "0" }.into();
-    }
-    let e = format!("{v:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..21).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
-    }
+    // Rust's `Display` for f64 is the shortest round-trip decimal without exponent.
+    format!("{v}")
 }
 
 fn write_label_name(f: &mut impl fmt::Write, name: &str) -> fmt::Result {
@@ -111,45 +101,32 @@ fn write_at_offset(
 
 fn write_selector_body(f: &mut impl fmt::Write, vs: &VectorSelector) -> fmt::Result {
     let name = vs.name.as_deref().filter(|n| !n.is_empty());
-    let shown: Vec<_> = vs
+    // Upstream prints the matchers sorted by their text, joined by ",".
+    let mut shown: Vec<String> = vs
         .matchers
         .iter()
         .filter(|m| {
             !(m.name == METRIC_NAME && m.kind == MatchType::Equal && Some(m.value.as_str()) == name)
         })
+        .map(|m| m.to_string())
         .collect();
+    shown.sort_unstable();
     match name {
         Some(n) if is_legacy_metric_name(n) => {
             f.write_str(n)?;
             if !shown.is_empty() {
-                f.write_char('{')?;
-                for (i, m) in shown.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{m}")?;
-                }
-                f.write_char('}')?;
+                write!(f, "{{{}}}", shown.join(","))?;
             }
         }
         Some(n) => {
             f.write_char('{')?;
             write_go_quoted(f, n)?;
             for m in &shown {
-                write!(f, ", {m}")?;
+                write!(f, ",{m}")?;
             }
             f.write_char('}')?;
         }
-        None => {
-            f.write_char('{')?;
-            for (i, m) in shown.iter().enumerate() {
-                if i > 0 {
-                    f.write_str(", ")?;
-                }
-                write!(f, "{m}")?;
-            }
-            f.write_char('}')?;
-        }
+        None => write!(f, "{{{}}}", shown.join(","))?,
     }
     Ok(())
 }
@@ -463,8 +440,8 @@ mod tests {
         assert_eq!(format_float(1.0), "1");
         assert_eq!(format_float(0.5), "0.5");
         assert_eq!(format_float(1e20), "100000000000000000000");
-        assert_eq!(format_float(1e21), "1e+21");
-        assert_eq!(format_float(1.5e-5), "1.5e-05");
+        assert_eq!(format_float(1e21), "1000000000000000000000");
+        assert_eq!(format_float(1.5e-5), "0.000015");
         assert_eq!(format_float(0.0001), "0.0001");
         assert_eq!(format_float(-0.0), "-0");
         assert_eq!(format_float(f64::NEG_INFINITY), "-Inf");

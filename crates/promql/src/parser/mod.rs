@@ -325,23 +325,36 @@ fn map_error(
 /// previous token and what the grammar expected, as Prometheus's error productions say it.
 fn unexpected(what: String, prev: Option<Tok<'_>>, expected: &[String]) -> String {
     let exp = |s: &str| expected.iter().any(|e| e == s);
+    let in_braces = exp("\"}\"");
+    let in_labels = exp("\")\"") && !exp("\"(\"") && !in_braces;
     let (context, wanted) = match prev {
         Some(Tok::Agg(_)) => ("aggregation", ""),
         Some(Tok::By | Tok::Without | Tok::On | Tok::Ignoring) => ("grouping opts", "\"(\""),
         Some(Tok::LabelsOpen) => ("grouping opts", "label"),
-        Some(Tok::Comma) if exp("\"labels(\"") || exp("\")\"") && !exp("\"(\"") => {
-            ("grouping opts", "label")
-        }
-        Some(Tok::Offset) => ("offset", "number, duration, or step()"),
+        Some(Tok::Comma) if in_labels && exp("\"identifier\"") => ("grouping opts", "label"),
+        _ if in_labels && exp("\",\"") => ("grouping opts", "\",\" or \")\""),
+        Some(Tok::Offset) => ("offset", "number, duration, step(), or range()"),
         Some(Tok::At) => ("@", "timestamp"),
-        Some(Tok::LBracket) => ("subquery selector", "duration"),
-        Some(Tok::LBrace) => ("label matching", "label matching"),
-        Some(Tok::Ident(_)) if exp("\"=\"") => ("label matching", "label matching operator"),
+        Some(Tok::LBracket) => (
+            "subquery or range selector",
+            "number, duration, step(), or range()",
+        ),
+        Some(Tok::Colon) if exp("\"]\"") => (
+            "subquery selector",
+            "number, duration, step(), range(), or \"]\"",
+        ),
+        _ if exp("\"]\"") && exp("\":\"") => ("subquery or range", "\":\" or \"]\""),
+        _ if exp("\"]\"") && !exp("\"(\"") => ("subquery selector", "\"]\""),
+        Some(Tok::LBrace | Tok::Comma) if in_braces && exp("\"identifier\"") => {
+            ("label matching", "identifier or \"}\"")
+        }
+        Some(Tok::Ident(_) | Tok::Str(_)) if exp("\"=\"") => {
+            ("label matching", "label matching operator")
+        }
         Some(Tok::Eql | Tok::Neq | Tok::EqlRegex | Tok::NeqRegex) if exp("\"string\"") => {
             ("label matching", "string")
         }
-        _ if exp("\"]\"") && exp("\":\"") => ("subquery or range", "\":\" or \"]\""),
-        _ if exp("\"}\"") && exp("\",\"") => ("label matching", "\",\" or \"}\""),
+        _ if in_braces && exp("\",\"") => ("label matching", "\",\" or \"}\""),
         _ => ("", ""),
     };
     let mut msg = format!("unexpected {what}");

@@ -205,14 +205,12 @@ impl State {
 
     // ------------------------------------------------------------ aggregations, calls
 
-    pub fn grouping_label(&self, n: &str, l: usize, r: usize) -> String {
-        if !promplay_model::labels::is_legacy_label_name(n) {
-            self.err(
-                sp(l, r),
-                format!("unexpected metric identifier {n:?} in grouping opts, expected label"),
-            );
+    /// A grouping label: any non-empty name (UTF-8 names are valid in Prometheus 3).
+    pub fn grouping_label(&self, n: String, l: usize, r: usize) -> String {
+        if n.is_empty() {
+            self.err(sp(l, r), format!("invalid label name for grouping: {n:?}"));
         }
-        n.to_string()
+        n
     }
 
     pub fn aggregate(
@@ -344,6 +342,8 @@ impl State {
                 MatcherItem::Invalid => {}
             }
         }
+        // Canonical order (the printer's): sorted by text, the implicit name matcher last.
+        matchers.sort_by_cached_key(|m: &Matcher| m.to_string());
         if let Some(n) = &name {
             if let Some(m) = matchers.iter().find(|m| m.name == METRIC_NAME) {
                 self.err(
@@ -370,6 +370,16 @@ impl State {
     }
 
     // ------------------------------------------------------------ postfix modifiers
+
+    /// A range or subquery step: a literal must be positive (`positive_duration_expr`).
+    fn positive_duration_of(&self, d: DurationExpr) -> Duration {
+        let span = d.span();
+        let dur = self.duration_of(d);
+        if matches!(dur, Duration::Literal(ms) if ms <= 0) {
+            self.err(span, "duration must be greater than 0");
+        }
+        dur
+    }
 
     fn duration_of(&self, d: DurationExpr) -> Duration {
         match &d {
@@ -468,7 +478,7 @@ impl State {
     }
 
     pub fn matrix(&self, mut e: Expr, d: DurationExpr, l: usize, r: usize) -> Expr {
-        let range = self.duration_of(d);
+        let range = self.positive_duration_of(d);
         let err_span = sp(l, r);
         let Expr::VectorSelector(vs) = &mut e else {
             self.err(err_span, "ranges only allowed for vector selectors");
@@ -496,8 +506,8 @@ impl State {
         _l: usize,
         r: usize,
     ) -> Expr {
-        let range = self.duration_of(range);
-        let step = step.map(|s| self.duration_of(s));
+        let range = self.positive_duration_of(range);
+        let step = step.map(|s| self.positive_duration_of(s));
         let start = e.span().start;
         Expr::Subquery(SubqueryExpr {
             expr: Box::new(e),
@@ -605,8 +615,25 @@ impl State {
         }
     }
 
-    pub fn dur_binary(&self, a: DurationExpr, op: DurationOp, b: DurationExpr) -> DurationExpr {
+    pub fn dur_binary(
+        &self,
+        a: DurationExpr,
+        op: DurationOp,
+        b: DurationExpr,
+        o: usize,
+    ) -> DurationExpr {
         let span = a.span().to(b.span());
+        if let DurationExpr::Number { val, .. } = &b {
+            if *val == 0.0 && matches!(op, DurationOp::Div | DurationOp::Mod) {
+                let between = Span::new(o as u32, o as u32 + 1);
+                let msg = if op == DurationOp::Div {
+                    "division by zero"
+                } else {
+                    "modulo by zero"
+                };
+                self.err(between, msg);
+            }
+        }
         DurationExpr::Binary {
             op,
             lhs: Box::new(a),
