@@ -322,7 +322,7 @@ pub fn build_email(c: &EmailConfig, ctx: &EmailContext<'_>) -> Result<EmailMessa
 /// `mime.QEncoding.Encode("utf-8", s)`: unchanged when printable ASCII, else encoded-words of
 /// at most 75 characters.
 pub fn q_encode(s: &str) -> String {
-    if !s.bytes().any(|b| (b < b' ' || b > b'~') && b != b'\t') {
+    if !s.bytes().any(|b| !(b' '..=b'~').contains(&b) && b != b'\t') {
         return s.to_string();
     }
     const MAX: usize = 75 - "=?utf-8?q?".len() - "?=".len();

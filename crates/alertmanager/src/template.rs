@@ -726,7 +726,7 @@ fn lex_action(src: &str, ctx: &str) -> Result<Vec<Tok>> {
                     Some(c) => (c, c.len_utf8()),
                     None => return err(format!("{ctx}: unterminated character constant")),
                 };
-                if rest[used..].chars().next() != Some('\'') {
+                if !rest[used..].starts_with('\'') {
                     return err(format!("{ctx}: unterminated character constant"));
                 }
                 out.push(Tok::Lit(Value::Int(v as i64)));
@@ -2064,7 +2064,7 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 0 && i + 2 <= b.len() - 1 {
+        if b[i] == b'%' && i + 2 < b.len() {
             if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
                 out.push(v);
                 i += 3;
