@@ -32,7 +32,7 @@ pub use anno::go_fmt_g;
 pub use quantile::{
     bucket_quantile, histogram_fraction, histogram_quantile, quantile as vector_quantile,
 };
-pub use range::interpolate_histogram;
+pub use range::{interpolate_histogram, is_start_timestamp_reset};
 
 /// One evaluated argument of a function call.
 #[derive(Clone, Copy, Debug)]
@@ -129,6 +129,26 @@ pub(crate) fn metric_name(l: &Labels) -> &str {
 /// Returns the output samples (for a scalar-returning function, one sample with an empty
 /// label set). Unknown names and `info` (which the engine evaluates itself) are errors.
 pub fn call(c: &FnCall, ann: &mut Annotations) -> Result<Vector, EvalError> {
+    call_with_start_timestamps(c, None, ann)
+}
+
+/// Start timestamps (ms; 0 = unknown) of the points of a range-vector argument that holds a
+/// single series, aligned index by index with its `floats` and `histograms` (Prometheus's
+/// `StartTimestamps`). Used by `rate`, `increase`, `irate` and `resets`: a start time after
+/// the previous sample marks a counter reset, and a known start time inside the range
+/// replaces the left extrapolation of `rate`/`increase` by a zero value at that time.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StartTimestamps<'a> {
+    pub floats: &'a [i64],
+    pub histograms: &'a [i64],
+}
+
+/// [`call`] with the start timestamps of the range-vector argument's (single) series.
+pub fn call_with_start_timestamps(
+    c: &FnCall,
+    st: Option<&StartTimestamps>,
+    ann: &mut Annotations,
+) -> Result<Vector, EvalError> {
     if let Some(v) = math::call(c, ann)? {
         return Ok(v);
     }
@@ -141,7 +161,7 @@ pub fn call(c: &FnCall, ann: &mut Annotations) -> Result<Vector, EvalError> {
     if let Some(v) = histogram::call(c, ann)? {
         return Ok(v);
     }
-    if let Some(v) = range::call(c, ann)? {
+    if let Some(v) = range::call(c, st, ann)? {
         return Ok(v);
     }
     Err(EvalError::exec(format!(

@@ -5,7 +5,7 @@
 use promplay_model::{kahan_sum_inc, CounterResetHint, FloatHistogram, HistogramError};
 
 use super::quantile::quantile;
-use super::{anno, metric_name, FnCall};
+use super::{anno, metric_name, FnCall, StartTimestamps};
 use crate::error::EvalError;
 use crate::value::{Annotations, FPoint, HPoint, Sample, Series, Vector};
 
@@ -15,7 +15,11 @@ enum Out {
     H(FloatHistogram),
 }
 
-pub(super) fn call(c: &FnCall, ann: &mut Annotations) -> Result<Option<Vector>, EvalError> {
+pub(super) fn call(
+    c: &FnCall,
+    st: Option<&StartTimestamps>,
+    ann: &mut Annotations,
+) -> Result<Option<Vector>, EvalError> {
     let name = c.name;
     let known = matches!(
         name,
@@ -69,17 +73,23 @@ pub(super) fn call(c: &FnCall, ann: &mut Annotations) -> Result<Option<Vector>, 
     }
     let keep_name = matches!(name, "last_over_time" | "first_over_time");
     let mut out = Vec::with_capacity(m.len());
+    let empty = StartTimestamps::default();
     for s in m {
         if s.floats.is_empty() && s.histograms.is_empty() {
             continue;
         }
+        // Start timestamps describe a single series' points.
+        let sts = match st {
+            Some(st) if m.len() == 1 => st,
+            _ => &empty,
+        };
         let r = match name {
-            "rate" => extrapolated_rate(c, s, true, true, ann),
-            "increase" => extrapolated_rate(c, s, true, false, ann),
-            "delta" => extrapolated_rate(c, s, false, false, ann),
-            "irate" => instant_value(s, true, ann),
-            "idelta" => instant_value(s, false, ann),
-            _ => over_time(c, s, ann)?,
+            "rate" => extrapolated_rate(c, s, sts, true, true, ann),
+            "increase" => extrapolated_rate(c, s, sts, true, false, ann),
+            "delta" => extrapolated_rate(c, s, sts, false, false, ann),
+            "irate" => instant_value(s, sts, true, ann),
+            "idelta" => instant_value(s, sts, false, ann),
+            _ => over_time(c, s, sts, ann)?,
         };
         let Some(r) = r else { continue };
         let (f, h) = match r {
@@ -297,10 +307,55 @@ fn extended_rate_histogram(
     Some(Out::H(result))
 }
 
-/// `extrapolatedRate`: rate/increase/delta, extrapolating to the window's edges.
+/// `isStartTimestampReset`: whether the start timestamps of two consecutive samples show a
+/// counter reset between them. A start timestamp of 0 is unknown, one not before its sample's
+/// time is invalid. A start time equal to the previous sample's time marks a delta sample
+/// (a reset) only if the previous sample's own start time is known and valid.
+pub fn is_start_timestamp_reset(prev_st: i64, prev_t: i64, curr_st: i64, curr_t: i64) -> bool {
+    if curr_st == 0 || curr_st >= curr_t {
+        return false;
+    }
+    if curr_st < prev_t {
+        return false;
+    }
+    if curr_st > prev_t {
+        return true;
+    }
+    prev_st != 0 && prev_st < prev_t
+}
+
+fn st_at(sts: &[i64], i: usize) -> i64 {
+    sts.get(i).copied().unwrap_or(0)
+}
+
+/// The start-time overlap warning: a sample starting before the previous sample's time (and
+/// not sharing its start time).
+fn check_overlap(ts: &[i64], sts: &[i64], name: &str, ann: &mut Annotations) {
+    for i in 1..ts.len() {
+        let (prev_st, curr_st) = (st_at(sts, i - 1), st_at(sts, i));
+        if curr_st != 0 && curr_st < ts[i - 1] && curr_st != prev_st {
+            ann.warn(format!(
+                "PromQL warning: sample has start time that overlaps with previous sample timestamp for metric {}",
+                quoted(name)
+            ));
+            return;
+        }
+    }
+}
+
+fn quoted(s: &str) -> String {
+    let mut out = String::new();
+    let _ = promplay_model::labels::write_go_quoted(&mut out, s);
+    out
+}
+
+/// `extrapolatedRate`: rate/increase/delta, extrapolating to the window's edges. With start
+/// timestamps, a start time between the range start and the first sample replaces the left
+/// extrapolation by a zero value at that start time.
 fn extrapolated_rate(
     c: &FnCall,
     s: &Series,
+    sts: &StartTimestamps,
     is_counter: bool,
     is_rate: bool,
     ann: &mut Annotations,
@@ -321,48 +376,79 @@ fn extrapolated_rate(
         return None;
     }
     let (range_start, range_end) = (c.range_start, c.range_end);
+    let hist = !s.histograms.is_empty();
+    let (ts, st_list): (Vec<i64>, &[i64]) = if hist {
+        (s.histograms.iter().map(|p| p.t).collect(), sts.histograms)
+    } else {
+        (s.floats.iter().map(|p| p.t).collect(), sts.floats)
+    };
+    let n = ts.len();
+    if is_counter {
+        check_overlap(&ts, st_list, name, ann);
+    }
+    let first_st = st_at(st_list, 0);
+    let zero_point = is_counter && first_st != 0 && first_st > range_start && first_st < ts[0];
+    if n < 2 && !zero_point {
+        return None;
+    }
     let mut result_f = 0.0;
     let mut result_h: Option<FloatHistogram> = None;
-    let (first_t, last_t, n1);
-    if s.histograms.len() > 1 {
-        n1 = s.histograms.len() - 1;
-        first_t = s.histograms[0].t;
-        last_t = s.histograms[n1].t;
-        result_h = Some(histogram_rate(&s.histograms, is_counter, name, ann)?);
-    } else if s.floats.len() > 1 {
-        n1 = s.floats.len() - 1;
-        first_t = s.floats[0].t;
-        last_t = s.floats[n1].t;
-        result_f = s.floats[n1].f - s.floats[0].f;
+    let (first_t, last_t) = (ts[0], ts[n - 1]);
+    if hist {
+        let mut h = if n > 1 {
+            histogram_rate(&s.histograms, st_list, is_counter, name, ann)?
+        } else {
+            let mut h = (*s.histograms[0].h).clone();
+            h.sub(&s.histograms[0].h).ok()?;
+            h.counter_reset_hint = CounterResetHint::Gauge;
+            h
+        };
+        if zero_point {
+            h.add(&s.histograms[0].h).ok()?;
+            h.counter_reset_hint = CounterResetHint::Gauge;
+            h.compact(0);
+        }
+        result_h = Some(h);
+    } else {
+        result_f = s.floats[n - 1].f - s.floats[0].f;
         if is_counter {
-            for w in s.floats.windows(2) {
-                if w[1].f < w[0].f {
-                    result_f += w[0].f;
+            for i in 1..n {
+                let (p, q) = (s.floats[i - 1], s.floats[i]);
+                if q.f < p.f
+                    || is_start_timestamp_reset(st_at(st_list, i - 1), p.t, st_at(st_list, i), q.t)
+                {
+                    result_f += p.f;
                 }
             }
         }
-    } else {
-        return None;
+        if zero_point {
+            result_f += s.floats[0].f;
+        }
     }
     let mut to_start = (first_t - range_start) as f64 / 1000.0;
     let mut to_end = (range_end - last_t) as f64 / 1000.0;
-    let sampled = (last_t - first_t) as f64 / 1000.0;
-    let avg = sampled / n1 as f64;
+    let mut sampled = (last_t - first_t) as f64 / 1000.0;
+    let avg = if n > 1 { sampled / (n - 1) as f64 } else { 0.0 };
     let threshold = avg * 1.1;
-    if to_start >= threshold {
-        to_start = avg / 2.0;
-    }
-    if is_counter {
-        let mut to_zero = to_start;
-        if result_f > 0.0 && !s.floats.is_empty() && s.floats[0].f >= 0.0 {
-            to_zero = sampled * (s.floats[0].f / result_f);
-        } else if let Some(h) = &result_h {
-            if h.count > 0.0 && !s.histograms.is_empty() && s.histograms[0].h.count >= 0.0 {
-                to_zero = sampled * (s.histograms[0].h.count / h.count);
-            }
+    if zero_point {
+        to_start = 0.0;
+        sampled = (last_t - first_st) as f64 / 1000.0;
+    } else {
+        if to_start >= threshold {
+            to_start = avg / 2.0;
         }
-        if to_zero < to_start {
-            to_start = to_zero;
+        if is_counter {
+            let mut to_zero = to_start;
+            if result_f > 0.0 && !s.floats.is_empty() && s.floats[0].f >= 0.0 {
+                to_zero = sampled * (s.floats[0].f / result_f);
+            } else if let Some(h) = &result_h {
+                if h.count > 0.0 && !s.histograms.is_empty() && s.histograms[0].h.count >= 0.0 {
+                    to_zero = sampled * (s.histograms[0].h.count / h.count);
+                }
+            }
+            if to_zero < to_start {
+                to_start = to_zero;
+            }
         }
     }
     if to_end >= threshold {
@@ -386,6 +472,7 @@ fn extrapolated_rate(
 /// combined.
 fn histogram_rate(
     points: &[HPoint],
+    sts: &[i64],
     is_counter: bool,
     name: &str,
     ann: &mut Annotations,
@@ -402,7 +489,9 @@ fn histogram_rate(
     }
     if is_counter && points.len() > 1 {
         let second = &*points[1].h;
-        if second.detect_reset(&prev) {
+        if is_start_timestamp_reset(st_at(sts, 0), points[0].t, st_at(sts, 1), points[1].t)
+            || second.detect_reset(&prev)
+        {
             prev = FloatHistogram {
                 schema: second.schema,
                 custom_values: second.custom_values.clone(),
@@ -446,9 +535,11 @@ fn histogram_rate(
     }
     if is_counter {
         let mut prev_ref: &FloatHistogram = &prev;
-        for p in &points[1..] {
+        for (i, p) in points.iter().enumerate().skip(1) {
             let curr = &*p.h;
-            if curr.detect_reset(prev_ref) {
+            let st_reset =
+                is_start_timestamp_reset(st_at(sts, i - 1), points[i - 1].t, st_at(sts, i), p.t);
+            if st_reset || curr.detect_reset(prev_ref) {
                 match h.add(prev_ref) {
                     Err(_) => {
                         ann.warn(anno::mixed_exponential_custom(name));
@@ -474,7 +565,12 @@ fn histogram_rate(
 }
 
 /// `instantValue`: irate/idelta from the last two samples.
-fn instant_value(s: &Series, is_rate: bool, ann: &mut Annotations) -> Option<Out> {
+fn instant_value(
+    s: &Series,
+    sts: &StartTimestamps,
+    is_rate: bool,
+    ann: &mut Annotations,
+) -> Option<Out> {
     if s.floats.len() + s.histograms.len() < 2 {
         return None;
     }
@@ -483,20 +579,25 @@ fn instant_value(s: &Series, is_rate: bool, ann: &mut Annotations) -> Option<Out
         t: i64,
         f: f64,
         h: Option<&'a FloatHistogram>,
+        st: i64,
     }
     let mut ss: Vec<P> = Vec::with_capacity(2);
-    for p in &s.floats[s.floats.len().saturating_sub(2)..] {
+    for i in s.floats.len().saturating_sub(2)..s.floats.len() {
+        let p = s.floats[i];
         ss.push(P {
             t: p.t,
             f: p.f,
             h: None,
+            st: st_at(sts.floats, i),
         });
     }
-    for p in &s.histograms[s.histograms.len().saturating_sub(2)..] {
+    for i in s.histograms.len().saturating_sub(2)..s.histograms.len() {
+        let p = &s.histograms[i];
         let x = P {
             t: p.t,
             f: 0.0,
             h: Some(&p.h),
+            st: st_at(sts.histograms, i),
         };
         match ss.len() {
             0 => ss.push(x),
@@ -527,7 +628,8 @@ fn instant_value(s: &Series, is_rate: bool, ann: &mut Annotations) -> Option<Out
     let out = match (a.h, b.h) {
         (None, None) => {
             let mut r = b.f;
-            if !is_rate || b.f >= a.f || b.f.is_nan() || a.f.is_nan() {
+            let st_reset = is_start_timestamp_reset(a.st, a.t, b.st, b.t);
+            if !is_rate || !(b.f < a.f || st_reset) {
                 r = b.f - a.f;
             }
             if is_rate {
@@ -549,7 +651,8 @@ fn instant_value(s: &Series, is_rate: bool, ann: &mut Annotations) -> Option<Out
             {
                 ann.warn(anno::not_gauge(name));
             }
-            if !is_rate || !hb.detect_reset(ha) {
+            if !is_rate || (!is_start_timestamp_reset(a.st, a.t, b.st, b.t) && !hb.detect_reset(ha))
+            {
                 match r.sub(ha) {
                     Err(_) => {
                         ann.warn(anno::mixed_exponential_custom(name));
@@ -708,7 +811,12 @@ fn avg_histograms(hs: &[HPoint], tr: &mut HintTracker) -> Result<FloatHistogram,
     Ok(sum)
 }
 
-fn over_time(c: &FnCall, s: &Series, ann: &mut Annotations) -> Result<Option<Out>, EvalError> {
+fn over_time(
+    c: &FnCall,
+    s: &Series,
+    sts: &StartTimestamps,
+    ann: &mut Annotations,
+) -> Result<Option<Out>, EvalError> {
     let name = metric_name(&s.metric);
     let fl = &s.floats;
     let has_h = !s.histograms.is_empty();
@@ -899,7 +1007,7 @@ fn over_time(c: &FnCall, s: &Series, ann: &mut Annotations) -> Result<Option<Out
             Out::F(s1)
         }
         "resets" | "changes" => {
-            let timeline = merge_timeline(fl, &s.histograms);
+            let timeline = merge_timeline(fl, &s.histograms, sts);
             let first = if c.anchored() {
                 // The anchor is the last sample (float or histogram) at or before the
                 // range start.
@@ -919,19 +1027,23 @@ fn over_time(c: &FnCall, s: &Series, ann: &mut Annotations) -> Result<Option<Out
     Ok(Some(r))
 }
 
-/// One sample of a series: time, float value, histogram.
-type TimelinePoint<'a> = (i64, f64, Option<&'a FloatHistogram>);
+/// One sample of a series: time, float value, histogram, start time (0 = unknown).
+type TimelinePoint<'a> = (i64, f64, Option<&'a FloatHistogram>, i64);
 
 /// Floats and histograms of a series merged in time order.
-fn merge_timeline<'a>(fl: &[FPoint], hs: &'a [HPoint]) -> Vec<TimelinePoint<'a>> {
+fn merge_timeline<'a>(
+    fl: &[FPoint],
+    hs: &'a [HPoint],
+    sts: &StartTimestamps,
+) -> Vec<TimelinePoint<'a>> {
     let mut out = Vec::with_capacity(fl.len() + hs.len());
     let (mut i, mut j) = (0, 0);
     while i < fl.len() || j < hs.len() {
         if j >= hs.len() || (i < fl.len() && fl[i].t < hs[j].t) {
-            out.push((fl[i].t, fl[i].f, None));
+            out.push((fl[i].t, fl[i].f, None, st_at(sts.floats, i)));
             i += 1;
         } else if i >= fl.len() || fl[i].t > hs[j].t {
-            out.push((hs[j].t, 0.0, Some(&*hs[j].h)));
+            out.push((hs[j].t, 0.0, Some(&*hs[j].h), st_at(sts.histograms, j)));
             j += 1;
         } else {
             // A float and a histogram at one timestamp cannot both be stored; keep the
@@ -942,15 +1054,16 @@ fn merge_timeline<'a>(fl: &[FPoint], hs: &'a [HPoint]) -> Vec<TimelinePoint<'a>>
     out
 }
 
-/// `resets`/`changes` over a merged timeline.
+/// `resets`/`changes` over a merged timeline (resets also count start-time resets).
 fn count_changes(tl: &[TimelinePoint], resets: bool) -> usize {
     let mut n = 0;
     for w in tl.windows(2) {
         let (p, cur) = (w[0], w[1]);
+        let st_reset = resets && is_start_timestamp_reset(p.3, p.0, cur.3, cur.0);
         match (p.2, cur.2) {
             (None, None) => {
                 if resets {
-                    if cur.1 < p.1 {
+                    if cur.1 < p.1 || st_reset {
                         n += 1;
                     }
                 } else if cur.1 != p.1 && !(cur.1.is_nan() && p.1.is_nan()) {
@@ -959,7 +1072,7 @@ fn count_changes(tl: &[TimelinePoint], resets: bool) -> usize {
             }
             (Some(ph), Some(ch)) => {
                 if resets {
-                    if ch.detect_reset(ph) {
+                    if st_reset || ch.detect_reset(ph) {
                         n += 1;
                     }
                 } else if !ch.equals(ph) {

@@ -459,3 +459,70 @@ fn histogram_rate_and_gauge_warning() {
         ]
     );
 }
+
+/// Calls `increase` over one series with start timestamps.
+fn increase_with_st(points: &[(i64, f64, i64)], ts: i64, range: i64) -> Option<f64> {
+    let s = series(&points.iter().map(|&(t, f, _)| (t, f)).collect::<Vec<_>>());
+    let sts: Vec<i64> = points.iter().map(|p| p.2).collect();
+    let m = vec![s];
+    let args = [FnArg::Matrix(&m)];
+    let exprs = vec![selector(false, false)];
+    let c = FnCall {
+        name: "increase",
+        ts,
+        args: &args,
+        exprs: &exprs,
+        range_start: ts - range,
+        range_end: ts,
+    };
+    let st = StartTimestamps {
+        floats: &sts,
+        histograms: &[],
+    };
+    let v = call_with_start_timestamps(&c, Some(&st), &mut Annotations::default()).unwrap();
+    v.first().map(|s| s.f)
+}
+
+const M: i64 = 60_000;
+
+#[test]
+fn start_timestamps_replace_left_extrapolation() {
+    // start_timestamps.test, `eval instant at 6m increase(series[5m])`:
+    // st_inside_extrapolate_right (values 1..4 at 2m..5m, start 1m30s) = 5.142857142857143.
+    let pts: Vec<(i64, f64, i64)> = (0..4)
+        .map(|k| ((2 + k) * M, (k + 1) as f64, 90_000))
+        .collect();
+    assert!(close(
+        increase_with_st(&pts, 6 * M, 5 * M).unwrap(),
+        5.142857142857143
+    ));
+    // st_after_t (values 1..5, start 2m+1ms for all): a reset at 3m, then extrapolation: 6.
+    let pts: Vec<(i64, f64, i64)> = (0..5)
+        .map(|k| ((2 + k) * M, (k + 1) as f64, 2 * M + 1))
+        .collect();
+    assert!(close(increase_with_st(&pts, 6 * M, 5 * M).unwrap(), 6.0));
+    // st_inside_single_datapoint (3 at 4m, start 1m30s) = 3.
+    assert_eq!(
+        increase_with_st(&[(4 * M, 3.0, 90_000)], 6 * M, 5 * M),
+        Some(3.0)
+    );
+    // Without a start time a single point gives nothing.
+    assert_eq!(increase_with_st(&[(4 * M, 3.0, 0)], 6 * M, 5 * M), None);
+}
+
+#[test]
+fn start_timestamp_resets() {
+    // `eval instant at 3m round(increase(series[1m1ms]))`: otel_delta 1, unknown start 0,
+    // invalid previous start 0.
+    let r = |st0, st1| {
+        increase_with_st(&[(2 * M, 1.0, st0), (3 * M, 1.0, st1)], 3 * M, M + 1)
+            .unwrap()
+            .round()
+    };
+    assert_eq!(r(M, 2 * M), 1.0);
+    assert_eq!(r(0, 2 * M), 0.0);
+    assert_eq!(r(2 * M, 2 * M), 0.0);
+    assert_eq!(r(3 * M, 2 * M), 0.0);
+    assert!(is_start_timestamp_reset(0, 10, 11, 20));
+    assert!(!is_start_timestamp_reset(0, 10, 20, 20));
+}
