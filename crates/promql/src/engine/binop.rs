@@ -121,6 +121,17 @@ fn elem_binop(
             _ => incompatible("float", op, "histogram"),
         },
         (Some(h), None) => match op {
+            BinaryOp::TrimUpper | BinaryOp::TrimLower => {
+                let mut x = h.clone();
+                trim_histogram(&mut x, r, op == BinaryOp::TrimUpper);
+                ElemResult {
+                    f: 0.0,
+                    h: Some(Box::new(x)),
+                    keep: true,
+                    info: None,
+                    err: None,
+                }
+            }
             BinaryOp::Mul | BinaryOp::Div => {
                 let mut x = h.clone();
                 if op == BinaryOp::Mul {
@@ -538,4 +549,145 @@ fn vector_unless(lhs: &Vector, rhs: &Vector, lo: &[usize], ro: &[usize]) -> Vect
         .filter(|(i, _)| !present.contains(&lo[*i]))
         .map(|(_, s)| s.clone())
         .collect()
+}
+
+// ---------------------------------------------------------------- trim operators (</ and >/)
+
+use promplay_model::histogram::Bucket;
+
+/// Kept count and the midpoint of the kept part of one bucket.
+fn trim_bucket(b: &Bucket, rhs: f64, upper_trim: bool, positive: bool, custom: bool) -> (f64, f64) {
+    let (lo, hi) = (b.lower, b.upper);
+    if lo == f64::NEG_INFINITY && hi == f64::INFINITY {
+        let keep = if upper_trim { rhs == f64::INFINITY } else { rhs == f64::NEG_INFINITY };
+        return if keep { (b.count, 0.0) } else { (0.0, 0.0) };
+    }
+    if lo == f64::NEG_INFINITY {
+        if upper_trim {
+            if rhs >= hi {
+                return (b.count, if hi > 0.0 { hi / 2.0 } else { hi });
+            }
+            if hi > 0.0 {
+                if rhs >= 0.0 {
+                    return (b.count * rhs / hi, rhs / 2.0);
+                }
+                return (0.0, 0.0);
+            }
+            return (b.count, rhs);
+        }
+        if rhs == f64::NEG_INFINITY {
+            return (b.count, if hi > 0.0 { hi / 2.0 } else { hi });
+        }
+        if rhs >= 0.0 && hi > rhs {
+            return (b.count * (1.0 - rhs / hi), (rhs + hi) / 2.0);
+        }
+        return (0.0, 0.0);
+    }
+    if hi == f64::INFINITY {
+        if upper_trim {
+            return if rhs == f64::INFINITY { (b.count, lo) } else { (0.0, 0.0) };
+        }
+        return if rhs == f64::INFINITY {
+            (0.0, 0.0)
+        } else if rhs <= lo {
+            (b.count, lo)
+        } else {
+            (b.count, rhs)
+        };
+    }
+    // A finite bucket: the kept range and its count.
+    let (klo, khi) = if upper_trim { (lo, hi.min(rhs)) } else { (lo.max(rhs), hi) };
+    if khi <= klo && !(khi == klo && rhs != klo) {
+        return (0.0, 0.0);
+    }
+    let full = klo == lo && khi == hi;
+    let count = if full {
+        b.count
+    } else if custom {
+        b.count * (khi - klo) / (hi - lo)
+    } else {
+        let (ll, lu, lv) = (lo.abs().log2(), hi.abs().log2(), rhs.abs().log2());
+        let below = if positive {
+            (lv - ll) / (lu - ll)
+        } else {
+            1.0 - ((lv - lu) / (ll - lu))
+        };
+        let below = below.clamp(0.0, 1.0);
+        if upper_trim {
+            b.count * below
+        } else {
+            b.count * (1.0 - below)
+        }
+    };
+    let mid = if custom {
+        (klo + khi) / 2.0
+    } else if positive {
+        (klo.abs() * khi.abs()).sqrt()
+    } else {
+        -(klo.abs() * khi.abs()).sqrt()
+    };
+    (count, mid)
+}
+
+/// The `</` (keep observations below `rhs`) and `>/` (keep those above) operators on a
+/// native histogram: partial buckets are interpolated (exponentially for exponential
+/// schemas, linearly for custom buckets and the zero bucket) and the sum is re-estimated
+/// from the midpoints of what is kept. A trim that removes nothing returns the input.
+pub(crate) fn trim_histogram(h: &mut FloatHistogram, rhs: f64, upper_trim: bool) {
+    let custom = h.uses_custom_buckets();
+    let pos = h.positive_bucket_list();
+    let neg = h.negative_bucket_list();
+    let mut changed = false;
+    let mut count = 0.0;
+    let mut sum = 0.0;
+    let mut new_pos = h.positive_buckets.clone();
+    let mut new_neg = h.negative_buckets.clone();
+    let has_pos = pos.iter().any(|b| b.count != 0.0);
+    let has_neg = neg.iter().any(|b| b.count != 0.0);
+    for (list, out, positive) in [(&pos, &mut new_pos, true), (&neg, &mut new_neg, false)] {
+        for (i, b) in list.iter().enumerate() {
+            if b.count == 0.0 {
+                continue;
+            }
+            let (k, mid) = trim_bucket(b, rhs, upper_trim, positive, custom);
+            if k != b.count {
+                changed = true;
+            }
+            if let Some(x) = out.get_mut(i) {
+                *x = k;
+            }
+            count += k;
+            if k != 0.0 {
+                sum += k * mid;
+            }
+        }
+    }
+    let mut new_zero = h.zero_count;
+    if h.zero_count > 0.0 {
+        let zt = h.zero_threshold;
+        let (zl, zu) = match (has_pos, has_neg) {
+            (true, false) => (0.0, zt),
+            (false, true) => (-zt, 0.0),
+            _ => (-zt, zt),
+        };
+        let (klo, khi) = if upper_trim { (zl, zu.min(rhs)) } else { (zl.max(rhs), zu) };
+        let frac = if zu > zl { ((khi - klo) / (zu - zl)).clamp(0.0, 1.0) } else { 1.0 };
+        new_zero = h.zero_count * frac;
+        if new_zero != h.zero_count {
+            changed = true;
+        }
+        count += new_zero;
+        if new_zero != 0.0 {
+            sum += new_zero * (klo + khi) / 2.0;
+        }
+    }
+    if !changed {
+        return;
+    }
+    h.positive_buckets = new_pos;
+    h.negative_buckets = new_neg;
+    h.zero_count = new_zero;
+    h.count = count;
+    h.sum = if count == 0.0 { 0.0 } else { sum };
+    h.compact(0);
 }
