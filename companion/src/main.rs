@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod alertmanager_cmds;
+mod check_config;
 mod check_metrics;
 mod promql_parse;
 mod test_promql;
@@ -63,6 +64,8 @@ enum RoutesCommand {
 enum CheckCommand {
     /// Parse an exposition on stdin (text 0.0.4 or OpenMetrics); with --lint, lint it too.
     Metrics(check_metrics::Args),
+    /// Check if the config files are valid or not (promtool's `check config`).
+    Config(check_config::Args),
     /// Check Alertmanager configuration files (amtool's `check-config`).
     Alertmanager(alertmanager_cmds::CheckArgs),
 }
@@ -78,6 +81,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Check { command } => match command {
             CheckCommand::Metrics(args) => check_metrics::run(&args),
+            CheckCommand::Config(args) => check_config::run(&args),
             CheckCommand::Alertmanager(args) => alertmanager_cmds::run_check(&args),
         },
         Command::Promql { command } => match command {

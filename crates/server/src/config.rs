@@ -1815,6 +1815,74 @@ impl Config {
     }
 }
 
+/// A file of `scrape_config_files`: only `scrape_configs:` (`config.ScrapeConfigs`), each
+/// validated against the main file's globals.
+pub fn parse_scrape_config_file(
+    text: &str,
+    global: &GlobalConfig,
+) -> Result<Vec<ScrapeConfig>, ConfigError> {
+    #[derive(Deserialize, Default)]
+    #[serde(deny_unknown_fields)]
+    struct RawScrapeConfigs {
+        #[serde(default, deserialize_with = "nullable")]
+        scrape_configs: Vec<Option<RawScrapeConfig>>,
+    }
+    let raw: RawScrapeConfigs = if is_blank_yaml(text) {
+        RawScrapeConfigs::default()
+    } else {
+        serde_yaml_ng::from_str::<Option<RawScrapeConfigs>>(text)
+            .map_err(|e| yaml_error(&e))?
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    for sc in raw.scrape_configs {
+        let Some(sc) = sc else {
+            return Err(ConfigError::Invalid("empty or null scrape config section".into()));
+        };
+        out.push(sc.into_scrape_config(global)?);
+    }
+    Ok(out)
+}
+
+/// The target groups of a file-SD file (YAML or JSON: a list of `{targets, labels}`), read
+/// strictly as `promtool` does.
+pub fn parse_sd_file(text: &str) -> Result<Vec<StaticConfig>, ConfigError> {
+    if is_blank_yaml(text) {
+        return Ok(Vec::new());
+    }
+    let groups = serde_yaml_ng::from_str::<Option<Vec<Option<StaticConfig>>>>(text)
+        .map_err(|e| match yaml_error(&e) {
+            ConfigError::Yaml {
+                line,
+                column,
+                path,
+                message,
+            } => {
+                let message = match message.strip_suffix(" not found in type config.plain") {
+                    Some(m) => format!(
+                        "{m} not found in type struct {{ Targets []string \"yaml:\\\"targets\\\"\"; Labels model.LabelSet \"yaml:\\\"labels\\\"\" }}"
+                    ),
+                    None => message,
+                };
+                ConfigError::Yaml {
+                    line,
+                    column,
+                    path,
+                    message,
+                }
+            }
+            other => other,
+        })?
+        .unwrap_or_default();
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(i, g)| {
+            g.ok_or_else(|| ConfigError::Invalid(format!("nil target group item found (index {i})")))
+        })
+        .collect()
+}
+
 fn is_blank_yaml(text: &str) -> bool {
     text.lines().all(|l| {
         let t = l.trim();
