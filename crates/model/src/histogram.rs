@@ -1758,6 +1758,11 @@ mod tests {
         assert!(near(t.count, 14.0) && near(t.sum, 150.0));
         assert!(h.trim_lower(0.0).equals(&h));
         assert_eq!(h.trim_upper(0.0).count, 0.0);
+        for t in [h.trim_lower(f64::INFINITY), h.trim_upper(f64::NEG_INFINITY)] {
+            assert_eq!((t.count, t.sum), (0.0, 0.0));
+            assert!(t.positive_buckets.is_empty());
+        }
+        assert!(h.trim_upper(f64::INFINITY).equals(&h));
         // cbh_has_neg: custom_values:[-10 5 10 15 20] buckets:[2 1 6 4 3 1]
         let h = nhcb(
             &[-10., 5., 10., 15., 20.],
