@@ -5,6 +5,7 @@
 //! join a summary or histogram family `x` declared before them; any other sample name is a
 //! family of its own, created on first sight (untyped unless a TYPE line came first).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -28,7 +29,7 @@ struct Family {
 pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
     let mut p = TextParser {
         families: Vec::new(),
-        by_name: HashMap::new(),
+        by_name: HashMap::default(),
         interner: Interner::default(),
     };
     let mut lineno = 0;
@@ -85,9 +86,12 @@ pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
     Ok(out)
 }
 
+/// Label pairs of a sample line, borrowed from the line unless they had escapes.
+type Pairs<'l> = Vec<(Cow<'l, [u8]>, Cow<'l, [u8]>)>;
+
 struct TextParser {
     families: Vec<Family>,
-    by_name: HashMap<String, usize>,
+    by_name: HashMap<String, usize, std::hash::BuildHasherDefault<crate::parse::FxHasher>>,
     interner: Interner,
 }
 
@@ -124,7 +128,13 @@ fn read_quoted(
     mut pos: usize,
     lineno: usize,
     what: Quoted,
-) -> Result<(Vec<u8>, usize), ParseError> {
+) -> Result<(Cow<'_, [u8]>, usize), ParseError> {
+    // Fast path: no escape before the closing quote.
+    if let Some(i) = memchr::memchr2(b'"', b'\\', &line[pos.min(line.len())..]) {
+        if line[pos + i] == b'"' {
+            return Ok((Cow::Borrowed(&line[pos..pos + i]), pos + i + 1));
+        }
+    }
     let mut out = Vec::new();
     loop {
         match line.get(pos) {
@@ -144,7 +154,7 @@ fn read_quoted(
                     ),
                 ));
             }
-            Some(b'"') => return Ok((out, pos + 1)),
+            Some(b'"') => return Ok((Cow::Owned(out), pos + 1)),
             Some(b'\\') => {
                 match line.get(pos + 1) {
                     Some(b'\\') => out.push(b'\\'),
@@ -224,7 +234,7 @@ impl TextParser {
         }
         let (name, pos) = if line.get(pos) == Some(&b'"') {
             let (raw, after) = read_quoted(line, pos + 1, lineno, Quoted::MetricName)?;
-            let name = String::from_utf8(raw)
+            let name = String::from_utf8(raw.into_owned())
                 .map_err(|_| ParseError::new(lineno, pos + 1, "invalid metric name in comment"))?;
             (name, after)
         } else {
@@ -321,13 +331,13 @@ impl TextParser {
         let err = |pos: usize, msg: String| ParseError::new(lineno, pos + 1, msg);
         let n = legacy_name_len(&line[start..], true);
         let mut pos = start + n;
-        let mut name: Option<String> =
-            (n > 0).then(|| String::from_utf8_lossy(&line[start..pos]).into_owned());
+        let mut name: Option<Cow<'_, str>> =
+            (n > 0).then(|| String::from_utf8_lossy(&line[start..pos]));
         if n == 0 && line[start] != b'{' {
             return Err(err(start, "invalid metric name".into()));
         }
         pos = skip_blanks(line, pos);
-        let mut pairs: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        let mut pairs: Pairs<'_> = Vec::new();
         if line.get(pos) == Some(&b'{') {
             pos = skip_blanks(line, pos + 1);
             // A quoted metric name may open the set.
@@ -335,9 +345,9 @@ impl TextParser {
                 let (raw, after) = read_quoted(line, pos + 1, lineno, Quoted::MetricName)?;
                 let after_blanks = skip_blanks(line, after);
                 if line.get(after_blanks) != Some(&b'=') {
-                    let s = String::from_utf8(raw)
+                    let s = String::from_utf8(raw.into_owned())
                         .map_err(|_| err(pos, "invalid metric name".into()))?;
-                    name = Some(s);
+                    name = Some(Cow::Owned(s));
                     pos = after_blanks;
                     match line.get(pos) {
                         Some(b',') => pos = skip_blanks(line, pos + 1),
@@ -377,7 +387,7 @@ impl TextParser {
         }
         if pairs.len() > 16 {
             // Large sets: one sorted pass instead of a scan per label.
-            let mut names: Vec<&[u8]> = pairs.iter().map(|(k, _)| k.as_slice()).collect();
+            let mut names: Vec<&[u8]> = pairs.iter().map(|(k, _)| &**k).collect();
             names.sort_unstable();
             if names.windows(2).any(|w| w[0] == w[1]) {
                 let m = go_quote_bytes(name.as_deref().unwrap_or("").as_bytes());
@@ -388,7 +398,7 @@ impl TextParser {
             return Err(err(start, "invalid metric name".into()));
         };
         let fi = self.family_for(&name);
-        let fam_name = self.families[fi].name.clone();
+        let is_family_name = self.families[fi].name == *name;
         let typ = *self.families[fi].typ.get_or_insert(MetricType::Unknown);
         // Special labels.
         for (k, v) in &pairs {
@@ -404,11 +414,11 @@ impl TextParser {
                 }
                 Ok(())
             };
-            if typ == MetricType::Summary && k == b"quantile" && name == fam_name {
+            if typ == MetricType::Summary && &**k == b"quantile" && is_family_name {
                 check("quantile")?;
             }
             if matches!(typ, MetricType::Histogram | MetricType::GaugeHistogram)
-                && k == b"le"
+                && &**k == b"le"
                 && name.ends_with("_bucket")
             {
                 check("le")?;
@@ -456,13 +466,14 @@ impl TextParser {
             }
         }
         if typ == MetricType::Histogram {
-            if name.ends_with("_count") && name != fam_name && value < 0.0 {
+            let fam_name = &self.families[fi].name;
+            if name.ends_with("_count") && !is_family_name && value < 0.0 {
                 return Err(err(
                     start,
                     format!("negative count for histogram {fam_name:?}"),
                 ));
             }
-            if name.ends_with("_bucket") && name != fam_name && value < 0.0 {
+            if name.ends_with("_bucket") && !is_family_name && value < 0.0 {
                 return Err(err(
                     start,
                     format!("negative bucket population for histogram {fam_name:?}"),
@@ -471,14 +482,14 @@ impl TextParser {
         }
         let labels = Labels::new(
             pairs
-                .into_iter()
+                .iter()
                 .map(|(k, v)| {
                     // Validated as UTF-8 in label_pair.
-                    let k = String::from_utf8_lossy(&k);
-                    let v = String::from_utf8_lossy(&v);
+                    let k = std::str::from_utf8(k).unwrap_or_default();
+                    let v = std::str::from_utf8(v).unwrap_or_default();
                     Label {
-                        name: self.interner.intern(&k),
-                        value: self.interner.intern(&v),
+                        name: self.interner.intern(k),
+                        value: self.interner.intern(v),
                     }
                 })
                 .collect(),
@@ -496,18 +507,20 @@ impl TextParser {
     }
 
     /// Reads one `name="value"` pair and the `,` or `}` after it (not consumed if `}`).
-    fn label_pair(
+    #[allow(clippy::too_many_arguments)]
+    fn label_pair<'l>(
         &mut self,
-        line: &[u8],
+        line: &'l [u8],
         mut pos: usize,
         lineno: usize,
-        metric: &mut Option<String>,
-        pairs: &mut Vec<(Vec<u8>, Vec<u8>)>,
-        prequoted: Option<(Vec<u8>, usize)>,
+        metric: &mut Option<Cow<'l, str>>,
+        pairs: &mut Pairs<'l>,
+        prequoted: Option<(Cow<'l, [u8]>, usize)>,
     ) -> Result<usize, ParseError> {
         let err = |pos: usize, msg: String| ParseError::new(lineno, pos + 1, msg);
-        let metric_q = |m: &Option<String>| go_quote_bytes(m.as_deref().unwrap_or("").as_bytes());
-        let lname: Vec<u8> = if let Some((raw, after)) = prequoted {
+        let metric_q =
+            |m: &Option<Cow<'_, str>>| go_quote_bytes(m.as_deref().unwrap_or("").as_bytes());
+        let lname: Cow<'l, [u8]> = if let Some((raw, after)) = prequoted {
             pos = after;
             raw
         } else if line.get(pos) == Some(&b'"') {
@@ -517,9 +530,9 @@ impl TextParser {
                     return Err(err(pos, "multiple metric names".into()));
                 }
                 // The quoted metric name, later in the set.
-                let name =
-                    String::from_utf8(raw).map_err(|_| err(pos, "invalid metric name".into()))?;
-                *metric = Some(name);
+                let name = String::from_utf8(raw.into_owned())
+                    .map_err(|_| err(pos, "invalid metric name".into()))?;
+                *metric = Some(Cow::Owned(name));
                 pos = skip_blanks(line, after);
                 return match line.get(pos) {
                     Some(b',') => Ok(skip_blanks(line, pos + 1)),
@@ -541,7 +554,7 @@ impl TextParser {
                     format!("invalid label name for metric {}", metric_q(metric)),
                 ));
             }
-            let raw = line[pos..pos + n].to_vec();
+            let raw = Cow::Borrowed(&line[pos..pos + n]);
             pos = skip_blanks(line, pos + n);
             raw
         };
@@ -551,7 +564,7 @@ impl TextParser {
                 format!("invalid label name {}", go_quote_bytes(&lname)),
             ));
         }
-        if lname == b"__name__" {
+        if *lname == *b"__name__" {
             return Err(err(pos, "label name \"__name__\" is reserved".into()));
         }
         match line.get(pos) {
