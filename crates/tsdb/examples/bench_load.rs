@@ -283,7 +283,8 @@ fn main() {
             std::process::exit(1);
         }
     };
-    for round in 0..3 {
+    let rounds: usize = arg("--rounds").and_then(|h| h.parse().ok()).unwrap_or(3);
+    for round in 0..rounds {
         let t1 = Instant::now();
         let q = match db.querier(mint, maxt) {
             Ok(q) => q,
@@ -319,6 +320,27 @@ fn main() {
             (total - sel).as_nanos() as f64 / count as f64,
             sum
         );
+    }
+    // decoding speed alone: one series, hot in cache
+    if let Ok(q) = db.querier(mint, maxt) {
+        if let Ok(set) = q.select(false, None, std::slice::from_ref(&m)) {
+            if let Some(s) = set.series.first() {
+                let t3 = Instant::now();
+                let mut count = 0u64;
+                let mut sum = 0f64;
+                for _ in 0..2000 {
+                    let mut it = s.iter();
+                    while it.next() == ValType::Float {
+                        sum += it.at().1;
+                        count += 1;
+                    }
+                }
+                println!(
+                    "hot decode of one series: {:.1} ns/sample (checksum {sum})",
+                    t3.elapsed().as_nanos() as f64 / count as f64
+                );
+            }
+        }
     }
     // an instant-query-like select: the last 5 minutes of one status
     let t2 = Instant::now();

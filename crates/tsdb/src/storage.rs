@@ -248,6 +248,7 @@ pub enum ValType {
     Histogram,
 }
 
+#[derive(Clone)]
 enum ChunkIter<'a> {
     Empty,
     Xor(XorIterator<'a>),
@@ -262,7 +263,9 @@ enum ChunkIter<'a> {
 /// `at_t` are valid only while the last call returned a value other than [`ValType::None`]
 /// (`at` of a histogram sample returns NaN, `at_histogram` of a float sample `None`).
 /// Once `None` is returned, the iterator stays exhausted. Decoding failures end iteration and
-/// are reported by [`err`](Self::err) — never a panic.
+/// are reported by [`err`](Self::err) — never a panic. Cloning saves a position (cheap: no
+/// allocation), e.g. to resume a scan at the next step of a range query.
+#[derive(Clone)]
 pub struct SeriesIterator<'a> {
     chunks: &'a [ChunkSnap],
     next_chunk: usize,

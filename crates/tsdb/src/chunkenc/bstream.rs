@@ -133,6 +133,24 @@ impl<'a> BitReader<'a> {
         Ok(bit)
     }
 
+    /// Reads a run of 1 bits ended by a 0 bit, at most `max` (< 32) ones (the terminating 0 is
+    /// absent after `max` ones), and returns the number of ones: the prefix classes of the
+    /// delta-of-delta encodings in one step.
+    #[inline]
+    pub fn read_ones(&mut self, max: u32) -> Result<u32, ChunkError> {
+        if self.valid <= max {
+            self.refill();
+        }
+        let ones = (!self.buf).leading_zeros().min(max);
+        let used = if ones < max { ones + 1 } else { max };
+        if used > self.valid {
+            return Err(ChunkError::UnexpectedEof);
+        }
+        self.buf <<= used;
+        self.valid -= used;
+        Ok(ones)
+    }
+
     /// Reads `nbits` (<= 64) bits as an unsigned integer.
     #[inline]
     pub fn read_bits(&mut self, nbits: u32) -> Result<u64, ChunkError> {
@@ -244,6 +262,21 @@ mod tests {
         }
         assert_eq!(r.read_varint().unwrap(), -123456789);
         assert_eq!(r.read_uvarint().unwrap(), u64::MAX);
+    }
+
+    #[test]
+    fn ones_prefixes() {
+        // 0 | 10 | 110 | 1111 (max 4) | 1110
+        let buf = vec![0b0101_1011, 0b1111_1000];
+        let mut r = BitReader::new(&buf);
+        assert_eq!(r.read_ones(4).unwrap(), 0);
+        assert_eq!(r.read_ones(4).unwrap(), 1);
+        assert_eq!(r.read_ones(4).unwrap(), 2);
+        assert_eq!(r.read_ones(4).unwrap(), 4);
+        assert_eq!(r.read_ones(4).unwrap(), 3);
+        assert_eq!(r.read_ones(4).unwrap(), 0);
+        assert_eq!(r.read_ones(4).unwrap(), 0);
+        assert_eq!(r.read_ones(4), Err(ChunkError::UnexpectedEof));
     }
 
     #[test]

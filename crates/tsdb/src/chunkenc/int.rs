@@ -44,11 +44,7 @@ fn write_dod(w: &mut BitWriter<'_>, dod: i64) {
 }
 
 fn read_dod(br: &mut BitReader<'_>) -> Result<i64, ChunkError> {
-    let mut ones = 0;
-    while ones < 5 && br.read_bit()? {
-        ones += 1;
-    }
-    let sz = match ones {
+    let sz = match br.read_ones(5)? {
         0 => return Ok(0),
         1 => 4,
         2 => 8,
@@ -84,11 +80,7 @@ fn write_t_dod(w: &mut BitWriter<'_>, dod: i64) {
 }
 
 fn read_t_dod(br: &mut BitReader<'_>) -> Result<i64, ChunkError> {
-    let mut ones = 0;
-    while ones < 4 && br.read_bit()? {
-        ones += 1;
-    }
-    let sz = match ones {
+    let sz = match br.read_ones(4)? {
         0 => return Ok(0),
         1 => 14,
         2 => 17,

@@ -260,19 +260,11 @@ impl<'a> XorIterator<'a> {
                 self.read_value()?;
             }
             _ => {
-                let mut d = 0u8;
-                for _ in 0..4 {
-                    d <<= 1;
-                    if !self.br.read_bit()? {
-                        break;
-                    }
-                    d |= 1;
-                }
-                let dod: i64 = match d {
-                    0b0 => 0,
-                    0b10 => read_signed(&mut self.br, 14)?,
-                    0b110 => read_signed(&mut self.br, 17)?,
-                    0b1110 => read_signed(&mut self.br, 20)?,
+                let dod: i64 = match self.br.read_ones(4)? {
+                    0 => 0,
+                    1 => read_signed(&mut self.br, 14)?,
+                    2 => read_signed(&mut self.br, 17)?,
+                    3 => read_signed(&mut self.br, 20)?,
                     _ => self.br.read_bits(64)? as i64,
                 };
                 self.t_delta = (self.t_delta as i64).wrapping_add(dod) as u64;
@@ -286,10 +278,11 @@ impl<'a> XorIterator<'a> {
 
     #[inline]
     fn read_value(&mut self) -> Result<(), ChunkError> {
-        if !self.br.read_bit()? {
+        let ctl = self.br.read_ones(2)?;
+        if ctl == 0 {
             return Ok(());
         }
-        let mbits: u32 = if !self.br.read_bit()? {
+        let mbits: u32 = if ctl == 1 {
             64u32
                 .checked_sub(self.leading as u32 + self.trailing as u32)
                 .ok_or(ChunkError::BadHeader)?
