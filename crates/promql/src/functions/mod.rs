@@ -12,7 +12,14 @@
 //! - Scalar-returning functions (`time()`, `pi()`, `scalar()`, …) return a one-element vector
 //!   with an empty label set; the engine turns it into a scalar.
 //! - Annotations use Prometheus's texts without a position suffix.
-//! - `info()` is evaluated by the engine (it needs storage) and is not handled here.
+//! - `info()`, `step()`/`range()`/`start()`/`end()`, `start_timestamp()` and the
+//!   "metric might not be a counter" info of `rate`/`increase` belong to the engine (they need
+//!   storage or the query's parameters).
+//! - `absent_over_time` follows upstream's convention: the engine calls it only for series
+//!   with samples in the window, it returns 1, and the engine derives absence from the steps
+//!   without a value.
+//! - Start timestamps reach `rate`/`increase`/`irate`/`resets` through
+//!   [`call_with_start_timestamps`].
 
 mod anno;
 mod date;
