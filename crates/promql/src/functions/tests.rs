@@ -526,3 +526,120 @@ fn start_timestamp_resets() {
     assert!(is_start_timestamp_reset(0, 10, 11, 20));
     assert!(!is_start_timestamp_reset(0, 10, 20, 20));
 }
+
+#[test]
+fn sort_by_label_orders_naturally_then_by_labels() {
+    // functions.test: sort_by_label(http_requests, "instance") orders instance 0 < 1 < 2 and
+    // ties by the full label set (group, then job).
+    let mk = |g: &str, i: &str, j: &str| {
+        Sample::float(
+            Labels::from_pairs(&[("group", g), ("instance", i), ("job", j)]),
+            0,
+            1.0,
+        )
+    };
+    let v = vec![
+        mk("production", "1", "api-server"),
+        mk("canary", "2", "api-server"),
+        mk("production", "0", "api-server"),
+        mk("canary", "0", "app-server"),
+        mk("canary", "0", "api-server"),
+    ];
+    let (out, _) = instant(
+        "sort_by_label",
+        &[FnArg::Vector(&v), FnArg::String("instance")],
+    );
+    let got: Vec<(&str, &str, &str)> = out
+        .iter()
+        .map(|s| {
+            (
+                s.metric.get_or_empty("instance"),
+                s.metric.get_or_empty("group"),
+                s.metric.get_or_empty("job"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("0", "canary", "api-server"),
+            ("0", "canary", "app-server"),
+            ("0", "production", "api-server"),
+            ("1", "production", "api-server"),
+            ("2", "canary", "api-server"),
+        ]
+    );
+}
+
+#[test]
+fn double_exponential_smoothing_follows_a_line() {
+    // functions.test: http_requests 0+10x1000 at 10s; at 8000s over [1m] with sf 0.01, tf 0.1
+    // the smoothed value is 8000.
+    let pts: Vec<(i64, f64)> = (795..=800).map(|k| (k * 10_000, k as f64 * 10.0)).collect();
+    let (v, _) = range_call(
+        "double_exponential_smoothing",
+        series(&pts),
+        8_000_000,
+        60_000,
+        selector(false, false),
+        &[FnArg::Scalar(0.01), FnArg::Scalar(0.1)],
+    );
+    assert!(close(v.unwrap(), 8000.0), "{v:?}");
+    let m = vec![series(&pts)];
+    let args = [FnArg::Matrix(&m), FnArg::Scalar(1.0), FnArg::Scalar(0.1)];
+    let exprs = vec![selector(false, false)];
+    let c = FnCall {
+        name: "double_exponential_smoothing",
+        ts: 0,
+        args: &args,
+        exprs: &exprs,
+        range_start: 0,
+        range_end: 0,
+    };
+    let err = call(&c, &mut Annotations::default()).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid smoothing factor. Expected: 0 < sf < 1, got: 1.000000"
+    );
+}
+
+#[test]
+fn absent_uses_equality_matchers() {
+    // functions.test: absent(nonexistent{job="testjob", instance="testinstance", method=~".x"})
+    // gives {instance="testinstance", job="testjob"} 1.
+    use promplay_model::{MatchType, Matcher};
+    let m = |k, n: &str, v: &str| Matcher::new(k, n, v).unwrap();
+    let e = Expr::VectorSelector(VectorSelector {
+        name: Some("nonexistent".into()),
+        matchers: vec![
+            m(MatchType::Equal, "__name__", "nonexistent"),
+            m(MatchType::Equal, "job", "testjob"),
+            m(MatchType::Equal, "instance", "testinstance"),
+            m(MatchType::Regexp, "method", ".x"),
+        ],
+        offset: Duration::Literal(0),
+        timestamp: None,
+        start_or_end: None,
+        anchored: false,
+        smoothed: false,
+        bypass_empty_matcher_check: false,
+        span: ast::Span::default(),
+    });
+    let empty = Vector::new();
+    let args = [FnArg::Vector(&empty)];
+    let exprs = [e];
+    let c = FnCall {
+        name: "absent",
+        ts: 0,
+        args: &args,
+        exprs: &exprs,
+        range_start: 0,
+        range_end: 0,
+    };
+    let out = call(&c, &mut Annotations::default()).unwrap();
+    assert_eq!(
+        out[0].metric,
+        Labels::from_pairs(&[("instance", "testinstance"), ("job", "testjob")])
+    );
+    assert_eq!(out[0].f, 1.0);
+}
