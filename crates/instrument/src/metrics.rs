@@ -43,6 +43,30 @@ macro_rules! family_methods {
     };
 }
 
+/// The `_created` sample, unless disabled on the registry.
+fn push_created(meta: &Meta, created: f64, out: &mut Vec<ChildSample>) {
+    if meta.created_enabled.get() {
+        out.push(ChildSample::new("_created", created));
+    }
+}
+
+/// `new` and `with_opts` for the kinds declared by name, help and options alone.
+macro_rules! simple_constructors {
+    ($t:ident, $doc:literal) => {
+        impl $t {
+            #[doc = $doc]
+            pub fn new(registry: &Registry, name: &str, help: &str) -> Result<$t, InstrumentError> {
+                $t::with_opts(registry, Opts::new(name, help))
+            }
+
+            /// Declares the metric with label names, namespace, subsystem or unit.
+            pub fn with_opts(registry: &Registry, opts: Opts) -> Result<$t, InstrumentError> {
+                Ok($t(Node::declare(registry, opts, Vec::new(), Vec::new())?))
+            }
+        }
+    };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Counter
 
@@ -66,9 +90,7 @@ impl State for CounterState {
         let mut total = ChildSample::new("_total", self.value);
         total.exemplar = self.exemplar.clone();
         out.push(total);
-        if meta.created_enabled.get() {
-            out.push(ChildSample::new("_created", self.created));
-        }
+        push_created(meta, self.created, out);
     }
 }
 
@@ -78,21 +100,12 @@ impl State for CounterState {
 pub struct Counter(Rc<Node<CounterState>>);
 family_methods!(Counter);
 
+simple_constructors!(
+    Counter,
+    "`Counter(name, documentation, registry=registry)`."
+);
+
 impl Counter {
-    /// `Counter(name, documentation, registry=registry)`.
-    pub fn new(registry: &Registry, name: &str, help: &str) -> Result<Counter, InstrumentError> {
-        Counter::with_opts(registry, Opts::new(name, help))
-    }
-
-    pub fn with_opts(registry: &Registry, opts: Opts) -> Result<Counter, InstrumentError> {
-        Ok(Counter(Node::declare(
-            registry,
-            opts,
-            Vec::new(),
-            Vec::new(),
-        )?))
-    }
-
     /// Increments by `amount`, which must not be negative.
     pub fn inc(&self, amount: f64) -> Result<(), InstrumentError> {
         self.0.check_observable()?;
@@ -187,20 +200,9 @@ impl State for GaugeState {
 pub struct Gauge(Rc<Node<GaugeState>>);
 family_methods!(Gauge);
 
+simple_constructors!(Gauge, "`Gauge(name, documentation, registry=registry)`.");
+
 impl Gauge {
-    pub fn new(registry: &Registry, name: &str, help: &str) -> Result<Gauge, InstrumentError> {
-        Gauge::with_opts(registry, Opts::new(name, help))
-    }
-
-    pub fn with_opts(registry: &Registry, opts: Opts) -> Result<Gauge, InstrumentError> {
-        Ok(Gauge(Node::declare(
-            registry,
-            opts,
-            Vec::new(),
-            Vec::new(),
-        )?))
-    }
-
     pub fn inc(&self, amount: f64) -> Result<(), InstrumentError> {
         self.0.with_state(|s| s.value += amount)
     }
@@ -287,9 +289,7 @@ impl State for SummaryState {
     fn samples(&self, meta: &Meta, out: &mut Vec<ChildSample>) {
         out.push(ChildSample::new("_count", self.count));
         out.push(ChildSample::new("_sum", self.sum));
-        if meta.created_enabled.get() {
-            out.push(ChildSample::new("_created", self.created));
-        }
+        push_created(meta, self.created, out);
     }
 }
 
@@ -298,20 +298,12 @@ impl State for SummaryState {
 pub struct Summary(Rc<Node<SummaryState>>);
 family_methods!(Summary);
 
+simple_constructors!(
+    Summary,
+    "`Summary(name, documentation, registry=registry)`."
+);
+
 impl Summary {
-    pub fn new(registry: &Registry, name: &str, help: &str) -> Result<Summary, InstrumentError> {
-        Summary::with_opts(registry, Opts::new(name, help))
-    }
-
-    pub fn with_opts(registry: &Registry, opts: Opts) -> Result<Summary, InstrumentError> {
-        Ok(Summary(Node::declare(
-            registry,
-            opts,
-            Vec::new(),
-            Vec::new(),
-        )?))
-    }
-
     pub fn observe(&self, amount: f64) -> Result<(), InstrumentError> {
         self.0.with_state(|s| {
             s.count += 1.0;
@@ -361,9 +353,7 @@ impl State for HistogramState {
         if meta.buckets.first().is_some_and(|b| *b >= 0.0) {
             out.push(ChildSample::new("_sum", self.sum));
         }
-        if meta.created_enabled.get() {
-            out.push(ChildSample::new("_created", self.created));
-        }
+        push_created(meta, self.created, out);
     }
 }
 
@@ -476,15 +466,9 @@ impl State for InfoState {
 pub struct Info(Rc<Node<InfoState>>);
 family_methods!(Info);
 
+simple_constructors!(Info, "`Info(name, documentation, registry=registry)`.");
+
 impl Info {
-    pub fn new(registry: &Registry, name: &str, help: &str) -> Result<Info, InstrumentError> {
-        Info::with_opts(registry, Opts::new(name, help))
-    }
-
-    pub fn with_opts(registry: &Registry, opts: Opts) -> Result<Info, InstrumentError> {
-        Ok(Info(Node::declare(registry, opts, Vec::new(), Vec::new())?))
-    }
-
     /// Sets the information; its keys must not be label names of the family.
     pub fn info(&self, value: &[(&str, &str)]) -> Result<(), InstrumentError> {
         let names = &self.0.meta.labelnames;
