@@ -19,6 +19,8 @@ struct Group {
     seen: bool,
     f: f64,
     h: Option<FloatHistogram>,
+    /// Kahan compensation of the histogram sum.
+    hc: Option<FloatHistogram>,
     mean: f64,
     kahan_c: f64,
     count: f64,
@@ -28,6 +30,7 @@ struct Group {
     incompatible: bool,
     complete: bool,
     incremental_mean: bool,
+    hist_incremental: bool,
     reset_seen: bool,
     not_reset_seen: bool,
     drop_name: bool,
@@ -575,7 +578,7 @@ impl Ctx<'_> {
                                 CounterResetHint::NotCounterReset => g.not_reset_seen = true,
                                 _ => {}
                             }
-                            match acc.add(h) {
+                            match acc.kahan_add(h, g.hc.take()) {
                                 Err(_) => {
                                     self.warn(format!(
                                         "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {}",
@@ -583,7 +586,8 @@ impl Ctx<'_> {
                                     ));
                                     g.incompatible = true;
                                 }
-                                Ok(o) => {
+                                Ok((c, o)) => {
+                                    g.hc = Some(c);
                                     if o.nhcb_bounds_reconciled {
                                         self.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
                                     }
@@ -607,36 +611,44 @@ impl Ctx<'_> {
                                 CounterResetHint::NotCounterReset => g.not_reset_seen = true,
                                 _ => {}
                             }
-                            let mut left = h.clone();
-                            left.div(g.count);
-                            let mut right = acc.clone();
-                            right.div(g.count);
-                            let name = input[si].metric.get_or_empty("__name__").to_string();
-                            match left.sub(&right) {
-                                Err(_) => {
-                                    self.warn(format!(
-                                        "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {}",
-                                        super::eval::go_quote(&name)
-                                    ));
-                                    g.incompatible = true;
-                                    continue;
-                                }
-                                Ok(o) => {
-                                    if o.nhcb_bounds_reconciled {
-                                        self.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
+                            if !g.hist_incremental {
+                                let mut tmp = acc.clone();
+                                if let Ok((c, _)) = tmp.kahan_add(h, g.hc.clone()) {
+                                    if tmp.has_overflow() {
+                                        g.hist_incremental = true;
+                                        acc.div(g.count - 1.0);
+                                        if let Some(c0) = g.hc.as_mut() {
+                                            c0.div(g.count - 1.0);
+                                        }
+                                    } else {
+                                        let _ = c;
                                     }
                                 }
                             }
-                            match acc.add(&left) {
+                            let (h_in, weight) = if g.hist_incremental {
+                                let qq = (g.count - 1.0) / g.count;
+                                acc.mul(qq);
+                                if let Some(c0) = g.hc.as_mut() {
+                                    c0.mul(qq);
+                                }
+                                let mut x = h.clone();
+                                x.div(g.count);
+                                (x, true)
+                            } else {
+                                (h.clone(), false)
+                            };
+                            let _ = weight;
+                            match acc.kahan_add(&h_in, g.hc.take()) {
                                 Err(_) => {
                                     self.warn(format!(
                                         "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {}",
-                                        super::eval::go_quote(&name)
+                                        super::eval::go_quote(input[si].metric.get_or_empty("__name__"))
                                     ));
                                     g.incompatible = true;
                                     continue;
                                 }
-                                Ok(o) => {
+                                Ok((c, o)) => {
+                                    g.hc = Some(c);
                                     if o.nhcb_bounds_reconciled {
                                         self.info("PromQL info: mismatched custom buckets were reconciled during aggregation");
                                     }
@@ -723,6 +735,12 @@ impl Ctx<'_> {
                     }
                     if g.has_hist {
                         if let Some(mut h) = g.h.take() {
+                            if let Some(c) = g.hc.take() {
+                                let _ = h.add(&c);
+                            }
+                            if op == AggregateOp::Avg && !g.hist_incremental {
+                                h.div(g.count);
+                            }
                             h.compact(0);
                             hv = Some(Box::new(h));
                         }
@@ -969,7 +987,11 @@ fn histogram_string(h: &FloatHistogram) -> String {
         )
     }
     let mut s = format!("{{count:{}, sum:{}", go_g(h.count), go_g(h.sum));
-    let neg: Vec<_> = h.negative_bucket_list().into_iter().filter(|b| b.count != 0.0).collect();
+    let neg: Vec<_> = h
+        .negative_bucket_list()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+        .collect();
     for b in neg.iter().rev() {
         s.push_str(", ");
         s.push_str(&bucket(b));
@@ -978,7 +1000,11 @@ fn histogram_string(h: &FloatHistogram) -> String {
         s.push_str(", ");
         s.push_str(&bucket(&h.zero_bucket()));
     }
-    for b in h.positive_bucket_list().into_iter().filter(|b| b.count != 0.0) {
+    for b in h
+        .positive_bucket_list()
+        .into_iter()
+        .filter(|b| b.count != 0.0)
+    {
         s.push_str(", ");
         s.push_str(&bucket(&b));
     }

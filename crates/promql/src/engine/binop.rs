@@ -559,7 +559,11 @@ use promplay_model::histogram::Bucket;
 fn trim_bucket(b: &Bucket, rhs: f64, upper_trim: bool, positive: bool, custom: bool) -> (f64, f64) {
     let (lo, hi) = (b.lower, b.upper);
     if lo == f64::NEG_INFINITY && hi == f64::INFINITY {
-        let keep = if upper_trim { rhs == f64::INFINITY } else { rhs == f64::NEG_INFINITY };
+        let keep = if upper_trim {
+            rhs == f64::INFINITY
+        } else {
+            rhs == f64::NEG_INFINITY
+        };
         return if keep { (b.count, 0.0) } else { (0.0, 0.0) };
     }
     if lo == f64::NEG_INFINITY {
@@ -585,7 +589,11 @@ fn trim_bucket(b: &Bucket, rhs: f64, upper_trim: bool, positive: bool, custom: b
     }
     if hi == f64::INFINITY {
         if upper_trim {
-            return if rhs == f64::INFINITY { (b.count, lo) } else { (0.0, 0.0) };
+            return if rhs == f64::INFINITY {
+                (b.count, lo)
+            } else {
+                (0.0, 0.0)
+            };
         }
         return if rhs == f64::INFINITY {
             (0.0, 0.0)
@@ -596,7 +604,11 @@ fn trim_bucket(b: &Bucket, rhs: f64, upper_trim: bool, positive: bool, custom: b
         };
     }
     // A finite bucket: the kept range and its count.
-    let (klo, khi) = if upper_trim { (lo, hi.min(rhs)) } else { (lo.max(rhs), hi) };
+    let (klo, khi) = if upper_trim {
+        (lo, hi.min(rhs))
+    } else {
+        (lo.max(rhs), hi)
+    };
     if khi <= klo && !(khi == klo && rhs != klo) {
         return (0.0, 0.0);
     }
@@ -670,8 +682,16 @@ pub(crate) fn trim_histogram(h: &mut FloatHistogram, rhs: f64, upper_trim: bool)
             (false, true) => (-zt, 0.0),
             _ => (-zt, zt),
         };
-        let (klo, khi) = if upper_trim { (zl, zu.min(rhs)) } else { (zl.max(rhs), zu) };
-        let frac = if zu > zl { ((khi - klo) / (zu - zl)).clamp(0.0, 1.0) } else { 1.0 };
+        let (klo, khi) = if upper_trim {
+            (zl, zu.min(rhs))
+        } else {
+            (zl.max(rhs), zu)
+        };
+        let frac = if zu > zl {
+            ((khi - klo) / (zu - zl)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
         new_zero = h.zero_count * frac;
         if new_zero != h.zero_count {
             changed = true;

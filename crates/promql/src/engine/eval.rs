@@ -316,6 +316,7 @@ impl<'a> Ctx<'a> {
                         for p in s.histograms.iter_mut() {
                             let mut h = (*p.h).clone();
                             h.mul(-1.0);
+                            h.counter_reset_hint = CounterResetHint::Gauge;
                             p.h = Box::new(h);
                         }
                     }
@@ -882,8 +883,10 @@ impl<'a> Ctx<'a> {
         if let Some(v) = ctx_val {
             return Ok(vec![scalar_series(r, |_| v)]);
         }
-        if matches!(name, "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc")
-            && self.qt.step != 0
+        if matches!(
+            name,
+            "sort" | "sort_desc" | "sort_by_label" | "sort_by_label_desc"
+        ) && self.qt.step != 0
         {
             self.warn("PromQL warning: sort is ineffective for range queries since results are always ordered by labels");
         }
@@ -1158,8 +1161,7 @@ impl<'a> Ctx<'a> {
                 } else {
                     labels.clone()
                 },
-                drop_name: drop_name
-                    || matches!(&src, Src::Sub(m) if m[si].drop_name),
+                drop_name: drop_name || matches!(&src, Src::Sub(m) if m[si].drop_name),
                 ..Default::default()
             };
             window[0].metric = labels.clone();

@@ -29,7 +29,10 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
     if let Some(sel) = c.args.get(1) {
         if let Expr::VectorSelector(vs) = super::unparen(sel) {
             for m in &vs.matchers {
-                data_matchers.entry(m.name.clone()).or_default().push(m.clone());
+                data_matchers
+                    .entry(m.name.clone())
+                    .or_default()
+                    .push(m.clone());
                 if m.name == "__name__" {
                     name_matchers.push(m.clone());
                 }
@@ -108,8 +111,14 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
     } else {
         let mut ms: Vec<Matcher> = Vec::new();
         for (name, vals) in &id_vals {
-            let re = vals.iter().map(|v| regex_quote(v)).collect::<Vec<_>>().join("|");
-            ms.push(Matcher::new(MatchType::Regexp, *name, re).map_err(|e| exec_err(e.to_string()))?);
+            let re = vals
+                .iter()
+                .map(|v| regex_quote(v))
+                .collect::<Vec<_>>()
+                .join("|");
+            ms.push(
+                Matcher::new(MatchType::Regexp, *name, re).map_err(|e| exec_err(e.to_string()))?,
+            );
         }
         let mut has_name = false;
         let data_matchers_had_positive_name = data_matchers.values().flatten().any(|m| {
@@ -128,13 +137,15 @@ pub(crate) fn eval_info(ctx: &Ctx, c: &Call, r: Rng) -> Result<Matrix, EvalError
         if has_name && !positive {
             // Only negative name matchers: still select info metrics only.
             ms.push(
-                Matcher::new(MatchType::Regexp, "__name__", ".+_info").map_err(|e| exec_err(e.to_string()))?,
+                Matcher::new(MatchType::Regexp, "__name__", ".+_info")
+                    .map_err(|e| exec_err(e.to_string()))?,
             );
         }
         if !has_name {
             ms.insert(
                 0,
-                Matcher::new(MatchType::Equal, "__name__", TARGET_INFO).map_err(|e| exec_err(e.to_string()))?,
+                Matcher::new(MatchType::Equal, "__name__", TARGET_INFO)
+                    .map_err(|e| exec_err(e.to_string()))?,
             );
         }
         let hints = SelectHints {
@@ -230,7 +241,12 @@ fn combine(
     }
     let base_sigs: Vec<Vec<(String, Labels)>> = mat
         .iter()
-        .map(|s| info_names.iter().map(|n| (n.clone(), signature(n, &s.metric))).collect())
+        .map(|s| {
+            info_names
+                .iter()
+                .map(|n| (n.clone(), signature(n, &s.metric)))
+                .collect()
+        })
         .collect();
     let info_sigs: Vec<Labels> = info_mat
         .iter()
@@ -351,7 +367,9 @@ fn combine(
             match index.get_mut(&s.metric) {
                 Some((i, last)) => {
                     if *last == ts {
-                        return Err(exec_err("vector cannot contain metrics with the same labelset"));
+                        return Err(exec_err(
+                            "vector cannot contain metrics with the same labelset",
+                        ));
                     }
                     *last = ts;
                     push_point(&mut out[*i], ts, s.f, s.h);
