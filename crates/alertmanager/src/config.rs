@@ -295,21 +295,50 @@ impl Default for GlobalConfig {
 pub struct RouteConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub receiver: Option<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub group_by: Vec<String>,
-    #[serde(default, rename = "match", skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        rename = "match",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub match_re: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub matchers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mute_time_intervals: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub active_time_intervals: Vec<String>,
     #[serde(default, rename = "continue")]
     pub continue_: bool,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub routes: Vec<RouteConfig>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub group_wait: Option<Duration>,
@@ -324,19 +353,47 @@ pub struct RouteConfig {
 pub struct InhibitRuleConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub source_match: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub source_match_re: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub source_matchers: Vec<String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub target_match: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
     pub target_match_re: BTreeMap<String, String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub target_matchers: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub equal: Vec<String>,
 }
 
@@ -365,7 +422,7 @@ pub struct EmailConfig {
     pub auth_secret_file: String,
     #[serde(default)]
     pub auth_identity: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub headers: BTreeMap<String, String>,
     #[serde(default = "default_html")]
     pub html: String,
@@ -406,9 +463,17 @@ pub struct WebhookConfig {
 #[serde(deny_unknown_fields)]
 pub struct Receiver {
     pub name: String,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub email_configs: Vec<EmailConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub webhook_configs: Vec<WebhookConfig>,
     #[serde(default, skip_serializing)]
     pub discord_configs: Ignored,
@@ -439,7 +504,7 @@ pub struct Receiver {
 pub struct NamedTimeInterval {
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub time_intervals: Vec<TimeInterval>,
 }
 
@@ -447,19 +512,35 @@ pub struct NamedTimeInterval {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub global: GlobalConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub route: Option<RouteConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub inhibit_rules: Vec<InhibitRuleConfig>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub receivers: Vec<Receiver>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_default")]
     pub templates: Vec<String>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub mute_time_intervals: Vec<NamedTimeInterval>,
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
     pub time_intervals: Vec<NamedTimeInterval>,
     /// Notes about accepted-but-ignored settings (receiver kinds promplay does not deliver).
     #[serde(skip)]
@@ -477,6 +558,15 @@ impl fmt::Debug for SourceText {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "<{} bytes>", self.0.len())
     }
+}
+
+/// An explicit YAML `null` (an empty block such as `global:`) means the default, as in Go.
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 /// Whether `s` is a valid label name (`model.LabelNameRE`).
@@ -906,7 +996,7 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
                 column = Some(l.len() - l.trim_start_matches([' ', '-']).len() + 1);
             }
         }
-    } else if let Some(value) = quoted_in(&msg) {
+    } else if let Some(value) = quoted_in(strip_path(&msg).1) {
         // A bad value: the location is the start of the enclosing mapping; find the line that
         // holds the value and name its field.
         let from = line.unwrap_or(1).saturating_sub(1);
@@ -922,7 +1012,11 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
             if let Some((key, _)) = t.split_once(':') {
                 let key = key.trim().trim_matches(['"', '\'']);
                 if !key.is_empty() && !key.contains(' ') && !key.starts_with(['{', '[']) {
-                    msg = format!("{key}: {msg}");
+                    let (path, rest) = strip_path(&msg);
+                    msg = match path {
+                        Some(p) => format!("{p}.{key}: {rest}"),
+                        None => format!("{key}: {rest}"),
+                    };
                 }
             }
         }
@@ -934,8 +1028,27 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
     }
 }
 
+/// Splits serde_yaml_ng's `path.to[0].field: ` prefix off a message.
+fn strip_path(msg: &str) -> (Option<&str>, &str) {
+    if let Some((p, rest)) = msg.split_once(": ") {
+        let pathlike = !p.is_empty()
+            && p.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '[' | ']'));
+        if pathlike && p != "address" {
+            return (Some(p), rest);
+        }
+    }
+    (None, msg)
+}
+
 /// The first `"…"` or `` `…` `` quoted text of an error message.
 fn quoted_in(msg: &str) -> Option<String> {
+    // net.SplitHostPort: "address h: missing port in address"
+    if let Some(rest) = msg.strip_prefix("address ") {
+        if let Some((a, _)) = rest.split_once(": ") {
+            return Some(a.trim_matches('"').to_string());
+        }
+    }
     for q in ['"', '`'] {
         if let Some(start) = msg.find(q) {
             let rest = &msg[start + 1..];
