@@ -488,13 +488,22 @@ impl Inner {
         id
     }
 
-    fn remove_series(&mut self, id: u32) {
-        let Some(s) = self.series.get_mut(id as usize).and_then(|s| s.take()) else {
-            return;
-        };
-        self.postings.remove(id, &s.labels);
-        self.live -= 1;
-        let hash = labels_hash(&s.labels);
+    /// Removes series `ids` (sorted) from the series table, the hash map and the postings.
+    fn remove_series(&mut self, ids: &[u32]) {
+        let mut removed = Vec::with_capacity(ids.len());
+        for &id in ids {
+            if let Some(s) = self.series.get_mut(id as usize).and_then(|s| s.take()) {
+                self.unhash(id, &s.labels);
+                self.live -= 1;
+                removed.push((id, s.labels));
+            }
+        }
+        self.postings.remove_many(&removed);
+    }
+
+    fn unhash(&mut self, id: u32, labels: &Labels) {
+        let s_labels = labels;
+        let hash = labels_hash(s_labels);
         if self.by_hash.get(&hash) == Some(&id) {
             // promote a colliding series, if any
             let next = self.collisions.get_mut(&hash).and_then(|v| v.pop());
@@ -683,10 +692,8 @@ impl Db {
                 }
             }
         }
-        for id in empty {
-            inner.remove_series(id);
-            rep.series_removed += 1;
-        }
+        rep.series_removed = empty.len();
+        inner.remove_series(&empty);
         inner.samples -= rep.samples_removed.min(inner.samples);
         if rep.series_removed > 0 {
             inner.symbols.gc();

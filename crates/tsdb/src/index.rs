@@ -71,25 +71,39 @@ impl Postings {
         insert_sorted(&mut self.all, id);
     }
 
-    pub(crate) fn remove(&mut self, id: u32, labels: &Labels) {
-        for l in labels {
-            if let Some(values) = self.by_name.get_mut(&*l.name) {
-                if let Some(list) = values.get_mut(&*l.value) {
-                    if let Ok(i) = list.binary_search(&id) {
-                        list.remove(i);
-                    }
-                    if list.is_empty() {
-                        values.remove(&*l.value);
-                    }
-                }
-                if values.is_empty() {
-                    self.by_name.remove(&*l.name);
+    /// Removes series (sorted by id) from every postings list they are in, touching each
+    /// list once.
+    pub(crate) fn remove_many(&mut self, series: &[(u32, Labels)]) {
+        if series.is_empty() {
+            return;
+        }
+        let gone = |list: &mut Vec<u32>| {
+            let ids = series;
+            list.retain(|id| ids.binary_search_by_key(id, |s| s.0).is_err());
+        };
+        let mut pairs: Vec<(&Arc<str>, &Arc<str>)> = series
+            .iter()
+            .flat_map(|(_, l)| l.iter().map(|x| (&x.name, &x.value)))
+            .collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (name, value) in pairs {
+            let Some(values) = self.by_name.get_mut(&**name) else {
+                continue;
+            };
+            if let Some(list) = values.get_mut(&**value) {
+                gone(list);
+                if list.is_empty() {
+                    values.remove(&**value);
+                } else if list.capacity() > 2 * list.len() + 8 {
+                    list.shrink_to_fit();
                 }
             }
+            if values.is_empty() {
+                self.by_name.remove(&**name);
+            }
         }
-        if let Ok(i) = self.all.binary_search(&id) {
-            self.all.remove(i);
-        }
+        gone(&mut self.all);
     }
 
     pub(crate) fn all(&self) -> &[u32] {
