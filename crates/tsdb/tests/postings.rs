@@ -28,7 +28,7 @@ const PATTERNS: [&str; 10] = [
 fn random_labels(r: &mut Rng) -> Labels {
     let mut v = Vec::new();
     for n in NAMES {
-        if r.next() % 3 != 0 {
+        if !r.next().is_multiple_of(3) {
             v.push(Label::new(n, r.pick(&VALUES)));
         }
     }
@@ -44,7 +44,7 @@ fn random_matcher(r: &mut Rng) -> Matcher {
     ][(r.next() % 4) as usize];
     let value = match kind {
         MatchType::Equal | MatchType::NotEqual => {
-            if r.next() % 4 == 0 {
+            if r.next().is_multiple_of(4) {
                 ""
             } else {
                 r.pick(&VALUES)
@@ -52,7 +52,7 @@ fn random_matcher(r: &mut Rng) -> Matcher {
         }
         _ => r.pick(&PATTERNS),
     };
-    let name = if r.next() % 8 == 0 {
+    let name = if r.next().is_multiple_of(8) {
         "missing"
     } else {
         r.pick(&NAMES)
