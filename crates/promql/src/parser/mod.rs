@@ -225,9 +225,22 @@ pub fn parse_metric(input: &str) -> Result<Labels, ParseErrors> {
     Ok(Labels::new(labels))
 }
 
+/// A duration that `model.ParseDuration` rejects; the message is upstream's
+/// (`not a valid duration string: "1m1h"`, `empty duration string`, `duration out of range`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DurationError(pub String);
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DurationError {}
+
 /// Prometheus's `model.ParseDuration` (`1h30m`, `5m`, `0`), in milliseconds.
-pub fn parse_duration(s: &str) -> Result<i64, String> {
-    literals::parse_duration(s)
+pub fn parse_duration(s: &str) -> Result<i64, DurationError> {
+    literals::parse_duration(s).map_err(DurationError)
 }
 
 /// The body of the `cargo fuzz` target (`fuzz/fuzz_targets/parse.rs`), also driven by a
