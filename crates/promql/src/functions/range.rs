@@ -146,7 +146,7 @@ fn extended_rate(c: &FnCall, f: &[FPoint], is_counter: bool, is_rate: bool) -> O
     if smoothed {
         last = search(last, |i| f[i].t >= range_end);
     }
-    if f[last].t <= range_start || f[first].t > range_end {
+    if first > last || f[last].t <= range_start || f[first].t > range_end {
         return None;
     }
     let left = if smoothed && f[first].t < range_start && first + 1 < f.len() {
@@ -233,7 +233,7 @@ fn extended_rate_histogram(
     if smoothed {
         last = search(last, |i| h[i].t >= range_end);
     }
-    if h[last].t <= range_start || h[first].t > range_end {
+    if first > last || h[last].t <= range_start || h[first].t > range_end {
         return None;
     }
     let used = &h[first..=last];
