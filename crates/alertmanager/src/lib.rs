@@ -1,6 +1,7 @@
 //! An Alertmanager: routing, grouping, inhibition, silences, notifications — with
 //! Alertmanager 0.25's semantics, and no I/O.
 //!
+//! - [`api`]: API v2 JSON (alerts, silences) and posted-alert parsing, for hosts.
 //! - [`config`]: `alertmanager.yml` (strict parsing, defaults, validation, secrets hidden).
 //! - [`route`]: the routing tree, and `amtool config routes test` ([`route::test_routes`]).
 //! - [`dispatch`]: the engine [`Alertmanager`]: alerts in with [`Alertmanager::put_alerts`],
@@ -17,6 +18,7 @@
 //! contents; only the UTC location is known to time intervals.
 
 pub mod alert;
+pub mod api;
 pub mod config;
 pub mod dispatch;
 pub mod duration;

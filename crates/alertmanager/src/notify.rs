@@ -495,7 +495,27 @@ pub fn webhook_body(
         group_key,
         truncated_alerts: truncated,
     };
-    serde_json::to_string(&body).unwrap_or_default()
+    go_json(serde_json::to_string(&body).unwrap_or_default())
+}
+
+/// Go's `encoding/json` escapes `&`, `<`, `>`, U+2028 and U+2029 inside strings; those
+/// characters only occur inside strings in JSON text, so replacing them everywhere is exact.
+pub fn go_json(s: String) -> String {
+    if !s.contains(['&', '<', '>', '\u{2028}', '\u{2029}']) {
+        return s;
+    }
+    let mut o = String::with_capacity(s.len() + 16);
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("\\u0026"),
+            '<' => o.push_str("\\u003c"),
+            '>' => o.push_str("\\u003e"),
+            '\u{2028}' => o.push_str("\\u2028"),
+            '\u{2029}' => o.push_str("\\u2029"),
+            c => o.push(c),
+        }
+    }
+    o
 }
 
 #[cfg(test)]
