@@ -1809,4 +1809,70 @@ mod tests {
         assert!(near(t.count, 0.4) && near(t.sum, 0.02));
         assert!(h.trim_lower(0.0).equals(&h));
     }
+    /// Random (also malformed) histograms through every operation: nothing may panic.
+    #[test]
+    fn operations_never_panic() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut rnd = |m: u64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) % m
+        };
+        let mut gen = |rnd: &mut dyn FnMut(u64) -> u64| {
+            let custom = rnd(4) == 0;
+            let schema = if custom {
+                CUSTOM_BUCKETS_SCHEMA
+            } else {
+                rnd(13) as i32 - 4
+            };
+            let spans: Vec<Span> = (0..rnd(4))
+                .map(|_| Span {
+                    offset: rnd(7) as i32 - 2,
+                    length: rnd(4) as u32,
+                })
+                .collect();
+            let nb = rnd(8) as usize;
+            let buckets: Vec<f64> = (0..nb).map(|_| rnd(5) as f64).collect();
+            FloatHistogram {
+                schema,
+                zero_threshold: if custom {
+                    0.0
+                } else {
+                    [0.0, 0.001, 0.5, 1.0][rnd(4) as usize]
+                },
+                zero_count: if custom { 0.0 } else { rnd(3) as f64 },
+                count: rnd(20) as f64,
+                sum: rnd(100) as f64,
+                positive_spans: spans.clone(),
+                positive_buckets: buckets.clone(),
+                negative_spans: if custom { vec![] } else { spans },
+                negative_buckets: if custom { vec![] } else { buckets },
+                custom_values: if custom {
+                    (1..=rnd(5)).map(|i| i as f64).collect()
+                } else {
+                    vec![]
+                },
+                ..Default::default()
+            }
+        };
+        for _ in 0..2000 {
+            let a = gen(&mut rnd);
+            let b = gen(&mut rnd);
+            let mut x = a.clone();
+            let _ = x.add(&b);
+            let mut x = a.clone();
+            let _ = x.sub(&b);
+            let mut x = a.clone();
+            let _ = x.kahan_add(&b, None);
+            let _ = a.detect_reset(&b);
+            let _ = a.equals(&b);
+            let _ = a.copy_to_schema(-4);
+            let _ = a.trim_lower(rnd(5) as f64 - 2.0);
+            let _ = a.trim_upper(rnd(5) as f64 - 2.0);
+            let _ = a.all_buckets();
+            let mut x = a.clone();
+            x.compact(rnd(3) as usize);
+        }
+    }
 }
