@@ -1819,7 +1819,7 @@ mod tests {
                 .wrapping_add(1442695040888963407);
             (seed >> 33) % m
         };
-        let mut gen = |rnd: &mut dyn FnMut(u64) -> u64| {
+        let gen = |rnd: &mut dyn FnMut(u64) -> u64| {
             let custom = rnd(4) == 0;
             let schema = if custom {
                 CUSTOM_BUCKETS_SCHEMA
