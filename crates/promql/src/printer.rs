@@ -11,7 +11,7 @@
 
 use std::fmt::{self, Write as _};
 
-use promplay_model::labels::{is_legacy_label_name, is_legacy_metric_name, write_go_quoted};
+use promplay_model::labels::{is_legacy_metric_name, write_go_quoted};
 use promplay_model::{MatchType, METRIC_NAME};
 
 use crate::ast::*;
@@ -33,8 +33,10 @@ pub fn format_float(v: f64) -> String {
     format!("{v}")
 }
 
+/// A grouping label, quoted unless it is a legacy *metric* name (upstream's `writeLabels`:
+/// `a:b` stays bare, as the lexer reads it back as one identifier).
 fn write_label_name(f: &mut impl fmt::Write, name: &str) -> fmt::Result {
-    if is_legacy_label_name(name) {
+    if is_legacy_metric_name(name) {
         f.write_str(name)
     } else {
         write_go_quoted(f, name)

@@ -291,7 +291,12 @@ fn map_error(
             span: Span::new(location as u32, location as u32),
             msg: "invalid token".into(),
         },
-        ParseError::UnrecognizedEof { location, expected } => {
+        ParseError::UnrecognizedEof {
+            location: _,
+            expected,
+        } => {
+            // Upstream's EOF item sits after trailing blanks and comments.
+            let location = input.len();
             let ok: Vec<Tok<'_>> = tokens
                 .iter()
                 .filter_map(|t| t.as_ref().ok())
