@@ -643,3 +643,95 @@ fn absent_uses_equality_matchers() {
     );
     assert_eq!(out[0].f, 1.0);
 }
+
+/// Every range-vector function over random float/histogram windows (with and without start
+/// timestamps, plain, anchored and smoothed): no panic.
+#[test]
+fn range_functions_never_panic() {
+    let names = [
+        "rate",
+        "increase",
+        "delta",
+        "irate",
+        "idelta",
+        "avg_over_time",
+        "sum_over_time",
+        "count_over_time",
+        "min_over_time",
+        "max_over_time",
+        "ts_of_min_over_time",
+        "ts_of_max_over_time",
+        "first_over_time",
+        "last_over_time",
+        "ts_of_first_over_time",
+        "ts_of_last_over_time",
+        "mad_over_time",
+        "stddev_over_time",
+        "stdvar_over_time",
+        "present_over_time",
+        "deriv",
+        "resets",
+        "changes",
+        "absent_over_time",
+    ];
+    let mut seed: u64 = 42;
+    let mut rnd = |m: u64| {
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (seed >> 33) % m
+    };
+    for round in 0..600 {
+        let mut s = Series {
+            metric: Labels::from_pairs(&[("__name__", "x")]),
+            ..Default::default()
+        };
+        let mut t = 0;
+        for _ in 0..rnd(6) {
+            t += 1 + rnd(20_000) as i64;
+            if rnd(2) == 0 {
+                s.floats.push(FPoint {
+                    t,
+                    f: [0.0, 1.0, -1.0, f64::NAN, 5.0][rnd(5) as usize],
+                });
+            } else {
+                let custom = rnd(3) == 0;
+                let mut h = hist(
+                    if custom { -53 } else { rnd(3) as i32 },
+                    rnd(5) as f64,
+                    rnd(5) as f64,
+                    rnd(3) as i32,
+                    &[rnd(3) as f64, rnd(3) as f64],
+                );
+                if custom {
+                    h.custom_values = vec![1.0, 2.0];
+                }
+                if rnd(4) == 0 {
+                    h.counter_reset_hint = CounterResetHint::Gauge;
+                }
+                s.histograms.push(HPoint { t, h: Box::new(h) });
+            }
+        }
+        let name = names[round % names.len()];
+        let expr = selector(rnd(3) == 0, rnd(3) == 0);
+        let sts: Vec<i64> = (0..8).map(|_| rnd(100_000) as i64).collect();
+        let m = vec![s];
+        let args = [FnArg::Matrix(&m)];
+        let exprs = vec![expr];
+        let ts = t + rnd(10_000) as i64;
+        let c = FnCall {
+            name,
+            ts,
+            args: &args,
+            exprs: &exprs,
+            range_start: ts - 1 - rnd(100_000) as i64,
+            range_end: ts,
+        };
+        let st = StartTimestamps {
+            floats: &sts,
+            histograms: &sts[..3],
+        };
+        let _ = call_with_start_timestamps(&c, Some(&st), &mut Annotations::default());
+        let _ = call(&c, &mut Annotations::default());
+    }
+}
