@@ -1837,7 +1837,9 @@ pub fn parse_scrape_config_file(
     let mut out = Vec::new();
     for sc in raw.scrape_configs {
         let Some(sc) = sc else {
-            return Err(ConfigError::Invalid("empty or null scrape config section".into()));
+            return Err(ConfigError::Invalid(
+                "empty or null scrape config section".into(),
+            ));
         };
         out.push(sc.into_scrape_config(global)?);
     }
@@ -1878,7 +1880,9 @@ pub fn parse_sd_file(text: &str) -> Result<Vec<StaticConfig>, ConfigError> {
         .into_iter()
         .enumerate()
         .map(|(i, g)| {
-            g.ok_or_else(|| ConfigError::Invalid(format!("nil target group item found (index {i})")))
+            g.ok_or_else(|| {
+                ConfigError::Invalid(format!("nil target group item found (index {i})"))
+            })
         })
         .collect()
 }

@@ -624,3 +624,114 @@ scrape_configs:
     assert_eq!(times, sorted);
     assert!(times.iter().all(|t| *t <= 60_000));
 }
+
+fn sample_file(name: &str) -> Vec<u8> {
+    let p = format!(
+        "{}/../../../shared/samples/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&p).unwrap_or_else(|e| panic!("{p}: {e}"))
+}
+
+fn content_type_of(headers: &str) -> String {
+    let h = String::from_utf8(sample_file(headers)).unwrap();
+    h.lines()
+        .find_map(|l| l.strip_prefix("Content-Type: "))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+/// Number of sample lines of an exposition (not comments, not blank).
+fn sample_lines(body: &[u8]) -> usize {
+    String::from_utf8_lossy(body)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+        .count()
+}
+
+#[test]
+fn real_outputs_of_real_programs_scrape_completely() {
+    for (body_file, content_type) in [
+        ("node_exporter.txt", TEXT.to_string()),
+        ("hello-text.txt", content_type_of("hello-text.headers")),
+        (
+            "hello-openmetrics.txt",
+            content_type_of("hello-openmetrics.headers"),
+        ),
+    ] {
+        let body = sample_file(body_file);
+        let n = sample_lines(&body);
+        let b2 = body.clone();
+        let ct = content_type.clone();
+        let mut w = World::new(
+            ONE_JOB,
+            0,
+            Box::new(move |_| {
+                Ok(ScrapeResponse {
+                    content_type: ct.clone(),
+                    body: b2.clone(),
+                    duration_ms: 12,
+                })
+            }),
+        );
+        let first = w.first_scrape_ms();
+        w.advance(first + 10_000);
+        let t = &w.mgr.targets().active[0];
+        assert_eq!(t.health, TargetHealth::Up, "{body_file}: {}", t.last_error);
+        assert_eq!(
+            w.values("scrape_samples_scraped"),
+            vec![(first, n as f64), (first + 10_000, n as f64)],
+            "{body_file}"
+        );
+        assert_eq!(
+            w.values("scrape_series_added"),
+            vec![(first, n as f64), (first + 10_000, 0.0)],
+            "{body_file}"
+        );
+        let stats = w.db.stats();
+        // Every exposed sample is a series, plus the five report series.
+        assert_eq!(stats.series as usize, n + 5, "{body_file}");
+    }
+}
+
+#[test]
+fn a_reload_that_changes_only_limits_keeps_the_cache_otherwise_it_starts_afresh() {
+    let mut w = World::new(ONE_JOB, 0, Box::new(|_| ok("a 1\nb 1\n", 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    // sample_limit does not alter samples: the loop keeps its cache and its schedule.
+    let limited = ONE_JOB.replace(
+        "  - job_name: node\n",
+        "  - job_name: node\n    sample_limit: 100\n",
+    );
+    w.mgr
+        .apply_config(&Config::load(&limited).unwrap(), first + 1);
+    w.advance(10_000);
+    assert_eq!(
+        w.values("scrape_series_added"),
+        vec![(first, 2.0), (first + 10_000, 0.0)]
+    );
+    // metric_relabel_configs do: a new cache, every series counts as added again.
+    let relabeled = format!(
+        "{limited}    metric_relabel_configs:\n      - target_label: x\n        replacement: y\n"
+    );
+    w.mgr
+        .apply_config(&Config::load(&relabeled).unwrap(), first + 10_001);
+    w.advance(30_000);
+    let added = w.values("scrape_series_added");
+    assert_eq!(added[2], (first + 20_000, 2.0), "{added:?}");
+    assert_eq!(added[3], (first + 30_000, 0.0), "{added:?}");
+    // The old loop's end-of-run markers: the series it alone wrote goes stale at the time its
+    // next scrape would have had; the relabeled one carries on from that same instant.
+    let a = w.series("a");
+    assert_eq!(a.len(), 2, "the old and the relabeled series");
+    assert_eq!(&a[0].1[..2], &[(first, 1.0), (first + 10_000, 1.0)]);
+    assert_eq!(a[0].1[2].0, first + 20_000);
+    assert!(stale(a[0].1[2].1));
+    assert_eq!(a[1].0.get("x"), Some("y"));
+    assert_eq!(a[1].1[0], (first + 20_000, 1.0));
+    // The report series are the same series for both loops: the old loop's markers for them
+    // are out of order and rejected.
+    assert!(w.values("up").iter().all(|(_, v)| *v == 1.0));
+}
