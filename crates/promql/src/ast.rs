@@ -811,6 +811,24 @@ impl Expr {
         }
     }
 
+    /// Visits every node in pre-order, source order (Prometheus's `Inspect`), iteratively.
+    pub fn inspect<'a>(&'a self, mut f: impl FnMut(&'a Expr)) {
+        let mut stack = vec![self];
+        while let Some(e) = stack.pop() {
+            f(e);
+            let mut kids = e.children();
+            kids.reverse();
+            stack.extend(kids);
+        }
+    }
+
+    /// Whether any node satisfies `pred`.
+    pub fn any(&self, mut pred: impl FnMut(&Expr) -> bool) -> bool {
+        let mut found = false;
+        self.inspect(|e| found = found || pred(e));
+        found
+    }
+
     /// Takes the boxed children out (leaving cheap placeholders), for the iterative drop.
     fn take_children(&mut self, out: &mut Vec<Expr>) {
         fn take(b: &mut Box<Expr>, out: &mut Vec<Expr>) {

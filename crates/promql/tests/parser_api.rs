@@ -110,3 +110,26 @@ fn value_types_and_resolved_durations() {
     assert_eq!(sq.step.as_ref().unwrap().resolve(15_000, 0), Ok(15_000));
     assert_eq!(sq.step.as_ref().unwrap().resolve(1_000, 0), Ok(10_000));
 }
+
+#[test]
+fn inspect_visits_in_source_order() {
+    let e = parse("topk(3, rate(a[5m]) + b) or -c").unwrap();
+    let mut kinds = Vec::new();
+    e.inspect(|n| kinds.push(n.kind_name()));
+    assert_eq!(
+        kinds,
+        [
+            "BinaryExpr",
+            "AggregateExpr",
+            "NumberLiteral",
+            "BinaryExpr",
+            "Call",
+            "MatrixSelector",
+            "VectorSelector",
+            "UnaryExpr",
+            "VectorSelector"
+        ]
+    );
+    assert!(e.any(|n| matches!(n, Expr::Call(c) if c.func.name == "rate")));
+    assert!(!e.any(|n| matches!(n, Expr::Call(c) if c.func.name == "time")));
+}
