@@ -691,7 +691,7 @@ fn real_outputs_of_real_programs_scrape_completely() {
         );
         let stats = w.db.stats();
         // Every exposed sample is a series, plus the five report series.
-        assert_eq!(stats.series as usize, n + 5, "{body_file}");
+        assert_eq!(stats.series, n + 5, "{body_file}");
     }
 }
 
