@@ -2065,7 +2065,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+            if let Some(Ok(v)) = s.get(i + 1..i + 3).map(|h| u8::from_str_radix(h, 16)) {
                 out.push(v);
                 i += 3;
                 continue;
@@ -2236,11 +2236,12 @@ impl HtmlCtx {
             let c = b[i];
             match self.state.clone() {
                 HState::Comment => {
-                    if s[i..].starts_with("-->") {
+                    if b[i..].starts_with(b"-->") {
                         self.state = HState::Text;
                         i += 3;
                     } else {
-                        i += 1;
+                        // skip one whole UTF-8 character
+                        i += s[i..].chars().next().map_or(1, char::len_utf8);
                     }
                     continue;
                 }
@@ -2260,7 +2261,7 @@ impl HtmlCtx {
                 }
                 HState::Special(end) => {
                     let n = end.len();
-                    if s.len() >= i + n && s[i..i + n].eq_ignore_ascii_case(end) {
+                    if b.len() >= i + n && b[i..i + n].eq_ignore_ascii_case(end.as_bytes()) {
                         out.push_str(&s[i..i + n]);
                         i += n;
                         self.state = HState::InTag;
@@ -2544,6 +2545,81 @@ mod tests {
             go_time_format(t, "2006-01-02T15:04:05.999Z07:00"),
             "2026-11-25T13:17:07.794Z"
         );
+    }
+
+    #[test]
+    fn arbitrary_input_never_panics() {
+        // A deterministic generator over fragments that stress the lexer, parser and the HTML
+        // context tracker (multi-byte characters inside comments, attributes, escapes).
+        let frags = [
+            "{{",
+            "}}",
+            "{{-",
+            "-}}",
+            " ",
+            ".",
+            ".A",
+            "$",
+            "$x",
+            ":=",
+            "=",
+            "|",
+            "(",
+            ")",
+            "\"",
+            "`",
+            "'",
+            "\\",
+            "if",
+            "else",
+            "end",
+            "range",
+            "with",
+            "define",
+            "template",
+            "\"x\"",
+            "len",
+            "eq",
+            "1",
+            "-1",
+            "0x",
+            "/*",
+            "*/",
+            "<!--",
+            "-->",
+            "<a href=\"",
+            "?",
+            "é",
+            "€",
+            "<title>",
+            "</title>",
+            ">",
+            "urlquery",
+            "%",
+            "%é",
+            "printf",
+            "\"%d\"",
+            "break",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let data = Value::structure(vec![("A", Value::str("<&é>"))]);
+        let base = Template::with_defaults();
+        for _ in 0..3000 {
+            let mut src = String::new();
+            for _ in 0..(seed % 12) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                src.push_str(frags[(seed % frags.len() as u64) as usize]);
+            }
+            seed = seed.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut t = base.clone();
+            if t.parse("f", &src).is_ok() {
+                let _ = t.execute("f", &data);
+                let _ = t.execute_html("f", &data);
+            }
+            let _ = call("urlUnescape", vec![Value::str(&src)], "t");
+        }
     }
 
     #[test]

@@ -161,3 +161,29 @@ fn errors_name_line_and_field() {
     let e = Config::load("route:\n  receiver: a\nreceivers:\n  - name: a\nmute_time_intervals:\n  - name: w\n    time_intervals: [{location: Europe/Paris}]\n").unwrap_err();
     assert!(e.message.contains("only UTC"), "{e}");
 }
+
+#[test]
+fn truncated_or_mangled_configs_never_panic() {
+    for (i, _) in FULL.char_indices() {
+        let _ = Config::load(&FULL[..i]);
+    }
+    let lines: Vec<&str> = FULL.lines().collect();
+    for skip in 0..lines.len() {
+        let s: Vec<&str> = lines
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i != skip)
+            .map(|(_, l)| *l)
+            .collect();
+        let _ = Config::load(&s.join("\n"));
+    }
+    // deep nesting is refused, not a stack overflow
+    let mut deep = String::from("route:\n  receiver: a\n");
+    let mut indent = String::from("  ");
+    for _ in 0..200 {
+        deep.push_str(&format!("{indent}routes:\n{indent}- receiver: a\n"));
+        indent.push_str("  ");
+    }
+    deep.push_str("receivers: [{name: a}]\n");
+    assert!(Config::load(&deep).is_err());
+}

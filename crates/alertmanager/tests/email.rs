@@ -139,3 +139,110 @@ fn fingerprint_matches_alertmanager_api() {
     ]);
     assert_eq!(fingerprint_string(fingerprint(&l)), "25f94d8dc99c5cc6");
 }
+
+const RESOLVING: &str = r#"
+global:
+  smtp_smarthost: '127.0.0.1:2525'
+  smtp_from: 'Alertmanager <alertmanager@example.org>'
+route:
+  receiver: mail
+  group_by: [alertname]
+receivers:
+  - name: mail
+    email_configs:
+      - to: 'a@example.org, b@example.org'
+        send_resolved: true
+        text: '{{ template "__text_alert_list" .Alerts }}'
+        headers:
+          X-Group: '{{ .GroupLabels.alertname }}'
+"#;
+
+#[test]
+fn resolved_email_with_text_part_and_custom_header() {
+    let mut am = engine(RESOLVING);
+    let mut inbox = Inbox::default();
+    let mut a = instance_down(s(0.0), Some(s(3600.0)));
+    a.annotations = Labels::from_pairs(&[("summary", "node <down> & out")]);
+    am.put_alerts(vec![a.clone()], s(0.0));
+    let first = timeline(&mut am, &mut inbox, s(60.0));
+    assert_eq!(first.len(), 1);
+    let Payload::Email(m) = &first[0].1.payload else {
+        panic!()
+    };
+    assert_eq!(m.to, ["a@example.org", "b@example.org"]);
+    assert_eq!(m.from, "Alertmanager <alertmanager@example.org>");
+    assert!(m.require_tls, "require_tls defaults to true");
+    assert_eq!(m.subject, "[FIRING:1] InstanceDown (localhost:9100 node)");
+    assert!(m
+        .headers
+        .contains(&("X-Group".to_string(), "InstanceDown".to_string())));
+    assert_eq!(
+        m.text.as_deref(),
+        Some("Labels:\n - alertname = InstanceDown\n - instance = localhost:9100\n - job = node\nAnnotations:\n - summary = node <down> & out\nSource: http://vm:9090/graph?g0.expr=up+%3D%3D+0&g0.tab=1\n")
+    );
+    let html = m.html.as_deref().unwrap();
+    assert!(
+        html.contains("summary = node &lt;down&gt; &amp; out<br"),
+        "annotations escaped"
+    );
+    assert!(
+        html.contains("alertname=InstanceDown \n"),
+        "group labels in the header"
+    );
+    // text part first, then html, as Alertmanager orders them
+    let raw = &m.raw;
+    let tp = raw.find("Content-Type: text/plain; charset=UTF-8").unwrap();
+    let hp = raw.find("Content-Type: text/html; charset=UTF-8").unwrap();
+    assert!(tp < hp);
+
+    a.ends_at = Some(s(100.0));
+    am.put_alerts(vec![a], s(100.0));
+    let second = timeline(&mut am, &mut inbox, s(400.0));
+    assert_eq!(second.len(), 1);
+    assert_eq!(second[0].0, s(330.0));
+    let Payload::Email(m) = &second[0].1.payload else {
+        panic!()
+    };
+    assert_eq!(m.subject, "[RESOLVED] InstanceDown (localhost:9100 node)");
+    let html = m.html.as_deref().unwrap();
+    assert!(html.contains("alert alert-good"));
+    assert!(html.contains("[1] Resolved</strong>"));
+    assert!(!html.contains("] Firing</strong>"));
+}
+
+#[test]
+fn user_template_files_override_defaults() {
+    let c = promplay_alertmanager::Config::load(
+        "global: {smtp_smarthost: 'h:25', smtp_from: f@x}\ntemplates: ['/etc/am/*.tmpl']\nroute: {receiver: m}\nreceivers:\n- name: m\n  email_configs: [{to: t@x, headers: {Subject: '{{ template \"my.subject\" . }}'}}]\n",
+    )
+    .unwrap();
+    let files = vec![(
+        "my.tmpl".to_string(),
+        "{{ define \"my.subject\" }}{{ .CommonLabels.job | toUpper }} is {{ .Status }}{{ end }}\n{{ define \"__alertmanager\" }}AM{{ end }}".to_string(),
+    )];
+    let mut am = promplay_alertmanager::Alertmanager::new(
+        c,
+        &files,
+        promplay_alertmanager::Options::default(),
+        T0,
+    )
+    .unwrap();
+    let mut inbox = Inbox::default();
+    am.put_alerts(vec![instance_down(s(0.0), Some(s(600.0)))], s(0.0));
+    let got = timeline(&mut am, &mut inbox, s(40.0));
+    let Payload::Email(m) = &got[0].1.payload else {
+        panic!()
+    };
+    assert_eq!(m.subject, "NODE is firing");
+    assert!(m.html.as_deref().unwrap().contains("View in AM</a>"));
+    // a broken template file is refused with its name
+    let bad = vec![("bad.tmpl".to_string(), "{{ if }}".to_string())];
+    let c = promplay_alertmanager::Config::load(&shared("peers/conf/alertmanager.yml")).unwrap();
+    let e = promplay_alertmanager::Alertmanager::new(c, &bad, Default::default(), T0)
+        .err()
+        .unwrap();
+    assert!(
+        e.to_string().starts_with("bad.tmpl: template: bad.tmpl:1:"),
+        "{e}"
+    );
+}
