@@ -283,8 +283,22 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
+/// Whether the one-line form is longer than the limit. Stops formatting as soon as the limit
+/// is passed, so pretty-printing stays linear in the output size.
 fn needs_split(e: &Expr) -> bool {
-    e.to_string().len() > MAX_CHARACTERS_PER_LINE
+    struct Counter(usize);
+    impl fmt::Write for Counter {
+        fn write_str(&mut self, s: &str) -> fmt::Result {
+            self.0 += s.len();
+            if self.0 > MAX_CHARACTERS_PER_LINE {
+                Err(fmt::Error)
+            } else {
+                Ok(())
+            }
+        }
+    }
+    let mut c = Counter(0);
+    write!(c, "{e}").is_err()
 }
 
 /// The indented multi-line form (upstream's `Prettify`): nodes whose one-line form is longer

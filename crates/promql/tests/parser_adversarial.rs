@@ -132,3 +132,26 @@ fn pretty_printing_long_expressions_is_bounded() {
     assert!(p.lines().count() > 100);
     assert_eq!(parse(&p).map(|x| x.to_string()), Ok(e.to_string()));
 }
+
+#[test]
+fn pretty_printing_a_large_deep_expression_is_fast() {
+    // Depth near the limit, each level carrying a wide selector: quadratic if each level
+    // re-printed its whole subtree to decide whether to split.
+    let wide = format!(
+        "foo{{{}}}",
+        (0..2000)
+            .map(|i| format!("l{i}=\"v\""))
+            .collect::<Vec<_>>()
+            .join(",")
+    );
+    let s = format!("{}{wide}{}", "abs(".repeat(200), ")".repeat(200));
+    let e = parse(&s).expect("parses");
+    let t = Instant::now();
+    let p = printer::pretty(&e);
+    assert!(
+        t.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        t.elapsed()
+    );
+    assert!(p.lines().count() > 400);
+}
