@@ -787,6 +787,7 @@ struct TokParser<'a> {
     pos: usize,
     ctx: &'a str,
     depth: usize,
+    extra: &'a HashMap<String, Func>,
 }
 
 impl TokParser<'_> {
@@ -875,7 +876,7 @@ impl TokParser<'_> {
                 Arg::Var(v, f)
             }
             Tok::Ident(n) => {
-                if !KNOWN_FUNCS.contains(&n.as_str()) {
+                if !KNOWN_FUNCS.contains(&n.as_str()) && !self.extra.contains_key(&n) {
                     return err(format!("{}: function {n:?} not defined", self.ctx));
                 }
                 Arg::Ident(n)
@@ -895,13 +896,19 @@ impl TokParser<'_> {
     }
 }
 
-fn parse_pipeline(src: &str, ctx: &str, allow_decl: bool) -> Result<Pipeline> {
+fn parse_pipeline(
+    src: &str,
+    ctx: &str,
+    allow_decl: bool,
+    extra: &HashMap<String, Func>,
+) -> Result<Pipeline> {
     let toks = lex_action(src, ctx)?;
     let mut p = TokParser {
         toks: &toks,
         pos: 0,
         ctx,
         depth: 0,
+        extra,
     };
     let pipe = p.pipeline(allow_decl)?;
     if p.pos != toks.len() {
@@ -1056,6 +1063,7 @@ struct Parser<'a> {
     pos: usize,
     defs: Vec<(String, Vec<Node>)>,
     depth: usize,
+    extra: &'a HashMap<String, Func>,
 }
 
 impl Parser<'_> {
@@ -1092,7 +1100,7 @@ impl Parser<'_> {
                 "break" => nodes.push(Node::Break),
                 "continue" => nodes.push(Node::Continue),
                 "if" | "with" | "range" => {
-                    let pipe = parse_pipeline(rest, &ctx, true)?;
+                    let pipe = parse_pipeline(rest, &ctx, true, self.extra)?;
                     nodes.push(self.control(kw, pipe, line, &ctx)?);
                 }
                 "define" => {
@@ -1119,6 +1127,7 @@ impl Parser<'_> {
                             pos: 0,
                             ctx: &ctx,
                             depth: 0,
+                            extra: self.extra,
                         };
                         let pipe = p.pipeline(false)?;
                         if p.pos != toks.len() - 1 {
@@ -1142,7 +1151,7 @@ impl Parser<'_> {
                     });
                 }
                 _ => {
-                    let pipe = parse_pipeline(&body, &ctx, true)?;
+                    let pipe = parse_pipeline(&body, &ctx, true, self.extra)?;
                     nodes.push(Node::Action { line, pipe });
                 }
             }
@@ -1164,7 +1173,7 @@ impl Parser<'_> {
                 {
                     // else if / else with: a nested control node that consumes the {{end}}.
                     let sub_kw = if rest.starts_with("if") { "if" } else { "with" };
-                    let p = parse_pipeline(cond, ctx, true)?;
+                    let p = parse_pipeline(cond, ctx, true, self.extra)?;
                     vec![self.control(sub_kw, p, line, ctx)?]
                 } else if rest.is_empty() {
                     let (e, stop) = self.list()?;
@@ -1200,10 +1209,26 @@ impl Parser<'_> {
     }
 }
 
+/// A function a host adds to the template language (e.g. Prometheus's `humanize`): it gets the
+/// evaluated arguments and returns a value or an error message.
+pub type Func = Rc<dyn Fn(&[Value]) -> std::result::Result<Value, String>>;
+
 /// A set of named templates, as Go's `*template.Template` with its associated templates.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Template {
     defs: HashMap<String, Rc<Vec<Node>>>,
+    funcs: HashMap<String, Func>,
+}
+
+impl fmt::Debug for Template {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names: Vec<&String> = self.defs.keys().collect();
+        names.sort();
+        f.debug_struct("Template")
+            .field("defs", &names)
+            .field("funcs", &self.funcs.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// Alertmanager's `default.tmpl` as shipped with Alertmanager 0.25.
@@ -1222,6 +1247,12 @@ impl Template {
         t
     }
 
+    /// Adds (or replaces) a function; register before parsing templates that use it. Added
+    /// functions take precedence over the built-in ones of the same name.
+    pub fn add_func(&mut self, name: &str, f: Func) {
+        self.funcs.insert(name.to_string(), f);
+    }
+
     /// Parses `src`, adding its `define`s and (when non-blank) its body under `name`.
     pub fn parse(&mut self, name: &str, src: &str) -> Result<()> {
         let items = lex(name, src)?;
@@ -1231,6 +1262,7 @@ impl Template {
             pos: 0,
             defs: Vec::new(),
             depth: 0,
+            extra: &self.funcs,
         };
         let (body, stop) = p.list()?;
         match stop {
@@ -1322,6 +1354,15 @@ struct State<'a> {
 }
 
 impl State<'_> {
+    fn call(&self, f: &str, args: Vec<Value>, ctx: &str) -> Result<Value> {
+        match self.t.funcs.get(f) {
+            Some(func) => {
+                func(&args).map_err(|e| TemplateError(format!("{ctx}: error calling {f}: {e}")))
+            }
+            None => call(f, args, ctx),
+        }
+    }
+
     fn ctx(&self, line: usize) -> String {
         format!("template: {}:{}", self.name, line)
     }
@@ -1523,7 +1564,7 @@ impl State<'_> {
                 let v = self.pipeline(p, dot, ctx)?;
                 fields(v, f, &[], ctx)
             }
-            Arg::Ident(f) => call(f, Vec::new(), ctx),
+            Arg::Ident(f) => self.call(f, Vec::new(), ctx),
         }
     }
 
@@ -1545,7 +1586,7 @@ impl State<'_> {
             rest.push(f);
         }
         match first {
-            Arg::Ident(f) => call(f, rest, ctx),
+            Arg::Ident(f) => self.call(f, rest, ctx),
             Arg::Field(f) => fields(dot.clone(), f, &rest, ctx),
             Arg::Var(v, f) if !f.is_empty() => fields(self.lookup_var(v, ctx)?, f, &rest, ctx),
             Arg::Pipe(p, f) if !f.is_empty() => {
@@ -2620,6 +2661,29 @@ mod tests {
             }
             let _ = call("urlUnescape", vec![Value::str(&src)], "t");
         }
+    }
+
+    #[test]
+    fn host_functions() {
+        let mut t = Template::new();
+        t.add_func(
+            "humanize",
+            Rc::new(|a: &[Value]| match a {
+                [Value::Float(f)] if *f >= 1000.0 => Ok(Value::str(format!("{}k", f / 1000.0))),
+                [v] => Ok(Value::str(v.to_string())),
+                _ => Err("wrong number of args".into()),
+            }),
+        );
+        t.parse("h", "{{ 1500.0 | humanize }} {{ humanize 2.0 }}")
+            .unwrap();
+        assert_eq!(t.execute("h", &Value::Nil).unwrap(), "1.5k 2");
+        t.parse("e", "{{ humanize }}").unwrap();
+        assert!(t
+            .execute("e", &Value::Nil)
+            .unwrap_err()
+            .0
+            .contains("error calling humanize: wrong number of args"));
+        assert!(Template::new().parse("x", "{{ humanize 1 }}").is_err());
     }
 
     #[test]
