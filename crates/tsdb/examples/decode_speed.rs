@@ -1,7 +1,29 @@
 //! Decoding speed of the chunk iterators alone and through `SeriesIterator` (hot cache).
 //! `cargo run --release -p promplay-tsdb --example decode_speed`
+//!
+//! Times are on-CPU time of this thread (Linux `/proc/thread-self/schedstat`), so they stay
+//! meaningful on a machine shared with other work; elsewhere wall time.
 
-use std::time::Instant;
+/// Nanoseconds this thread has run on a CPU (or wall-clock nanoseconds when unavailable).
+struct Instant(u64);
+
+fn cpu_ns() -> Option<u64> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+impl Instant {
+    fn now() -> Self {
+        Instant(cpu_ns().unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+        }))
+    }
+    fn elapsed(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(Instant::now().0.saturating_sub(self.0))
+    }
+}
 
 use promplay_model::{Labels, MatchType, Matcher};
 use promplay_tsdb::chunkenc::{encode_int_chunk, IntIterator, XorChunk};

@@ -214,6 +214,7 @@ impl Series {
             h: None,
             err: None,
             done: false,
+            inside: false,
         }
     }
 
@@ -278,11 +279,14 @@ pub struct SeriesIterator<'a> {
     h: Option<&'a FloatHistogram>,
     err: Option<ChunkError>,
     done: bool,
+    /// The current chunk lies inside `[mint, maxt]`: no per-sample bound checks.
+    inside: bool,
 }
 
 impl<'a> SeriesIterator<'a> {
     fn open_chunk(&mut self, i: usize) {
         let c = &self.chunks[i];
+        self.inside = c.min_t >= self.mint && c.max_t <= self.maxt;
         self.cur = match &c.data {
             ChunkData::Xor { buf, start, end } => match buf
                 .get(*start as usize..*end as usize)
@@ -385,6 +389,9 @@ impl<'a> SeriesIterator<'a> {
         }
         loop {
             if self.step_chunk() {
+                if self.inside {
+                    return self.typ;
+                }
                 if self.t < self.mint {
                     continue;
                 }

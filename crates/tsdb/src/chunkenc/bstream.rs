@@ -2,6 +2,16 @@
 
 use super::ChunkError;
 
+/// The bit stream ended (a zero-sized error so reads return in registers).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Eof;
+
+impl From<Eof> for ChunkError {
+    fn from(_: Eof) -> Self {
+        ChunkError::UnexpectedEof
+    }
+}
+
 /// Appends bits to the end of a byte vector. `free` is the number of unused low bits in the
 /// last byte (0 when the next bit starts a new byte); it is the only state and is kept by the
 /// caller between appends so a writer can be re-created over the same vector at any time.
@@ -120,11 +130,11 @@ impl<'a> BitReader<'a> {
     }
 
     #[inline]
-    pub fn read_bit(&mut self) -> Result<bool, ChunkError> {
+    pub fn read_bit(&mut self) -> Result<bool, Eof> {
         if self.valid == 0 {
             self.refill();
             if self.valid == 0 {
-                return Err(ChunkError::UnexpectedEof);
+                return Err(Eof);
             }
         }
         let bit = self.buf >> 63 == 1;
@@ -136,15 +146,15 @@ impl<'a> BitReader<'a> {
     /// Reads a run of 1 bits ended by a 0 bit, at most `max` (< 32) ones (the terminating 0 is
     /// absent after `max` ones), and returns the number of ones: the prefix classes of the
     /// delta-of-delta encodings in one step.
-    #[inline]
-    pub fn read_ones(&mut self, max: u32) -> Result<u32, ChunkError> {
+    #[inline(always)]
+    pub fn read_ones(&mut self, max: u32) -> Result<u32, Eof> {
         if self.valid <= max {
             self.refill();
         }
         let ones = (!self.buf).leading_zeros().min(max);
         let used = if ones < max { ones + 1 } else { max };
         if used > self.valid {
-            return Err(ChunkError::UnexpectedEof);
+            return Err(Eof);
         }
         self.buf <<= used;
         self.valid -= used;
@@ -152,8 +162,8 @@ impl<'a> BitReader<'a> {
     }
 
     /// Reads `nbits` (<= 64) bits as an unsigned integer.
-    #[inline]
-    pub fn read_bits(&mut self, nbits: u32) -> Result<u64, ChunkError> {
+    #[inline(always)]
+    pub fn read_bits(&mut self, nbits: u32) -> Result<u64, Eof> {
         debug_assert!(nbits <= 64);
         if nbits == 0 {
             return Ok(0);
@@ -170,7 +180,7 @@ impl<'a> BitReader<'a> {
         // more than the buffer holds (only possible for long reads): split
         let first = self.valid;
         if first == 0 {
-            return Err(ChunkError::UnexpectedEof);
+            return Err(Eof);
         }
         let hi = self.read_bits(first)?;
         let rest = nbits - first;
@@ -179,7 +189,7 @@ impl<'a> BitReader<'a> {
     }
 
     #[inline]
-    pub fn read_byte(&mut self) -> Result<u8, ChunkError> {
+    pub fn read_byte(&mut self) -> Result<u8, Eof> {
         Ok(self.read_bits(8)? as u8)
     }
 
@@ -276,7 +286,7 @@ mod tests {
         assert_eq!(r.read_ones(4).unwrap(), 3);
         assert_eq!(r.read_ones(4).unwrap(), 0);
         assert_eq!(r.read_ones(4).unwrap(), 0);
-        assert_eq!(r.read_ones(4), Err(ChunkError::UnexpectedEof));
+        assert_eq!(r.read_ones(4), Err(Eof));
     }
 
     #[test]
@@ -284,8 +294,8 @@ mod tests {
         let buf = vec![0xffu8];
         let mut r = BitReader::new(&buf);
         assert_eq!(r.read_bits(8).unwrap(), 0xff);
-        assert_eq!(r.read_bit(), Err(ChunkError::UnexpectedEof));
+        assert_eq!(r.read_bit(), Err(Eof));
         let mut r = BitReader::new(&buf);
-        assert_eq!(r.read_bits(9), Err(ChunkError::UnexpectedEof));
+        assert_eq!(r.read_bits(9), Err(Eof));
     }
 }

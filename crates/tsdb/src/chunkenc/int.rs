@@ -11,7 +11,7 @@
 //! Only values for which `(v as i64) as f64` has the same bits as `v` may be stored (so NaN,
 //! `-0.0` and huge values never are): decoding is then bit-exact.
 
-use super::bstream::{write_uvarint, write_varint, BitReader, BitWriter};
+use super::bstream::{write_uvarint, write_varint, BitReader, BitWriter, Eof};
 use super::ChunkError;
 
 /// Whether `v` can be stored in an integer chunk without changing its bits.
@@ -43,7 +43,8 @@ fn write_dod(w: &mut BitWriter<'_>, dod: i64) {
     }
 }
 
-fn read_dod(br: &mut BitReader<'_>) -> Result<i64, ChunkError> {
+#[inline]
+fn read_dod(br: &mut BitReader<'_>) -> Result<i64, Eof> {
     let sz = match br.read_ones(5)? {
         0 => return Ok(0),
         1 => 4,
@@ -79,7 +80,8 @@ fn write_t_dod(w: &mut BitWriter<'_>, dod: i64) {
     }
 }
 
-fn read_t_dod(br: &mut BitReader<'_>) -> Result<i64, ChunkError> {
+#[inline]
+fn read_t_dod(br: &mut BitReader<'_>) -> Result<i64, Eof> {
     let sz = match br.read_ones(4)? {
         0 => return Ok(0),
         1 => 14,
@@ -179,7 +181,7 @@ impl<'a> IntIterator<'a> {
     }
 
     /// The next sample, `Ok(None)` after the last.
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<(i64, f64)>, ChunkError> {
         if self.num_read >= self.num_total {

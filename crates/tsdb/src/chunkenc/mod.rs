@@ -16,7 +16,7 @@ mod bstream;
 pub mod int;
 mod xor;
 
-pub use bstream::{BitReader, BitWriter};
+pub use bstream::{BitReader, BitWriter, Eof};
 pub use int::{encode_int_chunk, is_int_exact, IntIterator};
 pub use xor::{XorAppender, XorChunk, XorIterator, XOR_HEADER_LEN};
 

@@ -1,6 +1,6 @@
 //! The Gorilla float chunk (Prometheus's `xor.go`): delta-of-delta timestamps, XOR values.
 
-use super::bstream::{write_uvarint, write_varint, BitReader, BitWriter};
+use super::bstream::{write_uvarint, write_varint, BitReader, BitWriter, Eof};
 use super::ChunkError;
 
 /// Bytes of the chunk header (the big-endian sample count).
@@ -243,7 +243,7 @@ impl<'a> XorIterator<'a> {
     }
 
     /// The next sample, `Ok(None)` after the last.
-    #[inline]
+    #[inline(always)]
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<Option<(i64, f64)>, ChunkError> {
         if self.num_read >= self.num_total {
@@ -276,7 +276,7 @@ impl<'a> XorIterator<'a> {
         Ok(Some((self.t, f64::from_bits(self.v))))
     }
 
-    #[inline]
+    #[inline(always)]
     fn read_value(&mut self) -> Result<(), ChunkError> {
         let ctl = self.br.read_ones(2)?;
         if ctl == 0 {
@@ -309,7 +309,7 @@ impl<'a> XorIterator<'a> {
 }
 
 #[inline]
-fn read_signed(br: &mut BitReader<'_>, sz: u32) -> Result<i64, ChunkError> {
+fn read_signed(br: &mut BitReader<'_>, sz: u32) -> Result<i64, Eof> {
     let mut bits = br.read_bits(sz)?;
     if bits > (1u64 << (sz - 1)) {
         bits = bits.wrapping_sub(1u64 << sz);
