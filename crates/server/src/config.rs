@@ -419,6 +419,29 @@ macro_rules! with_http_fields {
                     http_headers: self.http_headers.take(),
                 }
             }
+
+            /// The HTTP client validation, without consuming the fields (run while decoding,
+            /// so an error carries the section's line).
+            #[allow(dead_code)]
+            fn http_check(&self) -> Result<(), ConfigError> {
+                HttpFields {
+                    basic_auth: self.basic_auth.clone(),
+                    authorization: self.authorization.clone(),
+                    oauth2: self.oauth2.clone(),
+                    bearer_token: self.bearer_token.clone(),
+                    bearer_token_file: self.bearer_token_file.clone(),
+                    tls_config: None,
+                    follow_redirects: None,
+                    enable_http2: None,
+                    proxy_url: self.proxy_url.clone(),
+                    no_proxy: self.no_proxy.clone(),
+                    proxy_from_environment: self.proxy_from_environment,
+                    proxy_connect_header: self.proxy_connect_header.clone(),
+                    http_headers: None,
+                }
+                .into_config(HttpClientConfig::default())
+                .map(|_| ())
+            }
         }
     };
 }
@@ -896,6 +919,27 @@ with_sd_and_http_fields! {
         #[serde(default)] extra_scrape_metrics: Option<bool>,
         #[serde(default, deserialize_with = "nullable_relabels")] relabel_configs: Vec<Option<RelabelConfig>>,
         #[serde(default, deserialize_with = "nullable_relabels")] metric_relabel_configs: Vec<Option<RelabelConfig>>,
+    }
+}
+
+/// A scrape config whose checks that need no globals ran while decoding, so their errors
+/// carry the line of the `- job_name:` entry.
+struct CheckedScrapeConfig(RawScrapeConfig);
+
+impl<'de> Deserialize<'de> for CheckedScrapeConfig {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::relabel::deserialize_checked(d, |raw: RawScrapeConfig| {
+            if raw.job_name.is_empty() {
+                return Err("job_name is empty".to_string());
+            }
+            raw.http_check().map_err(|e| e.to_string())?;
+            if raw.relabel_configs.is_empty() {
+                for t in raw.static_configs.iter().flat_map(|s| s.targets.iter()) {
+                    check_target_address(t)?;
+                }
+            }
+            Ok(CheckedScrapeConfig(raw))
+        })
     }
 }
 
@@ -1637,7 +1681,7 @@ struct RawConfig {
     #[serde(default, deserialize_with = "nullable")]
     scrape_config_files: Vec<String>,
     #[serde(default, deserialize_with = "nullable")]
-    scrape_configs: Vec<Option<RawScrapeConfig>>,
+    scrape_configs: Vec<Option<CheckedScrapeConfig>>,
     #[serde(default, deserialize_with = "nullable")]
     storage: StorageConfig,
     #[serde(default)]
@@ -1695,7 +1739,7 @@ impl Config {
                     "empty or null scrape config section".into(),
                 ));
             };
-            let sc = sc.into_scrape_config(&global)?;
+            let sc = sc.0.into_scrape_config(&global)?;
             if scrape_configs
                 .iter()
                 .any(|s: &ScrapeConfig| s.job_name == sc.job_name)
@@ -1825,7 +1869,7 @@ pub fn parse_scrape_config_file(
     #[serde(deny_unknown_fields)]
     struct RawScrapeConfigs {
         #[serde(default, deserialize_with = "nullable")]
-        scrape_configs: Vec<Option<RawScrapeConfig>>,
+        scrape_configs: Vec<Option<CheckedScrapeConfig>>,
     }
     let raw: RawScrapeConfigs = if is_blank_yaml(text) {
         RawScrapeConfigs::default()
@@ -1841,7 +1885,7 @@ pub fn parse_scrape_config_file(
                 "empty or null scrape config section".into(),
             ));
         };
-        out.push(sc.into_scrape_config(global)?);
+        out.push(sc.0.into_scrape_config(global)?);
     }
     Ok(out)
 }

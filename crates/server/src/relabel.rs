@@ -232,8 +232,46 @@ where
 
 impl<'de> Deserialize<'de> for RelabelConfig {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use serde::de::Error;
-        let raw = RawRelabelConfig::deserialize(d)?;
+        deserialize_checked(d, |raw: RawRelabelConfig| {
+            let c = raw.into_config()?;
+            // Validate under the most permissive name scheme now, so errors carry this rule's
+            // line; the configured scheme is applied again once the whole file is known.
+            c.validate(NameValidationScheme::Utf8)?;
+            Ok(c)
+        })
+    }
+}
+
+/// Deserializes a mapping as `T`, then runs `check` inside the mapping's visitor, so that a
+/// YAML deserializer attaches the mapping's own line and path to the check's error.
+pub(crate) fn deserialize_checked<'de, D, T, R, F>(d: D, check: F) -> Result<R, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+    F: FnOnce(T) -> Result<R, String>,
+{
+    struct V<T, F>(F, std::marker::PhantomData<T>);
+    impl<'de, T, R, F> serde::de::Visitor<'de> for V<T, F>
+    where
+        T: Deserialize<'de>,
+        F: FnOnce(T) -> Result<R, String>,
+    {
+        type Value = R;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a mapping")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<R, A::Error> {
+            use serde::de::Error;
+            let t = T::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            (self.0)(t).map_err(A::Error::custom)
+        }
+    }
+    d.deserialize_map(V(check, std::marker::PhantomData))
+}
+
+impl RawRelabelConfig {
+    fn into_config(self) -> Result<RelabelConfig, String> {
+        let raw = self;
         let mut c = RelabelConfig::default();
         if let Some(v) = raw.source_labels {
             c.source_labels = v;
@@ -243,8 +281,8 @@ impl<'de> Deserialize<'de> for RelabelConfig {
         }
         match raw.regex {
             None => {}
-            Some(None) => c.regex = Regexp::new("").map_err(D::Error::custom)?,
-            Some(Some(s)) => c.regex = Regexp::new(&s).map_err(D::Error::custom)?,
+            Some(None) => c.regex = Regexp::new("")?,
+            Some(Some(s)) => c.regex = Regexp::new(&s)?,
         }
         if let Some(v) = raw.modulus {
             c.modulus = v;
@@ -256,7 +294,7 @@ impl<'de> Deserialize<'de> for RelabelConfig {
             c.replacement = v;
         }
         if let Some(v) = raw.action {
-            c.action = Action::parse(&v).map_err(D::Error::custom)?;
+            c.action = Action::parse(&v)?;
         }
         Ok(c)
     }
