@@ -94,6 +94,10 @@ impl Default for Playground {
     }
 }
 
+/// The most samples one query may hold (Prometheus's default is 50,000,000; a tab has less
+/// memory than a server).
+pub const MAX_SAMPLES: usize = 5_000_000;
+
 /// How long the playground keeps samples.
 pub const RETENTION_MS: i64 = 24 * 3_600_000;
 
@@ -107,7 +111,10 @@ impl Playground {
                 retention_ms: Some(RETENTION_MS),
                 ..Default::default()
             }),
-            engine: Engine::new(EngineOptions::default()),
+            engine: Engine::new(EngineOptions {
+                max_samples: MAX_SAMPLES,
+                ..Default::default()
+            }),
             samples: 0,
             rejected: 0,
             last_retention_ms: START_MS,
@@ -167,6 +174,7 @@ impl Playground {
         interrupt: Option<&dyn Fn() -> bool>,
     ) -> Result<QueryOutcome, QueryError> {
         let expr = parse_query(query)?;
+        check_subquery_steps(&expr, 0, 0)?;
         let qo = QueryOptions {
             interrupt,
             ..Default::default()
@@ -188,6 +196,7 @@ impl Playground {
         interrupt: Option<&dyn Fn() -> bool>,
     ) -> Result<QueryOutcome, QueryError> {
         let expr = parse_query(query)?;
+        check_subquery_steps(&expr, range.step, range.end - range.start)?;
         let qo = QueryOptions {
             interrupt,
             ..Default::default()
@@ -200,6 +209,41 @@ impl Playground {
             })
             .map_err(|e| QueryError::plain(e.to_string()))
     }
+}
+
+/// The most steps one subquery may evaluate per series (over its whole window: the query's
+/// range plus its own and its enclosing subqueries' ranges). The engine polls the deadline
+/// between steps of an operator but not inside one selector's walk; this bound keeps every
+/// such walk short (a million steps is milliseconds).
+pub const MAX_SUBQUERY_STEPS: i64 = 1_000_000;
+
+/// Rejects subqueries whose resolution would make evaluation run for minutes.
+fn check_subquery_steps(expr: &Expr, step_ms: i64, span_ms: i64) -> Result<(), QueryError> {
+    let mut stack = vec![(expr, span_ms)];
+    while let Some((e, window)) = stack.pop() {
+        let mut w = window;
+        if let Expr::Subquery(sq) = e {
+            let range = sq.range.resolve(step_ms, span_ms).unwrap_or(0).max(0);
+            let step = sq
+                .step
+                .as_ref()
+                .and_then(|d| d.resolve(step_ms, span_ms).ok())
+                .filter(|s| *s > 0)
+                .unwrap_or(EngineOptions::default().no_step_subquery_interval_ms);
+            w = window.saturating_add(range);
+            if w / step > MAX_SUBQUERY_STEPS {
+                return Err(QueryError {
+                    message: format!(
+                        "subquery would evaluate {} steps per series; the playground allows at most {MAX_SUBQUERY_STEPS} (use a longer subquery step)",
+                        w / step
+                    ),
+                    span: Some((sq.span.start as usize, sq.span.end as usize)),
+                });
+            }
+        }
+        stack.extend(e.children().into_iter().map(|c| (c, w)));
+    }
+    Ok(())
 }
 
 /// Parses with Prometheus's default options; a parse error keeps its first error's span.
@@ -216,6 +260,12 @@ fn parse_query(query: &str) -> Result<Expr, QueryError> {
 mod tests {
     use super::*;
     use crate::shape;
+
+    impl QueryOutcome {
+        fn value_len(&self) -> usize {
+            shape::table(&self.value).total
+        }
+    }
 
     fn rows(p: &Playground, q: &str) -> Vec<(String, String)> {
         let o = p.instant_query(q, p.now_ms(), None).unwrap();
@@ -317,6 +367,53 @@ mod tests {
             .range_query("rate(http_requests_total[5m])", range, Some(&stop))
             .unwrap_err();
         assert!(e.message.contains("query timed out"), "{}", e.message);
+    }
+
+    #[test]
+    fn huge_queries_end_with_an_error_not_a_hang() {
+        let p = Playground::new();
+        let polls = std::cell::Cell::new(0u32);
+        let stop = || {
+            polls.set(polls.get() + 1);
+            polls.get() > 100_000
+        };
+        for q in [
+            "count_over_time(up[1y:1ms])",
+            "max_over_time(sum(rate(http_requests_total[5m]))[1y:10ms])",
+            "max_over_time(max_over_time(up[1d:1s])[2w:])",
+        ] {
+            let e = p.instant_query(q, p.now_ms(), Some(&stop)).unwrap_err();
+            assert!(
+                e.message.starts_with("subquery would evaluate"),
+                "{q}: {}",
+                e.message
+            );
+            let (a, b) = e.span.unwrap();
+            assert!(
+                q[a..b].contains(':'),
+                "{q}: the span {:?} is a subquery",
+                &q[a..b]
+            );
+            polls.set(0);
+        }
+        // A fine-grained but sane subquery runs.
+        let q = "max_over_time(rate(http_requests_total[5m])[1h:1s])";
+        assert_eq!(
+            p.instant_query(q, p.now_ms(), Some(&stop))
+                .unwrap()
+                .value_len(),
+            12
+        );
+        // In a range query the subquery's window includes the graph's range.
+        let range = RangeParams::new(p.now_ms(), 86_400_000, Some(86_400)).unwrap();
+        let e = p
+            .range_query("max_over_time(up[1h:50ms])", range, None)
+            .unwrap_err();
+        assert!(
+            e.message.starts_with("subquery would evaluate"),
+            "{}",
+            e.message
+        );
     }
 
     #[test]
