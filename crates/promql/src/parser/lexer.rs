@@ -438,7 +438,8 @@ impl<'a> Lexer<'a> {
                 }
                 b')' => {
                     if self.paren_depth == 0 {
-                        return self.err(start, "unexpected right parenthesis ')'");
+                        // Upstream reports it after the parenthesis (the item was emitted).
+                        return self.err(start + 1, "unexpected right parenthesis ')'");
                     }
                     self.single(Tok::RParen);
                     self.paren_depth -= 1;
@@ -622,7 +623,7 @@ impl<'a> Lexer<'a> {
             }
             b')' => {
                 if self.paren_depth == 0 {
-                    return self.err(start, "unexpected right parenthesis ')'");
+                    return self.err(start + 1, "unexpected right parenthesis ')'");
                 }
                 self.single(Tok::RParen);
                 self.paren_depth -= 1;
@@ -754,6 +755,8 @@ impl<'a> Lexer<'a> {
         !self.peek().is_some_and(is_alnum)
     }
 
+    /// Upstream's `lexNumberOrDuration`: a number, else the scan goes on (without backing up)
+    /// as a duration; on failure the message quotes the text consumed so far.
     fn number_or_duration(&mut self) -> Result<(), LexError> {
         let start = self.pos;
         if self.scan_number() {
@@ -761,39 +764,36 @@ impl<'a> Lexer<'a> {
             self.emit(start, t);
             return Ok(());
         }
-        // Restart and try a duration: digits, then unit, repeatedly.
-        self.pos = start;
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            self.pos += 1;
-        }
         if self.accept_remaining_duration() {
             let t = Tok::Duration(&self.src[start..self.pos]);
             self.emit(start, t);
             return Ok(());
         }
-        // consume the rest of the word for the message
-        while self.peek().is_some_and(|c| is_alnum(c) || c == b'.') {
-            self.pos += 1;
-        }
         let text = &self.src[start..self.pos];
         self.err(start, format!("bad number or duration syntax: {text:?}"))
     }
 
+    /// Upstream's `acceptRemainingDuration`. On failure the character that ended the scan is
+    /// consumed too (it is part of the error message), as upstream's `next()` does.
     fn accept_remaining_duration(&mut self) -> bool {
         if !self.accept(b"smhdwy") {
             return false;
         }
         self.accept(b"s");
-        while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-            while self.peek().is_some_and(|c| c.is_ascii_digit()) {
-                self.pos += 1;
-            }
+        while self.accept(b"0123456789") {
+            while self.accept(b"0123456789") {}
             if !self.accept(b"smhdw") {
                 return false;
             }
             self.accept(b"s");
         }
-        !self.peek().is_some_and(is_alnum)
+        match self.src[self.pos..].chars().next() {
+            Some(c) if c.is_ascii_alphanumeric() || c == '_' => {
+                self.pos += c.len_utf8();
+                false
+            }
+            _ => true,
+        }
     }
 
     fn string(&mut self) -> Result<(), LexError> {

@@ -8,7 +8,13 @@ pub fn parse_number(s: &str) -> Result<f64, String> {
     if let Some(i) = parse_go_int(s) {
         return Ok(i as f64);
     }
-    parse_go_float(s).ok_or_else(|| format!("strconv.ParseFloat: parsing {s:?}: invalid syntax"))
+    match parse_go_float(s) {
+        Some(v) if v.is_infinite() && !s.to_ascii_lowercase().contains("inf") => Err(format!(
+            "strconv.ParseFloat: parsing {s:?}: value out of range"
+        )),
+        Some(v) => Ok(v),
+        None => Err(format!("strconv.ParseFloat: parsing {s:?}: invalid syntax")),
+    }
 }
 
 fn parse_go_int(s: &str) -> Option<i64> {
