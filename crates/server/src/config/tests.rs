@@ -276,14 +276,23 @@ fn the_promtool_config_corpus_loads_or_fails_as_prometheus_does() {
 fn validation_errors_found_while_decoding_carry_the_line() {
     let text = "global:\n  scrape_interval: 15s\nscrape_configs:\n  - job_name: a\n  - job_name: b\n    relabel_configs:\n      - source_labels: [x]\n        target_label: y\n      - action: hashmod\n        source_labels: [x]\n        target_label: z\n";
     match Config::load(text).unwrap_err() {
-        ConfigError::Yaml { line, path, message, .. } => {
+        ConfigError::Yaml {
+            line,
+            path,
+            message,
+            ..
+        } => {
             assert_eq!(line, Some(9));
             assert_eq!(path, "scrape_configs[1].relabel_configs[1]");
-            assert_eq!(message, "relabel configuration for hashmod requires non-zero modulus");
+            assert_eq!(
+                message,
+                "relabel configuration for hashmod requires non-zero modulus"
+            );
         }
         other => panic!("{other:?}"),
     }
-    match Config::load("scrape_configs:\n  - job_name: ok\n  - scrape_interval: 5s\n").unwrap_err() {
+    match Config::load("scrape_configs:\n  - job_name: ok\n  - scrape_interval: 5s\n").unwrap_err()
+    {
         ConfigError::Yaml { line, message, .. } => {
             assert_eq!(line, Some(3));
             assert_eq!(message, "job_name is empty");
