@@ -401,8 +401,8 @@ pub enum StartOrEnd {
 /// `name{matchers} [offset d] [@ t] [anchored|smoothed]`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct VectorSelector {
-    /// The metric name when written before the braces (or as a quoted name inside them);
-    /// the matchers then also contain the `__name__="name"` matcher, last. The other
+    /// The metric name when written before the braces; the matchers then also contain the
+    /// `__name__="name"` matcher, last. (`{"name"}` is only a `__name__` matcher, as upstream.) The other
     /// matchers are in canonical order (sorted by their text, as the printer writes them).
     pub name: Option<String>,
     pub matchers: Vec<Matcher>,

@@ -449,7 +449,7 @@ impl<'a> Lexer<'a> {
                     self.brace_open = true;
                     self.check_depth(start)?;
                 }
-                b'}' => return self.err(start, "unexpected right brace '}'"),
+                b'}' => return self.err(start, "unexpected character: '}'"),
                 b'[' => {
                     self.single(Tok::LBracket);
                     self.bracket_open = true;

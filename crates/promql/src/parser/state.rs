@@ -325,20 +325,17 @@ impl State {
         r: usize,
     ) -> Expr {
         let span = sp(l, r);
-        let mut name = name.map(str::to_string);
+        let name = name.map(str::to_string);
         let mut matchers = Vec::with_capacity(items.len() + 1);
         for it in items {
             match it {
                 MatcherItem::Matcher(m) => matchers.push(m),
-                MatcherItem::Name(n, nspan) => {
-                    if let Some(prev) = &name {
-                        self.err(
-                            nspan,
-                            format!("metric name must not be set twice: {prev:?} or {n:?}"),
-                        );
-                    }
-                    name = Some(n);
-                }
+                // `{"name"}` is just a `__name__` matcher (upstream's newMetricNameMatcher).
+                MatcherItem::Name(n, nspan) => match Matcher::new(MatchType::Equal, METRIC_NAME, n)
+                {
+                    Ok(m) => matchers.push(m),
+                    Err(e) => self.err(nspan, e.to_string()),
+                },
                 MatcherItem::Invalid => {}
             }
         }
