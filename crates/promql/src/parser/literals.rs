@@ -202,64 +202,65 @@ pub fn unquote(s: &str) -> Result<String, String> {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
-/// Prometheus's `model.ParseDuration`: `[0-9]+` + unit pairs, units `y w d h m s ms` in this
-/// order, each at most once; `0` alone is allowed. Returns milliseconds.
+/// Prometheus's `model.ParseDuration` (prometheus/common): `[0-9]+` + unit pairs, units
+/// `y w d h m s ms` in this order, each at most once; `0` alone is allowed. Returns
+/// milliseconds. Messages are upstream's.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    if s.is_empty() {
-        return Err("empty duration string".into());
-    }
-    if s == "0" {
-        return Ok(0);
+    match s {
+        "0" => return Ok(0),
+        "" => return Err("empty duration string".into()),
+        _ => {}
     }
     let invalid = || format!("not a valid duration string: {s:?}");
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 24 * 3_600_000),
-        ("w", 7 * 24 * 3_600_000),
-        ("d", 24 * 3_600_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
+    // (unit, position, milliseconds)
+    const UNITS: [(&str, u8, u64); 7] = [
+        ("ms", 7, 1),
+        ("s", 6, 1000),
+        ("m", 5, 60_000),
+        ("h", 4, 3_600_000),
+        ("d", 3, 86_400_000),
+        ("w", 2, 7 * 86_400_000),
+        ("y", 1, 365 * 86_400_000),
     ];
+    // Upstream keeps nanoseconds in an int64: at most 2^63 ns.
+    const MAX_MS: u64 = (1u64 << 63) / 1_000_000;
     let b = s.as_bytes();
     let mut i = 0;
-    let mut next_unit = 0;
-    let mut total: i64 = 0;
+    let mut last_pos = 0;
+    let mut total: u64 = 0;
     while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            return Err(invalid());
+        }
         let start = i;
         while i < b.len() && b[i].is_ascii_digit() {
             i += 1;
         }
-        if i == start {
-            return Err(invalid());
-        }
-        let num: i64 = s[start..i]
-            .parse()
-            .map_err(|_| "duration out of range".to_string())?;
+        let v: u64 = s[start..i].parse().map_err(|_| invalid())?;
         let ustart = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
+        while i < b.len() && !b[i].is_ascii_digit() {
             i += 1;
         }
-        let unit = &s[ustart..i];
-        let Some(idx) = UNITS.iter().position(|(u, _)| *u == unit) else {
-            return Err(invalid());
-        };
-        if idx < next_unit {
+        if i == ustart {
             return Err(invalid());
         }
-        next_unit = idx + 1;
-        let v = num
-            .checked_mul(UNITS[idx].1)
-            .ok_or_else(|| "duration out of range".to_string())?;
-        total = total
-            .checked_add(v)
-            .ok_or_else(|| "duration out of range".to_string())?;
+        let u = &s[ustart..i];
+        let Some(&(_, pos, mult)) = UNITS.iter().find(|(name, _, _)| *name == u) else {
+            return Err(format!("unknown unit {u:?} in duration {s:?}"));
+        };
+        if pos <= last_pos {
+            return Err(invalid());
+        }
+        last_pos = pos;
+        if v > MAX_MS / mult {
+            return Err("duration out of range".into());
+        }
+        total += v * mult;
+        if total > MAX_MS {
+            return Err("duration out of range".into());
+        }
     }
-    // Prometheus keeps durations as nanoseconds in an int64.
-    if total > i64::MAX / 1_000_000 {
-        return Err("duration out of range".into());
-    }
-    Ok(total)
+    Ok(total as i64)
 }
 
 /// Prometheus's `model.Duration.String()` for a millisecond count (`1h30m`, `0s`, `-5m`).
@@ -326,7 +327,18 @@ mod tests {
         assert_eq!(parse_duration("5m1ms"), Ok(300_001));
         assert_eq!(parse_duration("0"), Ok(0));
         assert!(parse_duration("1m1h").is_err());
-        assert!(parse_duration("1.5m").is_err());
+        assert_eq!(
+            parse_duration("1.5m"),
+            Err(r#"unknown unit "." in duration "1.5m""#.to_string())
+        );
+        assert_eq!(
+            parse_duration("5y1hs"),
+            Err(r#"unknown unit "hs" in duration "5y1hs""#.to_string())
+        );
+        assert_eq!(
+            parse_duration("300y"),
+            Err("duration out of range".to_string())
+        );
         assert!(parse_duration("").is_err());
         assert_eq!(format_duration(5_400_000), "1h30m");
         assert_eq!(format_duration(-300_000), "-5m");

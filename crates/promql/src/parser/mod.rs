@@ -302,14 +302,11 @@ fn map_error(
                 .filter_map(|t| t.as_ref().ok())
                 .map(|t| t.1)
                 .collect();
-            let prev = if after_aggregation_grouping(&ok) {
-                Some(Tok::Agg(crate::ast::AggregateOp::Sum))
-            } else {
-                ok.last().copied()
-            };
+            let agg = after_aggregation_grouping(&ok);
+            let prev = ok.last().copied();
             RawError {
                 span: Span::new(location as u32, location as u32),
-                msg: unexpected("end of input".into(), prev, &expected),
+                msg: unexpected("end of input".into(), prev, agg, &expected),
             }
         }
         ParseError::UnrecognizedToken {
@@ -322,14 +319,11 @@ fn map_error(
                 .take_while(|t| t.0 < l)
                 .map(|t| t.1)
                 .collect();
-            let prev = if after_aggregation_grouping(&before) {
-                Some(Tok::Agg(crate::ast::AggregateOp::Sum))
-            } else {
-                before.last().copied()
-            };
+            let agg = after_aggregation_grouping(&before);
+            let prev = before.last().copied();
             RawError {
                 span: Span::new(l as u32, r as u32),
-                msg: unexpected(tok.desc(), prev, &expected),
+                msg: unexpected(tok.desc(), prev, agg, &expected),
             }
         }
         ParseError::ExtraToken { token: (l, tok, r) } => RawError {
@@ -341,12 +335,19 @@ fn map_error(
 
 /// `unexpected <what>[ in <context>][, expected <what>]`, the context guessed from the
 /// previous token and what the grammar expected, as Prometheus's error productions say it.
-fn unexpected(what: String, prev: Option<Tok<'_>>, expected: &[String]) -> String {
+fn unexpected(
+    what: String,
+    prev: Option<Tok<'_>>,
+    in_aggregation: bool,
+    expected: &[String],
+) -> String {
     let exp = |s: &str| expected.iter().any(|e| e == s);
     let in_braces = exp("\"}\"");
     let in_labels = exp("\")\"") && !exp("\"(\"") && !in_braces;
     let (context, wanted) = match prev {
-        Some(Tok::Agg(_)) => ("aggregation", ""),
+        // After `sum by (..)` the arguments are missing (upstream's `aggregate_op error`).
+        // Right after the operator the word may still be a metric name: no context then.
+        _ if in_aggregation => ("aggregation", ""),
         Some(Tok::By | Tok::Without | Tok::On | Tok::Ignoring) => ("grouping opts", "\"(\""),
         Some(Tok::LabelsOpen) => ("grouping opts", "label"),
         Some(Tok::Comma) if in_labels && exp("\"identifier\"") => ("grouping opts", "label"),
