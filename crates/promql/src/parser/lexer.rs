@@ -811,12 +811,7 @@ impl<'a> Lexer<'a> {
                     None | Some(b'\n') => return self.err(start, "unterminated quoted string"),
                     Some(b'\\') => {
                         self.pos += 1;
-                        if self.peek().is_none() {
-                            return self.err(start, "escape sequence not terminated");
-                        }
-                        // Step over one whole character; escapes are validated by unquote.
-                        let w = self.cur_char().len_utf8();
-                        self.pos += w;
+                        self.escape(start, quote)?;
                     }
                     Some(c) if c == quote => {
                         self.pos += 1;
@@ -832,6 +827,59 @@ impl<'a> Lexer<'a> {
         let t = Tok::Str(&self.src[start..self.pos]);
         self.emit(start, t);
         Ok(())
+    }
+
+    /// Upstream's `lexEscape` (from Go's scanner): validates one escape sequence, the
+    /// backslash already consumed. Errors are reported at the string's start.
+    fn escape(&mut self, start: usize, quote: u8) -> Result<(), LexError> {
+        let next = |lx: &mut Self| -> Option<char> {
+            let c = lx.src[lx.pos..].chars().next()?;
+            lx.pos += c.len_utf8();
+            Some(c)
+        };
+        let Some(ch) = next(self) else {
+            return self.err(start, "escape sequence not terminated");
+        };
+        let (mut n, base, max, mut ch) = match ch {
+            'a' | 'b' | 'f' | 'n' | 'r' | 't' | 'v' | '\\' => return Ok(()),
+            c if c as u32 == quote as u32 => return Ok(()),
+            '0'..='7' => (3, 8, 255, Some(ch)),
+            'x' => (2, 16, 255, next(self)),
+            'u' => (4, 16, 0x10FFFF, next(self)),
+            'U' => (8, 16, 0x10FFFF, next(self)),
+            c => return self.err(start, format!("unknown escape sequence {}", go_sharp_u(c))),
+        };
+        let mut x: u32 = 0;
+        while n > 0 {
+            let d = ch.and_then(|c| c.to_digit(16)).filter(|d| *d < base);
+            let Some(d) = d else {
+                return match ch {
+                    None => self.err(start, "escape sequence not terminated"),
+                    Some(c) => self.err(
+                        start,
+                        format!("illegal character {} in escape sequence", go_sharp_u(c)),
+                    ),
+                };
+            };
+            x = x.saturating_mul(base).saturating_add(d);
+            n -= 1;
+            if n > 0 {
+                ch = next(self);
+            }
+        }
+        if x > max || (0xD800..0xE000).contains(&x) {
+            return self.err(start, "escape sequence is an invalid Unicode code point");
+        }
+        Ok(())
+    }
+}
+
+/// Go's `%#U`: `U+0063 'c'` (the character only when printable).
+fn go_sharp_u(c: char) -> String {
+    if c.is_control() {
+        format!("U+{:04X}", c as u32)
+    } else {
+        format!("U+{:04X} '{c}'", c as u32)
     }
 }
 
