@@ -13,7 +13,16 @@
 //! `--dump N` prints the first N sample lines in the generator's OpenMetrics form instead (to
 //! compare with the Python output).
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
+
+/// On-CPU time of this thread (Linux), to report figures that mean something on a machine
+/// shared with other work.
+fn cpu_time() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    Some(Duration::from_nanos(
+        s.split_whitespace().next()?.parse().ok()?,
+    ))
+}
 
 use promplay_model::{Labels, MatchType, Matcher};
 use promplay_tsdb::{Db, Options, Queryable, SeriesRef, ValType};
@@ -215,6 +224,7 @@ fn main() {
 
     let db = Db::new(Options::default());
     let t0 = Instant::now();
+    let c0 = cpu_time();
     let mut gen_time = std::time::Duration::ZERO;
     let mut values = vec![0f64; n];
     let by_ref = args.iter().any(|a| a == "--by-ref");
@@ -246,9 +256,13 @@ fn main() {
         }
     }
     let load = t0.elapsed() - gen_time;
+    let load_cpu = match (c0, cpu_time()) {
+        (Some(a), Some(b)) => format!("{:.2?} on-CPU", (b - a).saturating_sub(gen_time)),
+        _ => "on-CPU time unknown".to_string(),
+    };
     let st = db.stats();
     println!(
-        "loaded ({}) series={} samples={} in {:.2?} (generation {:.2?} excluded) = {:.0} samples/s",
+        "loaded ({}) series={} samples={} in {:.2?} wall ({load_cpu}; generation {:.2?} excluded) = {:.0} samples/s wall",
         if by_ref {
             "append_ref after the first scrape"
         } else {
@@ -301,6 +315,7 @@ fn main() {
             }
         };
         let sel = t1.elapsed();
+        let c1 = cpu_time();
         let mut count = 0u64;
         let mut sum = 0f64;
         for s in &set {
@@ -311,8 +326,15 @@ fn main() {
             }
         }
         let total = t1.elapsed();
+        let cpu = match (c1, cpu_time()) {
+            (Some(a), Some(b)) => format!(
+                "{:.1} ns/sample on-CPU",
+                (b - a).as_nanos() as f64 / count as f64
+            ),
+            _ => String::new(),
+        };
         println!(
-            "round {round}: select {} series in {:.2?}; iterated {} samples in {:.2?} ({:.1} ns/sample), checksum {}",
+            "round {round}: select {} series in {:.2?}; iterated {} samples in {:.2?} wall ({:.1} ns/sample wall, {cpu}), checksum {}",
             set.len(),
             sel,
             count,
@@ -320,27 +342,6 @@ fn main() {
             (total - sel).as_nanos() as f64 / count as f64,
             sum
         );
-    }
-    // decoding speed alone: one series, hot in cache
-    if let Ok(q) = db.querier(mint, maxt) {
-        if let Ok(set) = q.select(false, None, std::slice::from_ref(&m)) {
-            if let Some(s) = set.series.first() {
-                let t3 = Instant::now();
-                let mut count = 0u64;
-                let mut sum = 0f64;
-                for _ in 0..2000 {
-                    let mut it = s.iter();
-                    while it.next() == ValType::Float {
-                        sum += it.at().1;
-                        count += 1;
-                    }
-                }
-                println!(
-                    "hot decode of one series: {:.1} ns/sample (checksum {sum})",
-                    t3.elapsed().as_nanos() as f64 / count as f64
-                );
-            }
-        }
     }
     // an instant-query-like select: the last 5 minutes of one status
     let t2 = Instant::now();

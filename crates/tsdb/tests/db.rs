@@ -407,3 +407,47 @@ fn snapshots_survive_appends_and_retention() {
     let now = select(&db, 0, 100, &[m(MatchType::Equal, "__name__", "x")]);
     assert_eq!(floats(&now[0]).first().unwrap().0, 12);
 }
+
+#[test]
+fn db_is_shareable_across_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Db>();
+    fn assert_send<T: Send>() {}
+    assert_send::<promplay_tsdb::Appender<'static>>();
+    assert_send::<promplay_tsdb::SeriesSet>();
+    let db = std::sync::Arc::new(Db::default());
+    let writers: Vec<_> = (0..4)
+        .map(|w| {
+            let db = db.clone();
+            std::thread::spawn(move || {
+                let a = l(&[("__name__", "x"), ("w", &w.to_string())]);
+                for i in 0..500 {
+                    let mut app = db.appender();
+                    app.append(&a, i, i as f64).unwrap();
+                    app.commit().unwrap();
+                }
+            })
+        })
+        .collect();
+    let reader = {
+        let db = db.clone();
+        std::thread::spawn(move || {
+            for _ in 0..50 {
+                let q = db.querier(0, 1000).unwrap();
+                for s in &q
+                    .select(false, None, &[m(MatchType::Equal, "__name__", "x")])
+                    .unwrap()
+                {
+                    let got = floats(s);
+                    // every snapshot is a gap-free prefix 0, 1, 2, ...
+                    assert!(got.iter().enumerate().all(|(i, (t, _))| *t == i as i64));
+                }
+            }
+        })
+    };
+    for w in writers {
+        w.join().unwrap();
+    }
+    reader.join().unwrap();
+    assert_eq!(db.stats().samples, 2000);
+}
