@@ -133,3 +133,19 @@ fn inspect_visits_in_source_order() {
     assert!(e.any(|n| matches!(n, Expr::Call(c) if c.func.name == "rate")));
     assert!(!e.any(|n| matches!(n, Expr::Call(c) if c.func.name == "time")));
 }
+
+#[test]
+fn a_failed_range_is_reported_again_by_offset_as_upstream_does() {
+    let e = parse("rate(food[1m])[1h] offset 1h").unwrap_err();
+    let got: Vec<(u32, u32, &str)> =
+        e.0.iter()
+            .map(|e| (e.span.start, e.span.end, e.msg.as_str()))
+            .collect();
+    assert_eq!(
+        got,
+        [
+            (14, 18, "ranges only allowed for vector selectors"),
+            (0, 18, "ranges only allowed for vector selectors")
+        ]
+    );
+}

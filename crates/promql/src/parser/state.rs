@@ -21,6 +21,9 @@ pub struct RawError {
 pub struct State {
     pub opts: ParserOptions,
     pub errors: RefCell<Vec<RawError>>,
+    /// Spans of `<not a selector>[range]`: upstream builds a MatrixSelector around them
+    /// anyway, so a following `offset`/`@` repeats "ranges only allowed for vector selectors".
+    bad_ranges: RefCell<Vec<Span>>,
 }
 
 /// The modifiers between a binary operator and its right operand.
@@ -62,6 +65,7 @@ impl State {
         State {
             opts,
             errors: RefCell::new(Vec::new()),
+            bad_ranges: RefCell::new(Vec::new()),
         }
     }
 
@@ -391,7 +395,20 @@ impl State {
         }
     }
 
+    /// Whether `e` is the result of a failed `[range]` (see `bad_ranges`); reports it again.
+    fn repeat_bad_range(&self, e: &Expr) -> bool {
+        let span = e.span();
+        if self.bad_ranges.borrow().contains(&span) {
+            self.err(span, "ranges only allowed for vector selectors");
+            return true;
+        }
+        false
+    }
+
     pub fn offset(&self, mut e: Expr, d: DurationExpr, r: usize) -> Expr {
+        if self.repeat_bad_range(&e) {
+            return e;
+        }
         let espan = e.span();
         let dur = self.duration_of(d);
         let slot: Option<&mut Duration> = match &mut e {
@@ -438,6 +455,9 @@ impl State {
             );
         }
         let _ = l;
+        if self.repeat_bad_range(&e) {
+            return e;
+        }
         match Self::at_slots(&mut e) {
             None => {
                 self.err(espan, "@ modifier must be preceded by an instant vector selector or range vector selector or a subquery");
@@ -456,6 +476,9 @@ impl State {
     }
 
     pub fn at_start_end(&self, mut e: Expr, which: StartOrEnd, r: usize) -> Expr {
+        if self.repeat_bad_range(&e) {
+            return e;
+        }
         let espan = e.span();
         match Self::at_slots(&mut e) {
             None => {
@@ -479,6 +502,8 @@ impl State {
         let err_span = sp(l, r);
         let Expr::VectorSelector(vs) = &mut e else {
             self.err(err_span, "ranges only allowed for vector selectors");
+            e.span_mut().end = r as u32;
+            self.bad_ranges.borrow_mut().push(e.span());
             return e;
         };
         if !vs.offset.is_zero_literal() {
