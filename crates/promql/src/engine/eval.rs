@@ -396,8 +396,11 @@ impl<'a> Ctx<'a> {
         if vs.matchers.is_empty() {
             return Ok(Vec::new());
         }
+        // The whole history up to `maxt`: reading histograms derives chunk counter-reset
+        // hints from the series' beginning (see `HintTracker`); readers seek to `mint`.
+        let _ = mint;
         let hints = SelectHints {
-            start: mint,
+            start: i64::MIN / 4,
             end: maxt,
             step: self.qt.step,
             range,
@@ -451,6 +454,7 @@ impl<'a> Ctx<'a> {
         for s in &series {
             self.check_interrupt()?;
             let mut it = s.iter();
+            let mut tracker: Option<HintTracker> = None;
             let mut ss = Series {
                 metric: s.labels().clone(),
                 ..Default::default()
@@ -459,6 +463,18 @@ impl<'a> Ctx<'a> {
             let mut last: Option<(i64, f64, Option<&FloatHistogram>)> = None;
             let mut ahead: Option<(i64, f64, Option<&FloatHistogram>)> = None;
             let mut done = false;
+            match it.seek(r0 - lb + 1) {
+                ValType::None => done = true,
+                ValType::Float => {
+                    let (t, f) = it.at();
+                    ahead = Some((t, f, None));
+                }
+                ValType::Histogram => {
+                    if let Some((t, h)) = it.at_histogram() {
+                        ahead = Some((t, f64::NAN, Some(h)));
+                    }
+                }
+            }
             let mut ts = r.start;
             while ts <= r.end {
                 let rt = ref_of(ts);
@@ -506,10 +522,10 @@ impl<'a> Ctx<'a> {
                             Some(h) => {
                                 if !is_stale_nan(h.sum) {
                                     self.add_samples(hist_size(h))?;
-                                    ss.histograms.push(HPoint {
-                                        t: ts,
-                                        h: Box::new(h.clone()),
-                                    });
+                                    let mut h = Box::new(h.clone());
+                                    h.counter_reset_hint =
+                                        tracker.get_or_insert_with(|| HintTracker::new(s)).hint(t);
+                                    ss.histograms.push(HPoint { t: ts, h });
                                 }
                             }
                         }
@@ -535,6 +551,7 @@ impl<'a> Ctx<'a> {
         buf.floats.clear();
         buf.hists.clear();
         let mut it = s.iter();
+        let mut tracker: Option<HintTracker> = None;
         let mut vt = it.seek(mint.saturating_add(1));
         loop {
             match vt {
@@ -559,10 +576,10 @@ impl<'a> Ctx<'a> {
                             break;
                         }
                         if t > mint && !is_stale_nan(h.sum) {
-                            buf.hists.push(HPoint {
-                                t,
-                                h: Box::new(h.clone()),
-                            });
+                            let mut h = Box::new(h.clone());
+                            h.counter_reset_hint =
+                                tracker.get_or_insert_with(|| HintTracker::new(s)).hint(t);
+                            buf.hists.push(HPoint { t, h });
                         }
                     }
                 }
@@ -652,13 +669,45 @@ impl<'a> Ctx<'a> {
                     .copied()
                     .filter(|p| p.t > rt - lb && p.t <= rt + lb)
                     .collect();
-                let wh = buf.hists.iter().any(|p| p.t > rt - lb && p.t <= rt + lb);
-                if wh {
-                    return Err(exec_err(
-                        "smoothed and anchored modifiers do not work with native histograms",
+                let wh: Vec<&HPoint> = buf
+                    .hists
+                    .iter()
+                    .filter(|p| p.t > rt - lb && p.t <= rt + lb)
+                    .collect();
+                let name = s.labels().get_or_empty("__name__");
+                if !wh.is_empty() && !w.is_empty() {
+                    self.warn(format!(
+                        "PromQL warning: encountered a mix of histograms and floats for metric name {}",
+                        go_quote(name)
                     ));
-                }
-                if !w.is_empty() {
+                } else if !wh.is_empty() {
+                    let i = wh.partition_point(|p| p.t < rt);
+                    let h = if i < wh.len() && wh[i].t == rt {
+                        Some((*wh[i].h).clone())
+                    } else if i > 0 && i < wh.len() {
+                        match interpolate_histogram(wh[i - 1], wh[i], rt) {
+                            Ok(h) => Some(h),
+                            Err(_) => {
+                                self.warn(format!(
+                                    "PromQL warning: vector contains a mix of histograms with exponential and custom buckets schemas for metric name {}",
+                                    go_quote(name)
+                                ));
+                                None
+                            }
+                        }
+                    } else if i > 0 {
+                        Some((*wh[i - 1].h).clone())
+                    } else {
+                        None
+                    };
+                    if let Some(h) = h {
+                        self.add_samples(hist_size(&h))?;
+                        ss.histograms.push(HPoint {
+                            t: ts,
+                            h: Box::new(h),
+                        });
+                    }
+                } else if !w.is_empty() {
                     let i = w.partition_point(|p| p.t < rt);
                     if i < w.len() && w[i].t == rt {
                         ss.floats.push(FPoint { t: ts, f: w[i].f });
@@ -675,7 +724,9 @@ impl<'a> Ctx<'a> {
                 ts += r.interval;
             }
             self.add_samples(ss.floats.len())?;
-            out.push(ss);
+            if !ss.floats.is_empty() || !ss.histograms.is_empty() {
+                out.push(ss);
+            }
         }
         Ok(out)
     }
@@ -947,6 +998,18 @@ impl<'a> Ctx<'a> {
             let mut last: Option<(i64, bool)> = None;
             let mut ahead: Option<(i64, bool)> = None;
             let mut done = false;
+            match it.seek(ref_of(r.start) - lb + 1) {
+                ValType::None => done = true,
+                ValType::Float => {
+                    let (t, f) = it.at();
+                    ahead = Some((t, is_stale_nan(f)));
+                }
+                ValType::Histogram => {
+                    if let Some((t, h)) = it.at_histogram() {
+                        ahead = Some((t, is_stale_nan(h.sum)));
+                    }
+                }
+            }
             let mut ts = r.start;
             while ts <= r.end {
                 let rt = ref_of(ts);
@@ -1164,7 +1227,6 @@ impl<'a> Ctx<'a> {
                 drop_name: drop_name || matches!(&src, Src::Sub(m) if m[si].drop_name),
                 ..Default::default()
             };
-            window[0].metric = labels.clone();
             let (mut f0, mut f1, mut h0, mut h1) = (0usize, 0usize, 0usize, 0usize);
             let mut ts = r.start;
             let mut step = 0usize;
@@ -1210,29 +1272,39 @@ impl<'a> Ctx<'a> {
                 w.histograms.extend(hl.iter().cloned());
                 let wn = fl.len() + hl.iter().map(|p| hist_size(&p.h)).sum::<usize>();
                 self.add_samples(wn)?;
-                let fargs: Vec<FnArg> = (0..args.len())
-                    .map(|i| {
-                        if i == mi {
-                            FnArg::Matrix(&window)
-                        } else if let Some(m) = &scalars[i] {
-                            FnArg::Scalar(
-                                m.first()
-                                    .and_then(|s| s.floats.get(step))
-                                    .map(|p| p.f)
-                                    .unwrap_or(f64::NAN),
-                            )
-                        } else {
-                            FnArg::String(match args[i] {
-                                Expr::StringLiteral(s) => s.val.as_str(),
-                                _ => "",
-                            })
-                        }
-                    })
-                    .collect();
+                // The window's labels matter to functions only for histogram annotations;
+                // an empty label set spares a clone per call on float windows.
+                if hl.is_empty() {
+                    if !w.metric.is_empty() {
+                        w.metric = Labels::empty();
+                    }
+                } else if w.metric != labels {
+                    w.metric = labels.clone();
+                }
+                let mut fbuf = [FnArg::Scalar(0.0); 8];
+                let nargs = args.len().min(fbuf.len());
+                for (i, slot) in fbuf.iter_mut().enumerate().take(nargs) {
+                    *slot = if i == mi {
+                        FnArg::Matrix(&window)
+                    } else if let Some(m) = &scalars[i] {
+                        FnArg::Scalar(
+                            m.first()
+                                .and_then(|s| s.floats.get(step))
+                                .map(|p| p.f)
+                                .unwrap_or(f64::NAN),
+                        )
+                    } else {
+                        FnArg::String(match args[i] {
+                            Expr::StringLiteral(s) => s.val.as_str(),
+                            _ => "",
+                        })
+                    };
+                }
+                let fargs = &fbuf[..nargs];
                 let call = FnCall {
                     name,
                     ts,
-                    args: &fargs,
+                    args: fargs,
                     exprs: &c.args,
                     range_start: rstart,
                     range_end: rend,
@@ -1355,6 +1427,32 @@ pub(crate) fn scalar_series(r: Rng, f: impl Fn(i64) -> f64) -> Series {
     s
 }
 
+/// Linear interpolation between two histogram samples; a counter that resets between them
+/// is modelled as restarting from zero.
+pub(crate) fn interpolate_histogram(
+    p1: &HPoint,
+    p2: &HPoint,
+    t: i64,
+) -> Result<FloatHistogram, promplay_model::HistogramError> {
+    let frac = (t - p1.t) as f64 / (p2.t - p1.t) as f64;
+    if p1.h.uses_custom_buckets() != p2.h.uses_custom_buckets() {
+        return Err(promplay_model::HistogramError::IncompatibleSchema);
+    }
+    let counter = p2.h.counter_reset_hint != CounterResetHint::Gauge;
+    if counter && p2.h.detect_reset(&p1.h) {
+        let mut x = (*p2.h).clone();
+        x.mul(frac);
+        return Ok(x);
+    }
+    let mut d = (*p2.h).clone();
+    d.sub(&p1.h)?;
+    d.mul(frac);
+    let mut x = (*p1.h).clone();
+    x.add(&d)?;
+    x.compact(0);
+    Ok(x)
+}
+
 /// Prometheus's `interpolate` (linear, between two samples).
 pub(crate) fn interpolate(
     p1: FPoint,
@@ -1441,4 +1539,114 @@ pub(crate) fn extend_floats(
     }
     out.push(FPoint { t: maxt, f: right });
     out
+}
+
+/// Samples per histogram chunk in Prometheus's head (a new chunk starts after this many).
+const HISTOGRAMS_PER_CHUNK: usize = 120;
+
+/// Derives the counter-reset hints Prometheus's histogram chunks yield on read.
+///
+/// Prometheus decides on append whether a histogram continues the current chunk; a counter
+/// reset, a change of schema, zero threshold or custom bounds, a switch between gauge and
+/// counter histograms, a float sample in between, or a full chunk starts a new one. On read,
+/// a chunk's first sample carries `CounterReset` only when that was explicitly set, else
+/// `Unknown`; every later sample of a counter chunk is `NotCounterReset`; gauge chunks yield
+/// `Gauge`. promplay's TSDB stores histograms as appended, so the engine applies the same
+/// rules when it reads them, walking the series from its beginning.
+pub(crate) struct HintTracker<'s> {
+    it: promplay_tsdb::SeriesIterator<'s>,
+    prev: Option<&'s FloatHistogram>,
+    run: usize,
+    last: Option<(i64, CounterResetHint)>,
+    done: bool,
+}
+
+impl<'s> HintTracker<'s> {
+    pub(crate) fn new(s: &'s promplay_tsdb::Series) -> Self {
+        HintTracker {
+            it: s.iter(),
+            prev: None,
+            run: 0,
+            last: None,
+            done: false,
+        }
+    }
+
+    fn chunk_hint(&mut self, h: &'s FloatHistogram) -> CounterResetHint {
+        use CounterResetHint::*;
+        if h.counter_reset_hint == Gauge {
+            let cont = matches!(self.prev, Some(p) if p.counter_reset_hint == Gauge)
+                && self.run < HISTOGRAMS_PER_CHUNK;
+            self.run = if cont { self.run + 1 } else { 1 };
+            self.prev = Some(h);
+            return Gauge;
+        }
+        let new_chunk = match self.prev {
+            None => true,
+            Some(p) => {
+                p.counter_reset_hint == Gauge
+                    || self.run >= HISTOGRAMS_PER_CHUNK
+                    || h.counter_reset_hint == CounterReset
+                    || h.count < p.count
+                    || h.schema != p.schema
+                    || h.zero_threshold != p.zero_threshold
+                    || (h.uses_custom_buckets() && h.custom_values != p.custom_values)
+                    || h.zero_count < p.zero_count
+                    || {
+                        let mut x = h.clone();
+                        x.counter_reset_hint = Unknown;
+                        x.detect_reset(p)
+                    }
+            }
+        };
+        self.prev = Some(h);
+        if new_chunk {
+            self.run = 1;
+            if h.counter_reset_hint == CounterReset {
+                CounterReset
+            } else {
+                Unknown
+            }
+        } else {
+            self.run += 1;
+            NotCounterReset
+        }
+    }
+
+    /// The hint of the histogram sample at `t` (samples must be asked for in time order).
+    pub(crate) fn hint(&mut self, t: i64) -> CounterResetHint {
+        loop {
+            if let Some((lt, lh)) = self.last {
+                if lt == t {
+                    return lh;
+                }
+                if lt > t {
+                    return CounterResetHint::Unknown;
+                }
+            }
+            if self.done {
+                return CounterResetHint::Unknown;
+            }
+            match self.it.next() {
+                ValType::None => self.done = true,
+                ValType::Float => {
+                    self.prev = None;
+                    self.run = 0;
+                    self.last = Some((self.it.at_t(), CounterResetHint::Unknown));
+                }
+                ValType::Histogram => {
+                    if let Some((ht, h)) = self.it.at_histogram() {
+                        if is_stale_nan(h.sum) {
+                            self.prev = None;
+                            self.run = 0;
+                            self.last = Some((ht, CounterResetHint::Unknown));
+                        } else {
+                            let hint = self.chunk_hint(h);
+                            self.last = Some((ht, hint));
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
