@@ -10,6 +10,7 @@
 //! ```
 //! Appends go through `Appender::append` with the labels, one commit per timestamp (a scrape);
 //! `--by-ref` uses `append_ref` after the first scrape, as a scrape loop's cache would.
+//! `--xor-only` keeps every chunk in Prometheus's XOR layout (no integer chunks).
 //! `--dump N` prints the first N sample lines in the generator's OpenMetrics form instead (to
 //! compare with the Python output).
 
@@ -222,7 +223,10 @@ fn main() {
         return;
     }
 
-    let db = Db::new(Options::default());
+    let db = Db::new(Options {
+        integer_chunks: !args.iter().any(|a| a == "--xor-only"),
+        ..Default::default()
+    });
     let t0 = Instant::now();
     let c0 = cpu_time();
     let mut gen_time = std::time::Duration::ZERO;

@@ -31,6 +31,10 @@ pub struct Options {
     pub samples_per_chunk: usize,
     /// Samples per native histogram chunk.
     pub histograms_per_chunk: usize,
+    /// Re-encode closed float chunks whose values are all integers as integer chunks when
+    /// smaller ([`crate::chunkenc::int`]); `false` keeps every float chunk in Prometheus's XOR
+    /// layout.
+    pub integer_chunks: bool,
 }
 
 impl Default for Options {
@@ -39,6 +43,7 @@ impl Default for Options {
             retention_ms: None,
             samples_per_chunk: 120,
             histograms_per_chunk: 120,
+            integer_chunks: true,
         }
     }
 }
@@ -189,11 +194,14 @@ impl MemSeries {
 
     /// Closes the open XOR chunk, re-encoding it as an integer chunk when that is smaller.
     /// Returns the closed chunk's XOR size, an estimate for the next one.
-    fn close_head(&mut self) -> Option<usize> {
+    fn close_head(&mut self, int_chunks: bool) -> Option<usize> {
         let app = self.app.take()?;
         let header = app.header_offset();
         let buf = Arc::make_mut(&mut self.data);
         let xor_len = buf.len().checked_sub(header)?;
+        if !int_chunks {
+            return Some(xor_len);
+        }
         if let Some(enc) = transcode_int(&buf[header..]) {
             if enc.len() < xor_len {
                 buf.truncate(header);
@@ -207,7 +215,7 @@ impl MemSeries {
     }
 
     /// Appends a float sample already checked to be in order.
-    fn append_float(&mut self, t: i64, v: f64, per_chunk: usize) {
+    fn append_float(&mut self, t: i64, v: f64, per_chunk: usize, int_chunks: bool) {
         let need_new = match (&self.app, self.chunks.last()) {
             (Some(a), Some(c)) => {
                 a.num_samples() as usize >= per_chunk || t.wrapping_sub(c.min_t) > u32::MAX as i64
@@ -215,7 +223,7 @@ impl MemSeries {
             _ => true,
         };
         if need_new {
-            let est = self.close_head().map_or(64, |l| l + 8);
+            let est = self.close_head(int_chunks).map_or(64, |l| l + 8);
             let buf = Arc::make_mut(&mut self.data);
             let want = buf.len() + est;
             if buf.capacity() < want {
@@ -246,7 +254,7 @@ impl MemSeries {
         }
     }
 
-    fn append_histogram(&mut self, t: i64, h: &FloatHistogram, per_chunk: usize) {
+    fn append_histogram(&mut self, t: i64, h: &FloatHistogram, per_chunk: usize, int_chunks: bool) {
         let need_new = match self.chunks.last() {
             Some(c) if c.kind() == KIND_HIST => {
                 t.wrapping_sub(c.min_t) > u32::MAX as i64
@@ -255,7 +263,7 @@ impl MemSeries {
             _ => true,
         };
         if need_new {
-            self.close_head();
+            self.close_head(int_chunks);
             self.hists
                 .push(Arc::new(Vec::with_capacity(per_chunk.min(16))));
             self.push_chunk(ChunkMeta::new(KIND_HIST, self.hists.len() - 1, t));
@@ -1051,6 +1059,7 @@ impl Appender<'_> {
         let pending = std::mem::take(&mut self.pending);
         let per_chunk = self.db.opts.samples_per_chunk;
         let per_hchunk = self.db.opts.histograms_per_chunk;
+        let int_chunks = self.db.opts.integer_chunks;
         let mut err = CommitError::default();
         {
             let mut inner = self.db.write();
@@ -1073,8 +1082,8 @@ impl Appender<'_> {
                 match check {
                     Check::Ok => {
                         match (v, h) {
-                            (Some(v), _) => s.append_float(p.t, v, per_chunk),
-                            (None, Some(h)) => s.append_histogram(p.t, h, per_hchunk),
+                            (Some(v), _) => s.append_float(p.t, v, per_chunk, int_chunks),
+                            (None, Some(h)) => s.append_histogram(p.t, h, per_hchunk, int_chunks),
                             _ => {}
                         }
                         stored += 1;

@@ -451,3 +451,33 @@ fn db_is_shareable_across_threads() {
     reader.join().unwrap();
     assert_eq!(db.stats().samples, 2000);
 }
+
+#[test]
+fn integer_chunks_halve_counter_memory_and_read_back_the_same() {
+    let run = |int_chunks: bool| {
+        let db = Db::new(Options {
+            integer_chunks: int_chunks,
+            ..Default::default()
+        });
+        let a = l(&[("__name__", "requests_total")]);
+        let mut app = db.appender();
+        let mut v = 1000.0;
+        for i in 0..1200i64 {
+            v += (i % 7 + 1) as f64;
+            app.append(&a, i * 15_000, v).unwrap();
+        }
+        app.commit().unwrap();
+        let s = select(
+            &db,
+            0,
+            i64::MAX,
+            &[m(MatchType::Equal, "__name__", "requests_total")],
+        );
+        (floats(&s[0]), db.stats().chunk_bytes_used)
+    };
+    let (xor_samples, xor_bytes) = run(false);
+    let (int_samples, int_bytes) = run(true);
+    assert_eq!(xor_samples, int_samples);
+    assert_eq!(int_samples.len(), 1200);
+    assert!(int_bytes * 10 < xor_bytes * 6, "{int_bytes} vs {xor_bytes}");
+}

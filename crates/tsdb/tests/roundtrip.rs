@@ -162,6 +162,7 @@ fn database_selects_match_a_plain_model() {
         let per_chunk = [3usize, 17, 120][r.below(3) as usize];
         let db = Db::new(Options {
             samples_per_chunk: per_chunk,
+            integer_chunks: r.below(4) != 0,
             ..Default::default()
         });
         let nseries = 1 + r.below(5) as usize;
