@@ -38,9 +38,9 @@ pub trait Notifier {
 /// A fully built email and the SMTP settings to send it with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EmailMessage {
-    /// The envelope sender (the `from` setting, rendered).
+    /// The envelope sender: the address of the rendered `from` setting.
     pub from: String,
-    /// The envelope recipients (the `to` setting, rendered, split on commas).
+    /// The envelope recipients: the addresses of the rendered `to` setting.
     pub to: Vec<String>,
     pub subject: String,
     /// Headers in the order written, values already MIME-encoded where needed.
@@ -297,13 +297,16 @@ pub fn build_email(c: &EmailConfig, ctx: &EmailContext<'_>) -> Result<EmailMessa
     } else {
         let _ = write!(raw, "\r\n--{boundary}--\r\n");
     }
+    let from_addrs = parse_address_list(&from)
+        .map_err(|e| TemplateError(format!("parsing from addresses: {e}")))?;
+    let [from_addr] = from_addrs.as_slice() else {
+        return Err(TemplateError("must be exactly one from address".into()));
+    };
+    let to_addrs =
+        parse_address_list(&to).map_err(|e| TemplateError(format!("parsing to addresses: {e}")))?;
     Ok(EmailMessage {
-        from,
-        to: to
-            .split(',')
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .collect(),
+        from: from_addr.clone(),
+        to: to_addrs,
         subject,
         headers,
         html,
@@ -317,6 +320,50 @@ pub fn build_email(c: &EmailConfig, ctx: &EmailContext<'_>) -> Result<EmailMessa
         auth_secret: c.auth_secret.clone(),
         require_tls: c.require_tls.unwrap_or(true),
     })
+}
+
+/// The bare addresses of an RFC 5322 address list (`a@x, "B, C" <b@y>`), as Go's
+/// `mail.ParseAddressList` returns them (simplified: no groups or comments).
+pub fn parse_address_list(s: &str) -> Result<Vec<String>, String> {
+    let mut items = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    let mut angle = false;
+    for c in s.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '<' if !quoted => angle = true,
+            '>' if !quoted => angle = false,
+            ',' if !quoted && !angle => {
+                items.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    items.push(cur);
+    let mut out = Vec::new();
+    for it in items {
+        let it = it.trim();
+        if it.is_empty() {
+            return Err("mail: no address".into());
+        }
+        let addr = match (it.rfind('<'), it.rfind('>')) {
+            (Some(a), Some(b)) if a < b => it[a + 1..b].trim(),
+            (None, None) => it,
+            _ => return Err("mail: unclosed angle-addr".into()),
+        };
+        match addr.rsplit_once('@') {
+            Some((l, d))
+                if !l.is_empty() && !d.is_empty() && !addr.contains(char::is_whitespace) =>
+            {
+                out.push(addr.to_string())
+            }
+            _ => return Err("mail: missing @ in addr-spec".into()),
+        }
+    }
+    Ok(out)
 }
 
 /// `mime.QEncoding.Encode("utf-8", s)`: unchanged when printable ASCII, else encoded-words of
@@ -531,6 +578,16 @@ mod tests {
             format!("{}=\r\n{}", "x".repeat(75), "x".repeat(5))
         );
         assert_eq!(quoted_printable("é"), "=C3=A9");
+    }
+
+    #[test]
+    fn address_lists() {
+        assert_eq!(
+            parse_address_list(r#"a@x.org, "B, C" <b@y.org>, D <d@z>"#).unwrap(),
+            ["a@x.org", "b@y.org", "d@z"]
+        );
+        assert!(parse_address_list("nobody").is_err());
+        assert!(parse_address_list("").is_err());
     }
 
     #[test]

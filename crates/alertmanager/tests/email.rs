@@ -170,7 +170,10 @@ fn resolved_email_with_text_part_and_custom_header() {
         panic!()
     };
     assert_eq!(m.to, ["a@example.org", "b@example.org"]);
-    assert_eq!(m.from, "Alertmanager <alertmanager@example.org>");
+    assert_eq!(m.from, "alertmanager@example.org");
+    assert!(m
+        .raw
+        .contains("\r\nFrom: Alertmanager <alertmanager@example.org>\r\n"));
     assert!(m.require_tls, "require_tls defaults to true");
     assert_eq!(m.subject, "[FIRING:1] InstanceDown (localhost:9100 node)");
     assert!(m
