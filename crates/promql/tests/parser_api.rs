@@ -149,3 +149,34 @@ fn a_failed_range_is_reported_again_by_offset_as_upstream_does() {
         ]
     );
 }
+
+#[test]
+fn series_description_errors_speak_of_label_sets() {
+    let e = parse_metric(r#"{"http.requests"xx}"#).unwrap_err();
+    assert!(
+        e.to_string().ends_with(
+            r#"parse error: unexpected identifier "xx" in label set, expected "," or "}""#
+        ),
+        "{e}"
+    );
+    let e = parse_metric(r#"{"http.requests"=, x="y"}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with(r#"parse error: unexpected "," in label set, expected string"#),
+        "{e}"
+    );
+    let e = parse_metric(r#"{"http.requests}"#).unwrap_err();
+    assert!(
+        e.to_string()
+            .ends_with("parse error: unterminated quoted string"),
+        "{e}"
+    );
+    assert_eq!(
+        parse_metric(r#"{"http.requests", "service.name"="api-server", instance="0"}"#).unwrap(),
+        Labels::from_pairs(&[
+            ("__name__", "http.requests"),
+            ("instance", "0"),
+            ("service.name", "api-server")
+        ])
+    );
+}

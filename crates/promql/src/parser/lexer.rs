@@ -645,16 +645,11 @@ impl<'a> Lexer<'a> {
                     "step" => self.emit(start, Tok::Step),
                     "range" => self.emit(start, Tok::Range),
                     "min_of" | "max_of" => self.emit(start, Tok::Ident(w)),
-                    _ => {
-                        return self.err(
-                            start,
-                            format!(
-                                "unexpected character in duration expression: {}",
-                                q(c as char)
-                            ),
-                        )
-                    }
+                    _ => return Err(self.bad_letter_in_brackets(start, c as char)),
                 }
+            }
+            c if c.is_ascii_alphabetic() || c == b'_' => {
+                return Err(self.bad_letter_in_brackets(start, c as char))
             }
             c if c.is_ascii_digit()
                 || (c == b'.' && self.peek_at(1).is_some_and(|d| d.is_ascii_digit())) =>
@@ -671,6 +666,21 @@ impl<'a> Lexer<'a> {
             }
         }
         Ok(())
+    }
+
+    /// A letter inside `[...]` that starts no duration keyword. Upstream's lexer is back in
+    /// its statement state right after a number or duration (and then expects a `:`).
+    fn bad_letter_in_brackets(&self, start: usize, c: char) -> LexError {
+        let after_number = matches!(
+            self.out.last(),
+            Some(Ok((_, Tok::Number(_) | Tok::Duration(_), _)))
+        );
+        let msg = if after_number {
+            format!("unexpected character: {}, expected ':'", q(c))
+        } else {
+            format!("unexpected character in duration expression: {}", q(c))
+        };
+        LexError { pos: start, msg }
     }
 
     fn accept(&mut self, valid: &[u8]) -> bool {

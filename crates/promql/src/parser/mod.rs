@@ -204,7 +204,13 @@ pub fn parse_metric_selector(input: &str) -> Result<Vec<Matcher>, ParseErrors> {
 /// Parses a series description's label set, `name{l="v"}` (Prometheus's `ParseMetric`): only
 /// `=` matchers are allowed; the result includes `__name__`.
 pub fn parse_metric(input: &str) -> Result<Labels, ParseErrors> {
-    let matchers = parse_metric_selector(input)?;
+    let matchers = parse_metric_selector(input).map_err(|mut e| {
+        // Upstream's `label_set` rules say "label set" where selectors say "label matching".
+        for err in &mut e.0 {
+            err.msg = err.msg.replace(" in label matching", " in label set");
+        }
+        e
+    })?;
     let mut labels = Vec::with_capacity(matchers.len());
     for m in matchers {
         if m.kind != MatchType::Equal {
@@ -306,7 +312,13 @@ fn map_error(
             let prev = ok.last().copied();
             RawError {
                 span: Span::new(location as u32, location as u32),
-                msg: unexpected("end of input".into(), prev, agg, &expected),
+                msg: unexpected(
+                    "end of input".into(),
+                    prev,
+                    agg,
+                    bracket_state(&ok),
+                    &expected,
+                ),
             }
         }
         ParseError::UnrecognizedToken {
@@ -323,7 +335,7 @@ fn map_error(
             let prev = before.last().copied();
             RawError {
                 span: Span::new(l as u32, r as u32),
-                msg: unexpected(tok.desc(), prev, agg, &expected),
+                msg: unexpected(tok.desc(), prev, agg, bracket_state(&before), &expected),
             }
         }
         ParseError::ExtraToken { token: (l, tok, r) } => RawError {
@@ -339,9 +351,11 @@ fn unexpected(
     what: String,
     prev: Option<Tok<'_>>,
     in_aggregation: bool,
+    brackets: (bool, bool),
     expected: &[String],
 ) -> String {
     let exp = |s: &str| expected.iter().any(|e| e == s);
+    let (in_brackets, after_colon) = brackets;
     let in_braces = exp("\"}\"");
     let in_labels = exp("\")\"") && !exp("\"(\"") && !in_braces;
     let (context, wanted) = match prev {
@@ -364,12 +378,19 @@ fn unexpected(
         ),
         _ if exp("\"]\"") && exp("\":\"") => ("subquery or range", "\":\" or \"]\""),
         _ if exp("\"]\"") && !exp("\"(\"") => ("subquery selector", "\"]\""),
+        // Inside `[...]` upstream's error rules fall back to the bracket's own.
+        _ if in_brackets && after_colon => (
+            "subquery selector",
+            "number, duration, step(), range(), or \"]\"",
+        ),
+        _ if in_brackets => (
+            "subquery or range selector",
+            "number, duration, step(), or range()",
+        ),
         Some(Tok::LBrace | Tok::Comma) if in_braces && exp("\"identifier\"") => {
             ("label matching", "identifier or \"}\"")
         }
-        Some(Tok::Ident(_) | Tok::Str(_)) if exp("\"=\"") => {
-            ("label matching", "label matching operator")
-        }
+        Some(Tok::Ident(_)) if exp("\"=\"") => ("label matching", "label matching operator"),
         Some(Tok::Eql | Tok::Neq | Tok::EqlRegex | Tok::NeqRegex) if exp("\"string\"") => {
             ("label matching", "string")
         }
@@ -386,6 +407,16 @@ fn unexpected(
         msg.push_str(wanted);
     }
     msg
+}
+
+/// Whether the tokens end inside `[...]`, and whether a `:` came after its `[`.
+fn bracket_state(toks: &[Tok<'_>]) -> (bool, bool) {
+    let open = toks.iter().rposition(|t| *t == Tok::LBracket);
+    let close = toks.iter().rposition(|t| *t == Tok::RBracket);
+    match (open, close) {
+        (Some(o), c) if c.is_none_or(|c| c < o) => (true, toks[o..].contains(&Tok::Colon)),
+        _ => (false, false),
+    }
 }
 
 /// Whether the tokens end with `<aggregator> by|without (labels)`: the aggregation's

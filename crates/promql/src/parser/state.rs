@@ -544,6 +544,10 @@ impl State {
 
     fn set_extended(&self, mut e: Expr, anchored: bool, r: usize) -> Expr {
         let name = if anchored { "anchored" } else { "smoothed" };
+        // Upstream ignores the modifier on a failed `[range]` (already reported).
+        if self.bad_ranges.borrow().contains(&e.span()) {
+            return e;
+        }
         let espan = e.span();
         if !self.opts.experimental {
             self.err(
@@ -645,16 +649,20 @@ impl State {
         o: usize,
     ) -> DurationExpr {
         let span = a.span().to(b.span());
-        if let DurationExpr::Number { val, .. } = &b {
-            if *val == 0.0 && matches!(op, DurationOp::Div | DurationOp::Mod) {
-                let between = Span::new(o as u32, o as u32 + 1);
-                let msg = if op == DurationOp::Div {
-                    "division by zero"
-                } else {
-                    "modulo by zero"
-                };
-                self.err(between, msg);
-            }
+        let zero = match &b {
+            DurationExpr::Number { val, .. } => *val == 0.0,
+            DurationExpr::Duration { ms, .. } => *ms == 0,
+            _ => false,
+        };
+        if zero && matches!(op, DurationOp::Div | DurationOp::Mod) {
+            let msg = if op == DurationOp::Div {
+                "division by zero"
+            } else {
+                "modulo by zero"
+            };
+            self.err(Span::new(o as u32, o as u32 + 1), msg);
+            // Upstream continues with a zero literal.
+            return DurationExpr::Number { val: 0.0, span };
         }
         DurationExpr::Binary {
             op,
