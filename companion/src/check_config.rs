@@ -783,4 +783,46 @@ mod tests {
             "{out}"
         );
     }
+
+    #[test]
+    fn scrape_config_files_are_loaded_and_job_names_stay_unique() {
+        let dir =
+            std::env::temp_dir().join(format!("promplay-check-config-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("jobs")).unwrap();
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            "global:\n  scrape_interval: 20m\nscrape_config_files: ['jobs/*.yml']\nscrape_configs:\n  - job_name: main\n",
+        )
+        .unwrap();
+        std::fs::write(dir.join("jobs/a.yml"), "scrape_configs:\n  - job_name: a\n").unwrap();
+        let args = |lint: &str| Args {
+            files: vec![dir.join("prometheus.yml")],
+            syntax_only: false,
+            lint: lint.into(),
+            lint_fatal: true,
+            agent: false,
+            lookback_delta: Duration::from_secs(300),
+        };
+        // The job from the scrape config file is linted like the others.
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run_to(&args("all"), &mut out, &mut err).unwrap(), 3);
+        let err = String::from_utf8(err).unwrap();
+        assert!(err.contains("job: main, interval: 20m"), "{err}");
+        // A job name used twice.
+        std::fs::write(
+            dir.join("jobs/b.yml"),
+            "scrape_configs:\n  - job_name: main\n",
+        )
+        .unwrap();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run_to(&args("none"), &mut out, &mut err).unwrap(), 1);
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains("error loading scrape configs: ")
+                && err.contains("jobs/b.yml\": found multiple scrape configs with job name \"main\", first found in main config file"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

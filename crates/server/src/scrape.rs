@@ -448,6 +448,17 @@ pub fn targets_from_group(
     (active, dropped, failures)
 }
 
+/// Type, help and unit of a metric family as last scraped (`scrape.MetricMetadata`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricMetadata {
+    pub metric_family: String,
+    /// Prometheus's spelling: `counter`, `gauge`, `histogram`, `gaugehistogram`, `summary`,
+    /// `info`, `stateset`, `unknown`.
+    pub typ: String,
+    pub help: String,
+    pub unit: String,
+}
+
 // ---------------------------------------------------------------------------------------------
 // The scrape cache.
 
@@ -470,6 +481,8 @@ pub struct ScrapeCache {
     series_prev: BTreeMap<SeriesRef, Labels>,
     /// The report series (`up` …) by name; never subject to scrape staleness.
     report: HashMap<&'static str, (SeriesRef, Labels)>,
+    /// Metadata by family name, with the iteration it was last seen at.
+    metadata: BTreeMap<String, (MetricMetadata, u64)>,
 }
 
 impl ScrapeCache {
@@ -485,6 +498,8 @@ impl ScrapeCache {
             let iter = self.iter;
             self.series.retain(|_, e| e.last_iter == iter);
             self.dropped.retain(|_, i| *i == iter);
+            // Keep metadata around for 10 scrapes after its metric disappeared.
+            self.metadata.retain(|_, (_, i)| iter - *i <= 10);
         }
         self.series_prev = std::mem::take(&mut self.series_cur);
         self.iter += 1;
@@ -663,6 +678,14 @@ impl ScrapeLoop {
     pub fn interval(&self) -> Duration {
         self.opts.interval
     }
+    /// The metadata of the families this target exposed recently (`/api/v1/targets/metadata`).
+    pub fn metadata(&self) -> Vec<MetricMetadata> {
+        self.cache
+            .metadata
+            .values()
+            .map(|(m, _)| m.clone())
+            .collect()
+    }
     pub fn timeout(&self) -> Duration {
         self.opts.timeout
     }
@@ -811,6 +834,20 @@ impl ScrapeLoop {
             Ok(f) => f,
             Err(e) => return (counts, Err(AppendFailure::Other(e.to_string()))),
         };
+        for fam in &families {
+            self.cache.metadata.insert(
+                fam.name.clone(),
+                (
+                    MetricMetadata {
+                        metric_family: fam.name.clone(),
+                        typ: fam.typ.as_str().to_string(),
+                        help: fam.help.clone().unwrap_or_default(),
+                        unit: fam.unit.clone().unwrap_or_default(),
+                    },
+                    self.cache.iter,
+                ),
+            );
+        }
         let mut err: Option<AppendFailure> = None;
         let mut sample_limit_hit = false;
         let mut limited = 0usize;
@@ -1487,6 +1524,38 @@ impl ScrapeManager {
             n += 1;
         }
         n
+    }
+
+    /// Moves every loop's next scrape to its first slot at or after `now_ms` without scraping
+    /// the ones in between — a server that was suspended. (Prometheus's ticker drops missed
+    /// ticks the same way.) Pending end-of-run staleness is kept.
+    pub fn skip_until(&mut self, now_ms: i64) {
+        for p in self.pools.values_mut() {
+            for l in p.loops.values_mut() {
+                let iv = l.opts.interval.as_millis().max(1);
+                if l.next_ms < now_ms {
+                    let missed = (now_ms - l.next_ms + iv - 1) / iv;
+                    l.next_ms += missed * iv;
+                }
+            }
+        }
+    }
+
+    /// Metadata of every family scraped recently, by family name, as `/api/v1/metadata`
+    /// lists it (distinct entries per family).
+    pub fn metadata(&self) -> BTreeMap<String, Vec<MetricMetadata>> {
+        let mut out: BTreeMap<String, Vec<MetricMetadata>> = BTreeMap::new();
+        for p in self.pools.values() {
+            for l in p.loops.values() {
+                for m in l.metadata() {
+                    let e = out.entry(m.metric_family.clone()).or_default();
+                    if !e.contains(&m) {
+                        e.push(m);
+                    }
+                }
+            }
+        }
+        out
     }
 
     pub fn pools(&self) -> impl Iterator<Item = &ScrapePool> {

@@ -735,3 +735,59 @@ fn a_reload_that_changes_only_limits_keeps_the_cache_otherwise_it_starts_afresh(
     // are out of order and rejected.
     assert!(w.values("up").iter().all(|(_, v)| *v == 1.0));
 }
+
+#[test]
+fn skip_until_keeps_the_phase_and_scrapes_nothing_in_between() {
+    let mut w = World::new(ONE_JOB, 0, Box::new(|_| ok("a 1\n", 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    w.mgr.skip_until(first + 3_600_000 + 1);
+    assert_eq!(w.first_scrape_ms(), first + 3_610_000);
+    w.advance(3_610_000);
+    assert_eq!(w.values("a"), vec![(first, 1.0), (first + 3_610_000, 1.0)]);
+}
+
+#[test]
+fn label_limits_fail_the_scrape_with_prometheus_wording() {
+    for (limit, want) in [
+        (
+            "label_limit: 3",
+            "label_limit exceeded (metric: m, number of labels: 5, limit: 3)",
+        ),
+        (
+            "label_name_length_limit: 4",
+            "label_name_length_limit exceeded (metric: m, label name: __name__, length: 8, limit: 4)",
+        ),
+        (
+            "label_value_length_limit: 5",
+            r#"label_value_length_limit exceeded (metric: m, label name: instance, value: "localhost:9100", length: 14, limit: 5)"#,
+        ),
+    ] {
+        let cfg = ONE_JOB.replace("  - job_name: node\n", &format!("  - job_name: node\n    {limit}\n"));
+        let mut w = World::new(&cfg, 0, Box::new(|_| ok("m{a=\"b\"} 1\n", 0)));
+        let first = w.first_scrape_ms();
+        w.advance(first);
+        assert_eq!(w.values("up"), vec![(first, 0.0)], "{limit}");
+        assert_eq!(w.mgr.targets().active[0].last_error, want);
+        assert!(w.series("m").is_empty());
+    }
+}
+
+#[test]
+fn metadata_of_scraped_families_is_kept() {
+    let body = "# HELP http_requests_total Requests.\n# TYPE http_requests_total counter\nhttp_requests_total 1\n# TYPE temp gauge\ntemp 3\n";
+    let mut w = World::new(ONE_JOB, 0, Box::new(move |_| ok(body, 0)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    let md = w.mgr.metadata();
+    assert_eq!(
+        md["http_requests_total"],
+        vec![MetricMetadata {
+            metric_family: "http_requests_total".into(),
+            typ: "counter".into(),
+            help: "Requests.".into(),
+            unit: String::new(),
+        }]
+    );
+    assert_eq!(md["temp"][0].typ, "gauge");
+}
