@@ -676,11 +676,12 @@ impl Db {
 
     /// Drops whole chunks whose newest sample is older than `now_ms - retention_ms`, then
     /// series left without chunks (and their postings and unused symbols). Appends older than
-    /// that cutoff are rejected as out of bounds afterwards. No-op without a retention.
+    /// that cutoff are rejected as out of bounds afterwards. Without a retention only series
+    /// that never got a sample (e.g. after a rollback) are dropped.
     pub fn apply_retention(&self, now_ms: i64) -> RetentionReport {
         match self.opts.retention_ms {
             Some(r) => self.truncate_before(now_ms.saturating_sub(r)),
-            None => RetentionReport::default(),
+            None => self.truncate_before(i64::MIN),
         }
     }
 

@@ -53,6 +53,12 @@ fn rollback_discards() {
     app.rollback();
     assert!(select(&db, 0, 100, &[m(MatchType::Equal, "__name__", "x")]).is_empty());
     assert_eq!(db.stats().samples, 0);
+    // the empty series left behind is collected, even without a retention
+    assert_eq!(db.stats().series, 1);
+    assert_eq!(db.apply_retention(0).series_removed, 1);
+    assert_eq!(db.stats().series, 0);
+    let q = db.querier(i64::MIN, i64::MAX).unwrap();
+    assert!(q.label_names(&[]).unwrap().is_empty());
 }
 
 #[test]
@@ -480,4 +486,27 @@ fn integer_chunks_halve_counter_memory_and_read_back_the_same() {
     assert_eq!(xor_samples, int_samples);
     assert_eq!(int_samples.len(), 1200);
     assert!(int_bytes * 10 < xor_bytes * 6, "{int_bytes} vs {xor_bytes}");
+}
+
+#[test]
+fn retention_keeps_series_an_open_appender_holds() {
+    let db = Db::new(Options {
+        retention_ms: Some(10),
+        ..Default::default()
+    });
+    let a = l(&[("__name__", "held")]);
+    let mut app = db.appender();
+    app.append(&a, 1000, 1.0).unwrap();
+    // the series has no committed sample yet; retention must not take it away
+    assert_eq!(db.apply_retention(1005).series_removed, 0);
+    app.commit().unwrap();
+    let s = select(&db, 0, 2000, &[m(MatchType::Equal, "__name__", "held")]);
+    assert_eq!(floats(&s[0]), vec![(1000, 1.0f64.to_bits())]);
+    // a dropped appender releases its hold
+    let b = l(&[("__name__", "dropped")]);
+    {
+        let mut app = db.appender();
+        app.append(&b, 2000, 1.0).unwrap();
+    }
+    assert_eq!(db.apply_retention(1005).series_removed, 1);
 }
