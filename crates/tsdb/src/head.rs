@@ -218,7 +218,8 @@ impl MemSeries {
     fn append_float(&mut self, t: i64, v: f64, per_chunk: usize, int_chunks: bool) {
         let need_new = match (&self.app, self.chunks.last()) {
             (Some(a), Some(c)) => {
-                a.num_samples() as usize >= per_chunk || t.wrapping_sub(c.min_t) > u32::MAX as i64
+                a.num_samples() as usize >= per_chunk
+                    || t.checked_sub(c.min_t).is_none_or(|d| d > u32::MAX as i64)
             }
             _ => true,
         };
@@ -257,7 +258,7 @@ impl MemSeries {
     fn append_histogram(&mut self, t: i64, h: &FloatHistogram, per_chunk: usize, int_chunks: bool) {
         let need_new = match self.chunks.last() {
             Some(c) if c.kind() == KIND_HIST => {
-                t.wrapping_sub(c.min_t) > u32::MAX as i64
+                t.checked_sub(c.min_t).is_none_or(|d| d > u32::MAX as i64)
                     || self.hists.get(c.pos()).is_none_or(|c| c.len() >= per_chunk)
             }
             _ => true,

@@ -510,3 +510,25 @@ fn retention_keeps_series_an_open_appender_holds() {
     }
     assert_eq!(db.apply_retention(1005).series_removed, 1);
 }
+
+#[test]
+fn extreme_timestamps_round_trip() {
+    let db = Db::default();
+    let a = l(&[("__name__", "x")]);
+    let ts = [i64::MIN + 1, -1, 0, 1, 1 << 40, i64::MAX - 1, i64::MAX];
+    let mut app = db.appender();
+    for (i, t) in ts.iter().enumerate() {
+        app.append(&a, *t, i as f64).unwrap();
+    }
+    app.commit().unwrap();
+    let s = select(
+        &db,
+        i64::MIN,
+        i64::MAX,
+        &[m(MatchType::Equal, "__name__", "x")],
+    );
+    let got: Vec<i64> = floats(&s[0]).into_iter().map(|x| x.0).collect();
+    assert_eq!(got, ts);
+    let s = select(&db, 0, 1 << 40, &[m(MatchType::Equal, "__name__", "x")]);
+    assert_eq!(floats(&s[0]).len(), 3);
+}
