@@ -143,11 +143,12 @@ fn write_extended(f: &mut impl fmt::Write, vs: &VectorSelector) -> fmt::Result {
     Ok(())
 }
 
+/// Upstream's order: selector, `[range]`, `anchored`/`smoothed`, `@`, `offset`.
 impl fmt::Display for VectorSelector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write_selector_body(f, self)?;
-        write_at_offset(f, self.timestamp, self.start_or_end, &self.offset)?;
-        write_extended(f, self)
+        write_extended(f, self)?;
+        write_at_offset(f, self.timestamp, self.start_or_end, &self.offset)
     }
 }
 
@@ -197,14 +198,14 @@ impl BinaryExpr {
         }
         match (vm.fill.lhs, vm.fill.rhs) {
             (Some(l), Some(r)) if l.to_bits() == r.to_bits() => {
-                write!(f, " fill({})", format_float(l))?
+                write!(f, " fill ({})", format_float(l))?
             }
             (l, r) => {
                 if let Some(l) = l {
-                    write!(f, " fill_left({})", format_float(l))?;
+                    write!(f, " fill_left ({})", format_float(l))?;
                 }
                 if let Some(r) = r {
-                    write!(f, " fill_right({})", format_float(r))?;
+                    write!(f, " fill_right ({})", format_float(r))?;
                 }
             }
         }
@@ -253,8 +254,8 @@ impl fmt::Display for Expr {
                 let vs = &m.vector_selector;
                 write_selector_body(f, vs)?;
                 write!(f, "[{}]", m.range)?;
-                write_at_offset(f, vs.timestamp, vs.start_or_end, &vs.offset)?;
-                write_extended(f, vs)
+                write_extended(f, vs)?;
+                write_at_offset(f, vs.timestamp, vs.start_or_end, &vs.offset)
             }
             Expr::Subquery(s) => {
                 write!(f, "{}", s.expr)?;

@@ -620,8 +620,17 @@ impl State {
         DurationExpr::Duration { ms, span: sp(l, r) }
     }
 
-    /// Unary minus on a literal folds into the literal (as upstream does).
+    /// Unary minus on a literal folds into the literal; unary plus disappears (as upstream's
+    /// `applyUnaryOpToDurationExpr`, so `+(5*2)` prints as `(5 * 2)`).
     pub fn dur_unary(&self, op: UnaryOp, e: DurationExpr, l: usize) -> DurationExpr {
+        if op == UnaryOp::Pos
+            && !matches!(
+                e,
+                DurationExpr::Number { .. } | DurationExpr::Duration { .. }
+            )
+        {
+            return e;
+        }
         let end = e.span().end;
         let span = Span::new(l as u32, end);
         match (&e, op) {
