@@ -16,6 +16,34 @@
 
 use std::time::{Duration, Instant};
 
+/// The system allocator, counting live heap bytes, to check `Stats::bytes` against reality.
+struct CountingAlloc;
+
+static LIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+unsafe impl std::alloc::GlobalAlloc for CountingAlloc {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        LIVE.fetch_add(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new: usize) -> *mut u8 {
+        LIVE.fetch_add(new, std::sync::atomic::Ordering::Relaxed);
+        LIVE.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+        unsafe { std::alloc::System.realloc(ptr, layout, new) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: CountingAlloc = CountingAlloc;
+
+fn live_heap() -> usize {
+    LIVE.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// On-CPU time of this thread (Linux), to report figures that mean something on a machine
 /// shared with other work.
 fn cpu_time() -> Option<Duration> {
@@ -223,6 +251,7 @@ fn main() {
         return;
     }
 
+    let heap_before = live_heap();
     let db = Db::new(Options {
         integer_chunks: !args.iter().any(|a| a == "--xor-only"),
         ..Default::default()
@@ -265,6 +294,7 @@ fn main() {
         _ => "on-CPU time unknown".to_string(),
     };
     let st = db.stats();
+    let heap = live_heap().saturating_sub(heap_before);
     println!(
         "loaded ({}) series={} samples={} in {:.2?} wall ({load_cpu}; generation {:.2?} excluded) = {:.0} samples/s wall",
         if by_ref {
@@ -287,6 +317,11 @@ fn main() {
         st.chunk_bytes_used as f64 / st.samples as f64,
         st.chunks,
         st.symbols
+    );
+    println!(
+        "heap measured by the allocator: {} bytes = {:.3} bytes/sample (requested sizes, before malloc's own overhead)",
+        heap,
+        heap as f64 / st.samples as f64
     );
 
     // full select + iteration, as a 6 h range query over everything would do
