@@ -86,6 +86,11 @@ pub struct Ctx<'a> {
     pub(crate) qt: QueryTimes,
     interrupt: Option<&'a dyn Fn() -> bool>,
     invariant: HashSet<*const Expr>,
+    /// Selectors read as by Prometheus's `HistogramStatsIterator` (under `histogram_count`,
+    /// `histogram_sum` or `histogram_avg`, with no subquery, `histogram_quantile` or
+    /// `histogram_fraction` above): unknown counter-reset hints are resolved on the fly
+    /// against the previous histogram read.
+    stats_selectors: HashSet<*const VectorSelector>,
     cur_samples: Cell<usize>,
     peak: Cell<usize>,
     touched: Cell<u64>,
@@ -216,8 +221,12 @@ impl<'a> Ctx<'a> {
         qt: QueryTimes,
         interrupt: Option<&'a dyn Fn() -> bool>,
         invariant: HashSet<*const Expr>,
+        root: &Expr,
     ) -> Self {
+        let mut stats_selectors = HashSet::new();
+        collect_stats_selectors(root, false, &mut stats_selectors);
         Ctx {
+            stats_selectors,
             querier,
             opts,
             qt,
@@ -284,6 +293,11 @@ impl<'a> Ctx<'a> {
         if n > self.peak.get() {
             self.peak.set(n);
         }
+    }
+
+    fn is_stats(&self, vs: &VectorSelector) -> bool {
+        self.stats_selectors
+            .contains(&(vs as *const VectorSelector))
     }
 
     /// Evaluates `e` at the steps of `r`.
@@ -454,6 +468,10 @@ impl<'a> Ctx<'a> {
         for s in &series {
             self.check_interrupt()?;
             let mut it = s.iter();
+            let stats = self
+                .stats_selectors
+                .contains(&(vs as *const VectorSelector));
+            let mut prev_read: Option<&FloatHistogram> = None;
             let mut tracker: Option<HintTracker> = None;
             let mut ss = Series {
                 metric: s.labels().clone(),
@@ -500,6 +518,9 @@ impl<'a> Ctx<'a> {
                     }
                     match ahead {
                         Some(a) if a.0 <= rt => {
+                            if let Some(l) = last {
+                                prev_read = l.2;
+                            }
                             last = Some(a);
                             ahead = None;
                             self.touched.set(self.touched.get() + 1);
@@ -525,6 +546,15 @@ impl<'a> Ctx<'a> {
                                     let mut h = Box::new(h.clone());
                                     h.counter_reset_hint =
                                         tracker.get_or_insert_with(|| HintTracker::new(s)).hint(t);
+                                    if stats && h.counter_reset_hint == CounterResetHint::Unknown {
+                                        if let Some(p) = prev_read {
+                                            h.counter_reset_hint = if h.detect_reset(p) {
+                                                CounterResetHint::CounterReset
+                                            } else {
+                                                CounterResetHint::NotCounterReset
+                                            };
+                                        }
+                                    }
                                     ss.histograms.push(HPoint { t: ts, h });
                                 }
                             }
@@ -547,6 +577,7 @@ impl<'a> Ctx<'a> {
         mint: i64,
         maxt: i64,
         buf: &mut Buf,
+        stats: bool,
     ) -> Result<(), EvalError> {
         buf.floats.clear();
         buf.hists.clear();
@@ -579,6 +610,15 @@ impl<'a> Ctx<'a> {
                             let mut h = Box::new(h.clone());
                             h.counter_reset_hint =
                                 tracker.get_or_insert_with(|| HintTracker::new(s)).hint(t);
+                            if stats && h.counter_reset_hint == CounterResetHint::Unknown {
+                                if let Some(p) = buf.hists.last() {
+                                    h.counter_reset_hint = if h.detect_reset(&p.h) {
+                                        CounterResetHint::CounterReset
+                                    } else {
+                                        CounterResetHint::NotCounterReset
+                                    };
+                                }
+                            }
                             buf.hists.push(HPoint { t, h });
                         }
                     }
@@ -613,7 +653,7 @@ impl<'a> Ctx<'a> {
         let mut buf = Buf::default();
         for s in &series {
             self.check_interrupt()?;
-            self.load_window_buf(s, mint, maxt, &mut buf)?;
+            self.load_window_buf(s, mint, maxt, &mut buf, self.is_stats(vs))?;
             let mut floats = std::mem::take(&mut buf.floats);
             let hists = std::mem::take(&mut buf.hists);
             if vs.anchored || vs.smoothed {
@@ -655,7 +695,7 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::new();
         let mut buf = Buf::default();
         for s in &series {
-            self.load_window_buf(s, r0 - lb - 1, r1 + lb, &mut buf)?;
+            self.load_window_buf(s, r0 - lb - 1, r1 + lb, &mut buf, self.is_stats(vs))?;
             let mut ss = Series {
                 metric: s.labels().clone(),
                 ..Default::default()
@@ -1171,6 +1211,10 @@ impl<'a> Ctx<'a> {
             _ => return Err(exec_err("unexpected range-vector argument")),
         };
         let _ = metric_src;
+        let stats_sel = match args[mi] {
+            Expr::MatrixSelector(ms) => self.is_stats(&ms.vector_selector),
+            _ => false,
+        };
         let n_series = match &src {
             Src::Store(s) => s.len(),
             Src::Sub(m) => m.len(),
@@ -1198,7 +1242,7 @@ impl<'a> Ctx<'a> {
                 hi += lb;
             }
             match &src {
-                Src::Store(s) => self.load_window_buf(&s[si], lo, hi, &mut buf)?,
+                Src::Store(s) => self.load_window_buf(&s[si], lo, hi, &mut buf, stats_sel)?,
                 Src::Sub(m) => {
                     buf.floats.clear();
                     buf.hists.clear();
@@ -1539,6 +1583,37 @@ pub(crate) fn extend_floats(
     }
     out.push(FPoint { t: maxt, f: right });
     out
+}
+
+fn collect_stats_selectors(e: &Expr, stats: bool, out: &mut HashSet<*const VectorSelector>) {
+    match e {
+        Expr::VectorSelector(vs) => {
+            if stats {
+                out.insert(vs as *const VectorSelector);
+            }
+        }
+        Expr::MatrixSelector(ms) => {
+            if stats {
+                out.insert(&ms.vector_selector as *const VectorSelector);
+            }
+        }
+        Expr::Subquery(_) => {}
+        Expr::Call(c) => {
+            let s = match c.func.name {
+                "histogram_count" | "histogram_sum" | "histogram_avg" => true,
+                "histogram_quantile" | "histogram_fraction" => return,
+                _ => stats,
+            };
+            for a in &c.args {
+                collect_stats_selectors(a, s, out);
+            }
+        }
+        _ => {
+            for c in e.children() {
+                collect_stats_selectors(c, stats, out);
+            }
+        }
+    }
 }
 
 /// Samples per histogram chunk in Prometheus's head (a new chunk starts after this many).

@@ -286,6 +286,7 @@ impl Engine {
             },
             qo.interrupt,
             invariant,
+            expr,
         );
         let rng = eval::Rng {
             start,
