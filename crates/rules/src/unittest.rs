@@ -1,0 +1,738 @@
+//! `promtool test rules`: the rule unit-test file format and its runner
+//! (`cmd/promtool/unittest.go`), with promtool's output.
+//!
+//! No I/O here: the host reads files and expands globs through [`Files`], and prints the
+//! [`Out`] lines in order (stdout and stderr interleaved as promtool writes them).
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use promplay_model::labels::write_go_quoted;
+use promplay_model::{FloatHistogram, Label, Labels};
+use promplay_promql::engine::{Engine, EngineOptions};
+use promplay_promql::promqltest::compare::{hist_expr, histograms_match};
+use promplay_promql::promqltest::series::{parse_metric, parse_series_desc, parse_values};
+use promplay_promql::promqltest::SeqValue;
+use promplay_promql::value::{Sample, Value};
+use promplay_tsdb::{Db, Options};
+use regex::Regex;
+use serde::Deserialize;
+
+use crate::duration::{format_go_duration, format_model_duration, parse_duration};
+use crate::group::{EvalContext, Group};
+use crate::manager::build_groups;
+use crate::rule::{AlertState, Rule};
+use crate::rulefmt;
+use crate::template::format_e;
+
+/// File access for the runner.
+pub trait Files {
+    fn read(&self, path: &str) -> Result<String, String>;
+    /// Paths matching a glob pattern (`filepath.Glob`), sorted.
+    fn glob(&self, pattern: &str) -> Result<Vec<String>, String>;
+}
+
+/// A line of output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Out {
+    Stdout(String),
+    Stderr(String),
+}
+
+/// Runner options (`--run`, `--ignore-unknown-fields`).
+#[derive(Clone, Debug, Default)]
+pub struct TestOptions {
+    pub run: Option<Regex>,
+    pub ignore_unknown_fields: bool,
+}
+
+/// A scalar read as text (YAML `1`, `0 1`, `"1x3"`).
+#[derive(Clone, Debug, Default)]
+struct Text(String);
+
+impl<'de> Deserialize<'de> for Text {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_yaml_ng::Value::deserialize(d)?;
+        Ok(Text(match v {
+            serde_yaml_ng::Value::String(s) => s,
+            serde_yaml_ng::Value::Number(n) => n.to_string(),
+            serde_yaml_ng::Value::Bool(b) => b.to_string(),
+            serde_yaml_ng::Value::Null => String::new(),
+            _ => return Err(serde::de::Error::custom("expected a scalar")),
+        }))
+    }
+}
+
+/// A Prometheus duration (`model.Duration`) in ms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+struct Dur(i64);
+
+impl<'de> Deserialize<'de> for Dur {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let t = Text::deserialize(d)?;
+        if t.0.is_empty() {
+            return Ok(Dur(0));
+        }
+        parse_duration(&t.0)
+            .map(Dur)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct UnitTestFile {
+    #[serde(default)]
+    rule_files: Vec<String>,
+    #[serde(default)]
+    evaluation_interval: Dur,
+    #[serde(default)]
+    group_eval_order: Vec<String>,
+    #[serde(default)]
+    fuzzy_compare: bool,
+    #[serde(default)]
+    tests: Vec<TestGroup>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TestGroup {
+    #[serde(default)]
+    interval: Dur,
+    #[serde(default)]
+    input_series: Vec<InputSeries>,
+    #[serde(default)]
+    alert_rule_test: Vec<AlertTestCase>,
+    #[serde(default)]
+    promql_expr_test: Vec<PromqlTestCase>,
+    #[serde(default)]
+    external_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    external_url: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    start_timestamp: Text,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InputSeries {
+    #[serde(default)]
+    series: String,
+    #[serde(default)]
+    values: Text,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AlertTestCase {
+    #[serde(default)]
+    eval_time: Dur,
+    #[serde(default)]
+    alertname: String,
+    #[serde(default)]
+    exp_alerts: Vec<ExpAlert>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ExpAlert {
+    #[serde(default)]
+    exp_labels: BTreeMap<String, String>,
+    #[serde(default)]
+    exp_annotations: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PromqlTestCase {
+    #[serde(default)]
+    expr: String,
+    #[serde(default)]
+    eval_time: Dur,
+    #[serde(default)]
+    exp_samples: Vec<ExpSample>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpSample {
+    #[serde(default)]
+    labels: String,
+    #[serde(default)]
+    value: f64,
+    #[serde(default)]
+    histogram: String,
+}
+
+fn hist_add(a: &FloatHistogram, b: &FloatHistogram, sub: bool) -> Result<FloatHistogram, String> {
+    let mut x = a.clone();
+    let r = if sub { x.sub(b) } else { x.add(b) };
+    r.map_err(|e| e.to_string())?;
+    Ok(x)
+}
+
+fn go_quote(s: &str) -> String {
+    let mut o = String::new();
+    let _ = write_go_quoted(&mut o, s);
+    o
+}
+
+/// Runs every file (`RulesUnitTest`): the output lines and the exit code (0 all passed, 1 not).
+pub fn run_files(paths: &[String], files: &dyn Files, opts: &TestOptions) -> (Vec<Out>, i32) {
+    let mut out = Vec::new();
+    let mut failed = false;
+    for p in paths {
+        out.push(Out::Stdout(format!("Unit Testing:  {p}")));
+        let errs = run_file(p, files, opts, &mut out);
+        if errs.is_empty() {
+            out.push(Out::Stdout("  SUCCESS".into()));
+        } else {
+            out.push(Out::Stderr("  FAILED:".into()));
+            for e in errs {
+                out.push(Out::Stderr(e));
+                out.push(Out::Stdout(String::new()));
+            }
+            failed = true;
+        }
+        out.push(Out::Stdout(String::new()));
+    }
+    (out, i32::from(failed))
+}
+
+fn parent_dir(p: &str) -> &str {
+    match p.rfind('/') {
+        Some(0) => "/",
+        Some(i) => &p[..i],
+        None => ".",
+    }
+}
+
+/// Runs one file (`ruleUnitTest`): the errors, each as promtool prints it.
+pub fn run_file(
+    path: &str,
+    files: &dyn Files,
+    opts: &TestOptions,
+    out: &mut Vec<Out>,
+) -> Vec<String> {
+    let content = match files.read(path) {
+        Ok(c) => c,
+        Err(e) => return vec![e],
+    };
+    let utf: UnitTestFile = if content.trim().is_empty() {
+        UnitTestFile::default()
+    } else {
+        match serde_yaml_ng::from_str(&content) {
+            Ok(u) => u,
+            Err(e) => return vec![format!("yaml: {e}")],
+        }
+    };
+    let base = parent_dir(path);
+    let mut rule_files = Vec::new();
+    for rf in &utf.rule_files {
+        let full = if rf.is_empty() || rf.starts_with('/') || base == "." {
+            rf.clone()
+        } else {
+            format!("{base}/{rf}")
+        };
+        match files.glob(&full) {
+            Ok(m) => {
+                if m.is_empty() {
+                    out.push(Out::Stderr(format!(
+                        "  WARNING: no file match pattern {full}"
+                    )));
+                }
+                rule_files.extend(m);
+            }
+            Err(e) => return vec![e],
+        }
+    }
+    let eval_interval = if utf.evaluation_interval.0 == 0 {
+        60_000
+    } else {
+        utf.evaluation_interval.0
+    };
+    let mut order: HashMap<String, usize> = HashMap::new();
+    for (i, g) in utf.group_eval_order.iter().enumerate() {
+        if order.insert(g.clone(), i).is_some() {
+            return vec![format!("group name repeated in evaluation order: {g}")];
+        }
+    }
+    let mut errs = Vec::new();
+    for tg in &utf.tests {
+        if let Some(r) = &opts.run {
+            if !r.is_match(&tg.name) {
+                continue;
+            }
+        }
+        errs.extend(run_group(
+            tg,
+            eval_interval,
+            &order,
+            utf.fuzzy_compare,
+            &rule_files,
+            files,
+            opts,
+        ));
+    }
+    errs
+}
+
+/// Unix seconds or RFC 3339 → ms.
+fn parse_start(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if s.is_empty() {
+        return Ok(0);
+    }
+    if let Ok(v) = s.parse::<f64>() {
+        return Ok((v * 1000.0).round() as i64);
+    }
+    parse_rfc3339(s).ok_or_else(|| format!("cannot parse {s:?} as a timestamp"))
+}
+
+fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut i = 19;
+    let mut ms = 0i64;
+    if b.get(i) == Some(&b'.') {
+        let st = i + 1;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let frac = format!("{:0<3}", &s[st..i]);
+        ms = frac.get(0..3)?.parse().ok()?;
+    }
+    let off = match &s[i..] {
+        "Z" | "z" => 0,
+        tz if tz.len() == 6 => {
+            let sign = if tz.starts_with('-') { -1 } else { 1 };
+            sign * (tz[1..3].parse::<i64>().ok()? * 60 + tz[4..6].parse::<i64>().ok()?) * 60_000
+        }
+        _ => return None,
+    };
+    // days from civil (Howard Hinnant)
+    let y2 = if mo <= 2 { y - 1 } else { y };
+    let era = y2.div_euclid(400);
+    let yoe = y2 - era * 400;
+    let mp = (mo + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(((days * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms - off)
+}
+
+fn floats_equal(a: f64, b: f64, fuzzy: bool) -> bool {
+    if a == b {
+        return true;
+    }
+    if !fuzzy || a.is_nan() || b.is_nan() || a.is_sign_negative() != b.is_sign_negative() {
+        return false;
+    }
+    a.to_bits().abs_diff(b.to_bits()) <= 1
+}
+
+struct ParsedSample {
+    labels: Labels,
+    value: f64,
+    histogram: Option<FloatHistogram>,
+}
+
+impl ParsedSample {
+    fn render(&self) -> String {
+        match &self.histogram {
+            Some(h) => format!("{} {}", self.labels, hist_expr(h)),
+            None => format!("{} {}", self.labels, format_e(self.value)),
+        }
+    }
+}
+
+fn samples_string(s: &[ParsedSample]) -> String {
+    if s.is_empty() {
+        return "nil".into();
+    }
+    s.iter().map(|s| s.render()).collect::<Vec<_>>().join(", ")
+}
+
+fn indent_lines(s: &str, indent: &str) -> String {
+    s.split('\n')
+        .collect::<Vec<_>>()
+        .join(&format!("\n{indent}"))
+}
+
+type LabelsAndAnnotations = Vec<(Labels, Labels)>;
+
+fn la_string(la: &LabelsAndAnnotations) -> String {
+    if la.is_empty() {
+        return "[]".into();
+    }
+    let mut s = String::from("[");
+    for (i, (l, a)) in la.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        s.push_str(&format!("\n{i}:"));
+        s.push_str(&indent_lines(
+            &format!("\nLabels:{l}\nAnnotations:{a}"),
+            "  ",
+        ));
+    }
+    s.push_str("\n]");
+    s
+}
+
+fn map_labels(m: &BTreeMap<String, String>) -> Labels {
+    Labels::new(
+        m.iter()
+            .map(|(k, v)| Label::new(k.as_str(), v.as_str()))
+            .collect(),
+    )
+}
+
+/// The input series as (labels, time-ordered samples).
+type Loaded = Vec<(Labels, Vec<(i64, SeqValue)>)>;
+
+fn load_series(tg: &TestGroup, interval: i64, start: i64) -> Result<Loaded, String> {
+    let mut out = Vec::new();
+    for is in &tg.input_series {
+        let line = format!("{} {}", is.series, is.values.0);
+        let (labels, vals) = parse_series_desc(&line, &hist_add)
+            .map_err(|e| format!("error parsing series {:?}: {e}", is.series))?;
+        let samples = vals
+            .into_iter()
+            .enumerate()
+            .filter(|(_, v)| !matches!(v, SeqValue::Omitted))
+            .map(|(i, v)| (start + i as i64 * interval, v))
+            .collect();
+        out.push((labels, samples));
+    }
+    Ok(out)
+}
+
+/// Appends the loaded samples with timestamps up to `till` (`WithSamplesTill`).
+fn append_till(db: &Db, series: &Loaded, cursor: &mut [usize], till: i64) -> Result<(), String> {
+    let mut app = db.appender();
+    for (i, (labels, samples)) in series.iter().enumerate() {
+        while let Some((t, v)) = samples.get(cursor[i]) {
+            if *t > till {
+                break;
+            }
+            cursor[i] += 1;
+            let r = match v {
+                SeqValue::Float(f) => app.append(labels, *t, *f).map(|_| ()),
+                SeqValue::Histogram(h, _) => app.append_histogram(labels, *t, h).map(|_| ()),
+                SeqValue::Omitted => Ok(()),
+            };
+            r.map_err(|e| e.to_string())?;
+        }
+    }
+    app.commit().map_err(|e| e.to_string())
+}
+
+fn run_group(
+    tg: &TestGroup,
+    eval_interval: i64,
+    order: &HashMap<String, usize>,
+    fuzzy: bool,
+    rule_files: &[String],
+    files: &dyn Files,
+    opts: &TestOptions,
+) -> Vec<String> {
+    let interval = if tg.interval.0 == 0 {
+        eval_interval
+    } else {
+        tg.interval.0
+    };
+    let mint = match parse_start(&tg.start_timestamp.0) {
+        Ok(t) => t,
+        Err(e) => return vec![e],
+    };
+    let series = match load_series(tg, interval, mint) {
+        Ok(s) => s,
+        Err(e) => return vec![e],
+    };
+    let db = Rc::new(Db::new(Options::default()));
+    let engine = Engine::new(EngineOptions {
+        lookback_delta_ms: 5 * 60 * 1000,
+        max_samples: 50_000_000,
+        no_step_subquery_interval_ms: eval_interval,
+        ..EngineOptions::default()
+    });
+    let query = crate::engine_query_func(engine.clone(), db.clone());
+
+    // Rule files.
+    let mut parsed = Vec::new();
+    let mut errs = Vec::new();
+    for f in rule_files {
+        match files.read(f) {
+            Err(e) => errs.push(e),
+            Ok(c) => match rulefmt::parse_file(f, &c, opts.ignore_unknown_fields) {
+                Ok(g) => parsed.push((f.clone(), g)),
+                Err(e) => errs.extend(e.into_iter().map(|e| e.0)),
+            },
+        }
+    }
+    if !errs.is_empty() {
+        return errs;
+    }
+    let ext = map_labels(&tg.external_labels);
+    let mut groups: Vec<Group> = match build_groups(&parsed, interval, &ext, &tg.external_url) {
+        Ok(g) => g,
+        Err(e) => return e.into_iter().map(|e| e.0).collect(),
+    };
+    groups.sort_by_key(|g| order.get(&g.name).copied().unwrap_or(0));
+    for g in groups.iter_mut() {
+        g.set_restored();
+    }
+
+    let max_eval = tg
+        .alert_rule_test
+        .iter()
+        .map(|a| a.eval_time.0)
+        .chain(tg.promql_expr_test.iter().map(|p| p.eval_time.0))
+        .max()
+        .unwrap_or(0)
+        .max(0);
+    let maxt = mint + max_eval;
+
+    let mut alert_tests: BTreeMap<i64, Vec<&AlertTestCase>> = BTreeMap::new();
+    for a in &tg.alert_rule_test {
+        if a.alertname.is_empty() {
+            let in_group = if tg.name.is_empty() {
+                String::new()
+            } else {
+                format!(" (in TestGroup {})", tg.name)
+            };
+            return vec![format!(
+                "an item under alert_rule_test misses required attribute alertname at eval_time {}{in_group}",
+                format_model_duration(a.eval_time.0)
+            )];
+        }
+        alert_tests.entry(a.eval_time.0).or_default().push(a);
+    }
+    let alert_times: Vec<i64> = alert_tests.keys().copied().collect();
+    let mut curr = 0usize;
+
+    let mut errs = Vec::new();
+    let mut cursor = vec![0usize; series.len()];
+    let ext_url = tg.external_url.clone();
+    let mut ts = mint;
+    let mut steps = 0u64;
+    while ts <= maxt {
+        steps += 1;
+        if steps > 50_000_000 {
+            break;
+        }
+        if let Err(e) = append_till(&db, &series, &mut cursor, ts) {
+            errs.push(e);
+        } else {
+            let ctx = EvalContext {
+                query: &query,
+                db: &db,
+                clock: None,
+                resend_delay_ms: 60_000,
+                default_query_offset_ms: 0,
+                external_url: &ext_url,
+            };
+            let mut eval_errs = Vec::new();
+            for g in groups.iter_mut() {
+                g.eval(ts, &ctx);
+                for r in &g.rules {
+                    if let Some(e) = &r.status().last_error {
+                        eval_errs.push(format!(
+                            "    rule: {}, time: {}, err: {e}",
+                            r.name(),
+                            format_go_duration(ts)
+                        ));
+                    }
+                }
+            }
+            if !eval_errs.is_empty() {
+                errs.extend(eval_errs);
+                return errs;
+            }
+        }
+        while curr < alert_times.len()
+            && ts - mint <= alert_times[curr]
+            && alert_times[curr] < ts + eval_interval - mint
+        {
+            let t = alert_times[curr];
+            for tc in &alert_tests[&t] {
+                let mut got: LabelsAndAnnotations = Vec::new();
+                for g in &groups {
+                    for r in &g.rules {
+                        let Rule::Alerting(a) = r else { continue };
+                        if a.name != tc.alertname {
+                            continue;
+                        }
+                        for al in a.active_alerts() {
+                            if al.state == AlertState::Firing {
+                                got.push((al.labels.clone(), al.annotations.clone()));
+                            }
+                        }
+                    }
+                }
+                let mut exp: LabelsAndAnnotations = tc
+                    .exp_alerts
+                    .iter()
+                    .map(|a| {
+                        let mut l = a.exp_labels.clone();
+                        l.insert("alertname".into(), tc.alertname.clone());
+                        (map_labels(&l), map_labels(&a.exp_annotations))
+                    })
+                    .collect();
+                got.sort();
+                exp.sort();
+                if got != exp {
+                    let name = if tg.name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("    name: {},\n", tg.name)
+                    };
+                    errs.push(format!(
+                        "{name}    alertname: {}, time: {}, \n        exp:{}, \n        got:{}",
+                        tc.alertname,
+                        format_model_duration(t),
+                        indent_lines(&la_string(&exp), "            "),
+                        indent_lines(&la_string(&got), "            "),
+                    ));
+                }
+            }
+            curr += 1;
+        }
+        ts += eval_interval;
+    }
+
+    // PromQL expression tests.
+    'outer: for tc in &tg.promql_expr_test {
+        let t = mint + tc.eval_time.0;
+        let when = format_model_duration(tc.eval_time.0);
+        let got = match engine.instant_query(&*db, &tc.expr, t) {
+            Err(e) => {
+                errs.push(format!(
+                    "    expr: {}, time: {when}, err: {e}",
+                    go_quote(&tc.expr)
+                ));
+                continue;
+            }
+            Ok(r) => match r.value {
+                Value::Vector(v) => v,
+                Value::Scalar { t, v } => vec![Sample::float(Labels::default(), t, v)],
+                _ => {
+                    errs.push(format!(
+                        "    expr: {}, time: {when}, err: rule result is not a vector or scalar",
+                        go_quote(&tc.expr)
+                    ));
+                    continue;
+                }
+            },
+        };
+        let mut got: Vec<ParsedSample> = got
+            .into_iter()
+            .map(|s| ParsedSample {
+                labels: s.metric,
+                value: if s.h.is_some() { 0.0 } else { s.f },
+                histogram: s.h.map(|h| *h),
+            })
+            .collect();
+        let mut exp = Vec::new();
+        for s in &tc.exp_samples {
+            let labels = if s.labels.trim().is_empty() {
+                Labels::default()
+            } else {
+                match parse_metric(&s.labels) {
+                    Ok((l, rest)) if rest.trim().is_empty() => l,
+                    Ok((_, rest)) => {
+                        errs.push(format!(
+                            "    expr: {}, time: {when}, err: labels {}: unexpected {:?}",
+                            go_quote(&tc.expr),
+                            go_quote(&s.labels),
+                            rest.trim()
+                        ));
+                        continue 'outer;
+                    }
+                    Err(e) => {
+                        errs.push(format!(
+                            "    expr: {}, time: {when}, err: labels {}: {e}",
+                            go_quote(&tc.expr),
+                            go_quote(&s.labels)
+                        ));
+                        continue 'outer;
+                    }
+                }
+            };
+            let histogram = if s.histogram.is_empty() {
+                None
+            } else {
+                match parse_values(&s.histogram, &hist_add) {
+                    Ok(v) => match v.into_iter().next() {
+                        Some(SeqValue::Histogram(h, _)) => Some(*h),
+                        _ => None,
+                    },
+                    Err(e) => {
+                        errs.push(format!(
+                            "    expr: {}, time: {when}, err: {e}",
+                            go_quote(&tc.expr)
+                        ));
+                        continue 'outer;
+                    }
+                }
+            };
+            exp.push(ParsedSample {
+                labels,
+                value: s.value,
+                histogram,
+            });
+        }
+        exp.sort_by(|a, b| a.labels.cmp(&b.labels));
+        got.sort_by(|a, b| a.labels.cmp(&b.labels));
+        let equal = exp.len() == got.len()
+            && exp.iter().zip(&got).all(|(e, g)| {
+                e.labels == g.labels
+                    && match (&e.histogram, &g.histogram) {
+                        (None, None) => floats_equal(e.value, g.value, fuzzy),
+                        (Some(eh), Some(gh)) => histograms_match(eh, gh, true),
+                        _ => false,
+                    }
+            });
+        if !equal {
+            errs.push(format!(
+                "    expr: {}, time: {when},\n        exp: {}\n        got: {}",
+                go_quote(&tc.expr),
+                samples_string(&exp),
+                samples_string(&got)
+            ));
+        }
+    }
+    errs
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_floats() {
+        assert_eq!(parse_start("").unwrap(), 0);
+        assert_eq!(parse_start("1700000000").unwrap(), 1_700_000_000_000);
+        assert_eq!(
+            parse_start("2023-11-14T22:13:20Z").unwrap(),
+            1_700_000_000_000
+        );
+        assert_eq!(
+            parse_start("2023-11-14T23:13:20.5+01:00").unwrap(),
+            1_700_000_000_500
+        );
+        assert!(floats_equal(3.0, 3.0000000000000004, true));
+        assert!(!floats_equal(3.0, 3.0000000000000004, false));
+        assert!(!floats_equal(3.0, 3.0000000000000013, true));
+        assert!(!floats_equal(f64::NAN, f64::NAN, true));
+    }
+}
