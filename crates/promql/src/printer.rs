@@ -284,57 +284,63 @@ fn indent(out: &mut String, level: usize) {
     }
 }
 
-/// Whether the one-line form is longer than the limit. Stops formatting as soon as the limit
+/// Whether the one-line form is longer than `width`. Stops formatting as soon as the limit
 /// is passed, so pretty-printing stays linear in the output size.
-fn needs_split(e: &Expr) -> bool {
-    struct Counter(usize);
+fn needs_split(e: &Expr, width: usize) -> bool {
+    struct Counter(usize, usize);
     impl fmt::Write for Counter {
         fn write_str(&mut self, s: &str) -> fmt::Result {
             self.0 += s.len();
-            if self.0 > MAX_CHARACTERS_PER_LINE {
+            if self.0 > self.1 {
                 Err(fmt::Error)
             } else {
                 Ok(())
             }
         }
     }
-    let mut c = Counter(0);
+    let mut c = Counter(0, width);
     write!(c, "{e}").is_err()
 }
 
 /// The indented multi-line form (upstream's `Prettify`): nodes whose one-line form is longer
 /// than [`MAX_CHARACTERS_PER_LINE`] are split over several lines, two spaces per level.
 pub fn pretty(e: &Expr) -> String {
+    pretty_with_width(e, MAX_CHARACTERS_PER_LINE)
+}
+
+/// [`pretty`] with another line limit (upstream's tests use 10).
+pub fn pretty_with_width(e: &Expr, width: usize) -> String {
     let mut out = String::new();
-    pretty_into(&mut out, e, 0);
+    pretty_into(&mut out, e, 0, width);
     out
 }
 
-fn pretty_into(out: &mut String, e: &Expr, level: usize) {
+fn pretty_into(out: &mut String, e: &Expr, level: usize, width: usize) {
+    let split = || needs_split(e, width);
     match e {
-        Expr::Aggregate(a) if needs_split(e) => {
+        Expr::Aggregate(a) if split() => {
             indent(out, level);
             let _ = a.op_str(out);
             out.push_str("(\n");
             if let Some(p) = &a.param {
-                pretty_into(out, p, level + 1);
+                pretty_into(out, p, level + 1, width);
                 out.push_str(",\n");
             }
-            pretty_into(out, &a.expr, level + 1);
+            pretty_into(out, &a.expr, level + 1, width);
             out.push('\n');
             indent(out, level);
             out.push(')');
         }
-        Expr::Binary(b) if needs_split(e) => {
-            pretty_into(out, &b.lhs, level + 1);
+        Expr::Binary(b) if split() => {
+            pretty_into(out, &b.lhs, level + 1, width);
             out.push('\n');
             indent(out, level);
             out.push_str(b.op.as_str());
             let _ = b.modifiers_str(out);
             out.push('\n');
-            pretty_into(out, &b.rhs, level + 1);
+            pretty_into(out, &b.rhs, level + 1, width);
         }
-        Expr::Call(c) if needs_split(e) => {
+        Expr::Call(c) if split() => {
             indent(out, level);
             out.push_str(c.func.name);
             out.push_str("(\n");
@@ -342,27 +348,27 @@ fn pretty_into(out: &mut String, e: &Expr, level: usize) {
                 if i > 0 {
                     out.push_str(",\n");
                 }
-                pretty_into(out, a, level + 1);
+                pretty_into(out, a, level + 1, width);
             }
             out.push('\n');
             indent(out, level);
             out.push(')');
         }
-        Expr::Paren(p) if needs_split(e) => {
+        Expr::Paren(p) if split() => {
             indent(out, level);
             out.push_str("(\n");
-            pretty_into(out, &p.expr, level + 1);
+            pretty_into(out, &p.expr, level + 1, width);
             out.push('\n');
             indent(out, level);
             out.push(')');
         }
-        Expr::Subquery(s) if needs_split(e) => {
-            pretty_into(out, &s.expr, level);
+        Expr::Subquery(s) if split() => {
+            pretty_into(out, &s.expr, level, width);
             let _ = s.suffix(out);
         }
         Expr::Unary(u) => {
             let mut child = String::new();
-            pretty_into(&mut child, &u.expr, level);
+            pretty_into(&mut child, &u.expr, level, width);
             indent(out, level);
             out.push_str(u.op.as_str());
             out.push_str(child.trim());
