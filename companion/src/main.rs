@@ -12,6 +12,7 @@ mod alertmanager_cmds;
 mod check_config;
 mod check_metrics;
 mod promql_parse;
+mod sim;
 mod test_promql;
 
 #[derive(Parser)]
@@ -38,6 +39,8 @@ enum Command {
         #[command(subcommand)]
         command: RoutesCommand,
     },
+    /// Run a scenario on the simulated world headless and print its queries' results.
+    Sim(sim::Args),
     /// Run test scripts.
     Test {
         #[command(subcommand)]
@@ -91,6 +94,7 @@ fn main() -> ExitCode {
             RoutesCommand::Test(args) => alertmanager_cmds::run_routes_test(&args),
             RoutesCommand::Show(args) => alertmanager_cmds::run_routes_show(&args),
         },
+        Command::Sim(args) => sim::run(&args),
         Command::Test { command } => match command {
             TestCommand::Promql(args) => test_promql::run(&args),
         },
