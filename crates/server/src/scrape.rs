@@ -462,11 +462,23 @@ pub struct MetricMetadata {
 // ---------------------------------------------------------------------------------------------
 // The scrape cache.
 
+/// A cached exposed series: its exposed name and labels, its stored series and labels.
 #[derive(Clone, Debug)]
 struct CacheEntry {
+    name: Arc<str>,
+    labels: Labels,
     sref: SeriesRef,
     last_iter: u64,
-    lset: Labels,
+    lset: Arc<Labels>,
+}
+
+/// A hash of an exposed series (name + labels) to look it up without building a key.
+fn exposed_hash(name: &str, labels: &Labels) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    name.hash(&mut h);
+    labels.hash(&mut h);
+    h.finish()
 }
 
 /// Per-target memory of exposed series → stored series, and the series of the current and
@@ -475,10 +487,12 @@ struct CacheEntry {
 pub struct ScrapeCache {
     iter: u64,
     successful_count: usize,
-    series: HashMap<Labels, CacheEntry>,
-    dropped: HashMap<Labels, u64>,
-    series_cur: BTreeMap<SeriesRef, Labels>,
-    series_prev: BTreeMap<SeriesRef, Labels>,
+    /// Exposed series by [`exposed_hash`] (collisions share a bucket).
+    series: HashMap<u64, Vec<CacheEntry>>,
+    /// Exposed series dropped by metric relabeling, with the iteration they were last seen.
+    dropped: HashMap<u64, Vec<(Arc<str>, Labels, u64)>>,
+    series_cur: BTreeMap<SeriesRef, Arc<Labels>>,
+    series_prev: BTreeMap<SeriesRef, Arc<Labels>>,
     /// The report series (`up` …) by name; never subject to scrape staleness.
     report: HashMap<&'static str, (SeriesRef, Labels)>,
     /// Metadata by family name, with the iteration it was last seen at.
@@ -487,7 +501,7 @@ pub struct ScrapeCache {
 
 impl ScrapeCache {
     fn iter_done(&mut self, flush: bool) {
-        let count = self.series.len() + self.dropped.len();
+        let count = self.len() + self.dropped.values().map(Vec::len).sum::<usize>();
         let mut flush = flush;
         if flush {
             self.successful_count = count;
@@ -496,8 +510,14 @@ impl ScrapeCache {
         }
         if flush {
             let iter = self.iter;
-            self.series.retain(|_, e| e.last_iter == iter);
-            self.dropped.retain(|_, i| *i == iter);
+            self.series.retain(|_, b| {
+                b.retain(|e| e.last_iter == iter);
+                !b.is_empty()
+            });
+            self.dropped.retain(|_, b| {
+                b.retain(|e| e.2 == iter);
+                !b.is_empty()
+            });
             // Keep metadata around for 10 scrapes after its metric disappeared.
             self.metadata.retain(|_, (_, i)| iter - *i <= 10);
         }
@@ -505,30 +525,68 @@ impl ScrapeCache {
         self.iter += 1;
     }
 
-    /// The entry, whether it was cached, whether it was already seen in this scrape.
-    fn get(&mut self, key: &Labels) -> Option<(CacheEntry, bool)> {
+    /// The stored series and labels of an exposed series, and whether it was already seen in
+    /// this scrape.
+    fn get(
+        &mut self,
+        hash: u64,
+        name: &str,
+        labels: &Labels,
+    ) -> Option<(SeriesRef, Arc<Labels>, bool)> {
         let iter = self.iter;
-        self.series.get_mut(key).map(|e| {
-            let already = e.last_iter == iter;
-            e.last_iter = iter;
-            (e.clone(), already)
-        })
+        let e = self
+            .series
+            .get_mut(&hash)?
+            .iter_mut()
+            .find(|e| &*e.name == name && e.labels == *labels)?;
+        let already = e.last_iter == iter;
+        e.last_iter = iter;
+        Some((e.sref, e.lset.clone(), already))
     }
 
-    fn get_dropped(&mut self, key: &Labels) -> bool {
+    fn add(
+        &mut self,
+        hash: u64,
+        name: Arc<str>,
+        labels: Labels,
+        sref: SeriesRef,
+        lset: Arc<Labels>,
+    ) {
+        self.series.entry(hash).or_default().push(CacheEntry {
+            name,
+            labels,
+            sref,
+            last_iter: self.iter,
+            lset,
+        });
+    }
+
+    fn get_dropped(&mut self, hash: u64, name: &str, labels: &Labels) -> bool {
         let iter = self.iter;
-        match self.dropped.get_mut(key) {
-            Some(i) => {
-                *i = iter;
+        match self
+            .dropped
+            .get_mut(&hash)
+            .and_then(|b| b.iter_mut().find(|e| &*e.0 == name && e.1 == *labels))
+        {
+            Some(e) => {
+                e.2 = iter;
                 true
             }
             None => false,
         }
     }
 
+    fn add_dropped(&mut self, hash: u64, name: Arc<str>, labels: Labels) {
+        let iter = self.iter;
+        self.dropped
+            .entry(hash)
+            .or_default()
+            .push((name, labels, iter));
+    }
+
     /// Number of exposed series the cache knows (for the UI).
     pub fn len(&self) -> usize {
-        self.series.len()
+        self.series.values().map(Vec::len).sum()
     }
     pub fn is_empty(&self) -> bool {
         self.series.is_empty()
@@ -860,22 +918,23 @@ impl ScrapeLoop {
                     None
                 };
                 let ts = parsed_ts.unwrap_or(t);
-                let key = s.series_labels();
-                if self.cache.get_dropped(&key) {
+                let hash = exposed_hash(&s.name, &s.labels);
+                if self.cache.get_dropped(hash, &s.name, &s.labels) {
                     continue;
                 }
-                let cached = self.cache.get(&key);
-                let (sref, lset, already) = match &cached {
-                    Some((e, already)) => (Some(e.sref), e.lset.clone(), *already),
+                let cached = self.cache.get(hash, &s.name, &s.labels);
+                let (sref, lset, already) = match cached {
+                    Some((r, lset, already)) => (Some(r), lset, already),
                     None => {
                         let Some(lset) = mutate_sample_labels(
-                            &key,
+                            &s.series_labels(),
                             &self.target,
                             self.opts.honor_labels,
                             &self.opts.metric_relabel_configs,
                             self.opts.scheme,
                         ) else {
-                            self.cache.dropped.insert(key, self.cache.iter);
+                            self.cache
+                                .add_dropped(hash, s.name.clone(), s.labels.clone());
                             continue;
                         };
                         if !lset.has(METRIC_NAME) {
@@ -894,7 +953,7 @@ impl ScrapeLoop {
                             err = Some(AppendFailure::Other(e));
                             break 'outer;
                         }
-                        (None, lset, false)
+                        (None, Arc::new(lset), false)
                     }
                 };
                 let result: Result<SeriesRef, AppendError> = if already && parsed_ts.is_none() {
@@ -941,14 +1000,8 @@ impl ScrapeLoop {
                     }
                 };
                 if let (None, Some(r)) = (sref, added) {
-                    self.cache.series.insert(
-                        key,
-                        CacheEntry {
-                            sref: r,
-                            last_iter: self.cache.iter,
-                            lset: lset.clone(),
-                        },
-                    );
+                    self.cache
+                        .add(hash, s.name.clone(), s.labels.clone(), r, lset.clone());
                     if track {
                         self.cache.series_cur.insert(r, lset);
                     }
@@ -1004,7 +1057,7 @@ impl ScrapeLoop {
 
     /// Writes a staleness marker for every series of the previous scrape missing from this one.
     fn update_stale_markers(&mut self, app: &mut Appender<'_>, t: i64) {
-        let stale: Vec<(SeriesRef, Labels)> = self
+        let stale: Vec<(SeriesRef, Arc<Labels>)> = self
             .cache
             .series_prev
             .iter()
