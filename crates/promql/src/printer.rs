@@ -236,7 +236,8 @@ impl fmt::Display for Expr {
                 write!(f, "{})", a.expr)
             }
             Expr::Binary(b) => {
-                write!(f, "{} {}", b.lhs, b.op)?;
+                write_lhs(f, b)?;
+                write!(f, " {}", b.op)?;
                 b.modifiers_str(f)?;
                 write!(f, " {}", b.rhs)
             }
@@ -275,6 +276,20 @@ impl fmt::Display for Expr {
             Expr::Unary(u) => write!(f, "{}{}", u.op.as_str(), u.expr),
             Expr::VectorSelector(vs) => vs.fmt(f),
         }
+    }
+}
+
+/// The left operand. Upstream writes +Inf as `+Inf`, but as the left operand of `^` that
+/// sign would be read back as a unary plus over the whole power (`+Inf ^ 2` is `+(Inf ^ 2)`),
+/// so there it is written `Inf`: printing must round-trip.
+fn write_lhs(f: &mut impl fmt::Write, b: &BinaryExpr) -> fmt::Result {
+    match &*b.lhs {
+        Expr::NumberLiteral(n)
+            if b.op == BinaryOp::Pow && !n.duration && n.val == f64::INFINITY =>
+        {
+            f.write_str("Inf")
+        }
+        lhs => write!(f, "{lhs}"),
     }
 }
 
@@ -332,7 +347,12 @@ fn pretty_into(out: &mut String, e: &Expr, level: usize, width: usize) {
             out.push(')');
         }
         Expr::Binary(b) if split() => {
-            pretty_into(out, &b.lhs, level + 1, width);
+            if matches!(&*b.lhs, Expr::NumberLiteral(_)) {
+                indent(out, level + 1);
+                let _ = write_lhs(out, b);
+            } else {
+                pretty_into(out, &b.lhs, level + 1, width);
+            }
             out.push('\n');
             indent(out, level);
             out.push_str(b.op.as_str());

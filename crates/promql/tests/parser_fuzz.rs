@@ -105,8 +105,13 @@ const VOCAB: &[&str] = &[
 
 #[test]
 fn token_soup_never_breaks_the_parser() {
+    // PROMPLAY_FUZZ_ITERATIONS scales the run (e.g. 1000000 in release mode).
+    let n: usize = std::env::var("PROMPLAY_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
-    for _ in 0..20_000 {
+    for _ in 0..n {
         let n = 1 + rng.below(24);
         let mut s = String::new();
         for _ in 0..n {
