@@ -238,15 +238,17 @@ impl Ctx<'_> {
         grouping.sort();
         let inner = super::unparen(&a.expr);
         if a.op == AggregateOp::CountValues {
-            let label = match a.param.as_deref().map(super::unparen) {
-                Some(Expr::StringLiteral(s)) => s.val.clone(),
+            let (label, span) = match a.param.as_deref().map(super::unparen) {
+                Some(Expr::StringLiteral(s)) => (s.val.clone(), s.span),
                 _ => return Err(exec_err("count_values needs a string parameter")),
             };
-            if label.is_empty() {
-                return Err(exec_err(format!(
-                    "invalid label name {}",
-                    super::eval::go_quote(&label)
-                )));
+            // A label name must be non-empty UTF-8; U+FFFD marks bytes that were not.
+            if label.is_empty() || label.contains('\u{FFFD}') {
+                let shown = self
+                    .source_text(span)
+                    .map(str::to_string)
+                    .unwrap_or_else(|| super::eval::go_quote(&label));
+                return Err(exec_err(format!("invalid label name {shown}")));
             }
             if !a.without {
                 grouping.push(label.clone());

@@ -91,6 +91,7 @@ pub struct Ctx<'a> {
     /// `histogram_fraction` above): unknown counter-reset hints are resolved on the fly
     /// against the previous histogram read.
     stats_selectors: HashSet<*const VectorSelector>,
+    source: Cell<Option<&'a str>>,
     cur_samples: Cell<usize>,
     peak: Cell<usize>,
     touched: Cell<u64>,
@@ -232,11 +233,23 @@ impl<'a> Ctx<'a> {
             qt,
             interrupt,
             invariant,
+            source: Cell::new(None),
             cur_samples: Cell::new(0),
             peak: Cell::new(0),
             touched: Cell::new(0),
             ann: RefCell::new(Annotations::default()),
         }
+    }
+
+    pub fn set_source(&self, s: Option<&'a str>) {
+        self.source.set(s);
+    }
+
+    /// The text of `span` in the query, if the query text is known.
+    pub(crate) fn source_text(&self, span: crate::ast::Span) -> Option<&'a str> {
+        self.source
+            .get()
+            .and_then(|s| s.get(span.start as usize..span.end as usize))
     }
 
     pub fn take_annotations(&self) -> Annotations {

@@ -68,6 +68,9 @@ pub struct QueryOptions<'a> {
     /// Polled during evaluation; returning true aborts the query with
     /// `query timed out in expression evaluation` (the host's deadline or cancel button).
     pub interrupt: Option<&'a dyn Fn() -> bool>,
+    /// The text the expression was parsed from, if known: error messages quote literals
+    /// as written (a string with invalid UTF-8 escapes cannot be printed back otherwise).
+    pub source: Option<&'a str>,
 }
 
 /// Statistics of one query.
@@ -150,7 +153,11 @@ impl Engine {
         ts_ms: i64,
     ) -> Result<QueryResult, QueryError> {
         let expr = self.parse(query)?;
-        self.instant_query_expr(q, &expr, ts_ms, &QueryOptions::default())
+        let qo = QueryOptions {
+            source: Some(query),
+            ..Default::default()
+        };
+        self.instant_query_expr(q, &expr, ts_ms, &qo)
     }
 
     /// Evaluates `query` from `start_ms` to `end_ms` every `step_ms`; the result is a matrix
@@ -288,6 +295,7 @@ impl Engine {
             invariant,
             expr,
         );
+        ctx.set_source(qo.source);
         let rng = eval::Rng {
             start,
             end,

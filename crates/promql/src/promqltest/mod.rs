@@ -364,7 +364,10 @@ fn check_annotations(cmd: &EvalCmd, ann: &crate::value::Annotations) -> Result<(
 
 fn run_eval(engine: &Engine, db: &Db, cmd: &EvalCmd) -> Result<(), String> {
     let expr = parse_expr(&cmd.expr)?;
-    let qo = QueryOptions::default();
+    let qo = QueryOptions {
+        source: Some(&cmd.expr),
+        ..Default::default()
+    };
     match cmd.kind {
         EvalKind::Range { start, end, step } => {
             match engine.range_query_expr(db, &expr, start, end, step, &qo) {
@@ -405,7 +408,10 @@ fn run_eval(engine: &Engine, db: &Db, cmd: &EvalCmd) -> Result<(), String> {
 }
 
 fn run_instant(engine: &Engine, db: &Db, cmd: &EvalCmd, expr: &Expr, t: i64) -> Result<(), String> {
-    let qo = QueryOptions::default();
+    let qo = QueryOptions {
+        source: Some(&cmd.expr),
+        ..Default::default()
+    };
     let res = match engine.instant_query_expr(db, expr, t, &qo) {
         Err(e) => {
             if cmd.is_fail() {
