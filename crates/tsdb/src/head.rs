@@ -988,15 +988,7 @@ impl Appender<'_> {
     /// exists.
     pub fn append_ref(&mut self, r: SeriesRef, t: i64, v: f64) -> Result<SeriesRef, AppendError> {
         let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
-        if !self.series.contains_key(&id) {
-            let db = self.db;
-            let inner = db.read();
-            let Some(s) = inner.get(id) else {
-                return Err(AppendError::UnknownSeriesRef(r));
-            };
-            self.min_valid_t = inner.min_valid_t;
-            self.hold(id, s);
-        }
+        self.hold_ref(id, r)?;
         self.add(id, t, Some(v), None)
     }
 
@@ -1010,6 +1002,33 @@ impl Appender<'_> {
     ) -> Result<SeriesRef, AppendError> {
         let id = self.resolve(labels)?;
         self.add(id, t, None, Some(h))
+    }
+
+    /// Appends a native histogram sample to a series by reference (see
+    /// [`append_ref`](Self::append_ref)).
+    pub fn append_histogram_ref(
+        &mut self,
+        r: SeriesRef,
+        t: i64,
+        h: &FloatHistogram,
+    ) -> Result<SeriesRef, AppendError> {
+        let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
+        self.hold_ref(id, r)?;
+        self.add(id, t, None, Some(h))
+    }
+
+    /// Registers series `id` with this appender if it is not yet.
+    fn hold_ref(&mut self, id: u32, r: SeriesRef) -> Result<(), AppendError> {
+        if !self.series.contains_key(&id) {
+            let db = self.db;
+            let inner = db.read();
+            let Some(s) = inner.get(id) else {
+                return Err(AppendError::UnknownSeriesRef(r));
+            };
+            self.min_valid_t = inner.min_valid_t;
+            self.hold(id, s);
+        }
+        Ok(())
     }
 
     /// Records a start (created) timestamp `st` for the sample at `t` by appending a 0 sample at

@@ -322,8 +322,8 @@ fn histograms_and_floats_in_one_series() {
         e.to_string(),
         "duplicate sample for timestamp 20; overrides not allowed: existing is a histogram, new value 1"
     );
-    app.append(&a, 30, 1.0).unwrap();
-    app.append_histogram(&a, 40, &hist(8.0)).unwrap();
+    let r = app.append(&a, 30, 1.0).unwrap();
+    app.append_histogram_ref(r, 40, &hist(8.0)).unwrap();
     app.commit().unwrap();
     let s = select(&db, 0, 100, &[m(MatchType::Equal, "__name__", "h")]);
     let mut it = s[0].iter();
