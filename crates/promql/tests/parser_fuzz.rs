@@ -179,3 +179,204 @@ fn mutated_corpus_expressions_never_break_the_parser() {
         }
     }
 }
+
+/// Random well-typed expressions (so that most of them parse), checked for round-trips.
+struct Gen {
+    rng: Rng,
+}
+
+impl Gen {
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.rng.below(xs.len())]
+    }
+
+    fn scalar(&mut self, d: u32) -> String {
+        let leaf = d == 0 || self.rng.below(3) == 0;
+        if leaf {
+            return self
+                .pick(&[
+                    "1", "0.5", "-2", "1e3", "0x1f", "Inf", "-Inf", "NaN", "5m", "time()", "pi()",
+                ])
+                .to_string();
+        }
+        match self.rng.below(5) {
+            0 => format!(
+                "{} {} {}",
+                self.scalar(d - 1),
+                self.pick(&["+", "-", "*", "/", "%", "^", "atan2"]),
+                self.scalar(d - 1)
+            ),
+            1 => format!("({})", self.scalar(d - 1)),
+            2 => format!("-{}", self.scalar(d - 1)),
+            3 => format!("scalar({})", self.vector(d - 1)),
+            _ => format!(
+                "{} {} bool {}",
+                self.scalar(d - 1),
+                self.pick(&["==", "!=", ">", "<", ">=", "<="]),
+                self.scalar(d - 1)
+            ),
+        }
+    }
+
+    fn selector(&mut self) -> String {
+        let name = self.pick(&[
+            "foo",
+            "bar:baz",
+            "sum",
+            "offset",
+            "{__name__=\"x\"}",
+            "{\"a.b\"}",
+        ]);
+        let m = self.pick(&[
+            "",
+            "{a=\"b\"}",
+            "{a!=\"b\", c=~\"d.*\"}",
+            "{\"x.y\"=\"z\"}",
+            "{a!~\"\"}",
+        ]);
+        if name.starts_with('{') {
+            name.to_string()
+        } else {
+            format!("{name}{m}")
+        }
+    }
+
+    fn duration(&mut self, d: u32) -> String {
+        if d == 0 || self.rng.below(2) == 0 {
+            return self.pick(&["5m", "1h30m", "30", "1.5", "2d"]).to_string();
+        }
+        match self.rng.below(4) {
+            0 => format!("{} + {}", self.duration(d - 1), self.duration(d - 1)),
+            1 => format!("{} * 2", self.duration(d - 1)),
+            2 => "step()".to_string(),
+            _ => format!("min_of({}, {})", self.duration(d - 1), self.duration(d - 1)),
+        }
+    }
+
+    fn matrix(&mut self, d: u32) -> String {
+        match self.rng.below(4) {
+            0 => format!("{}[{}]", self.selector(), self.duration(d.min(2))),
+            1 => format!(
+                "{}[{}] {}",
+                self.selector(),
+                self.duration(1),
+                self.pick(&["anchored", "smoothed", "offset 1m", "@ 100", "@ start()"])
+            ),
+            2 => format!(
+                "{}[{}:{}]",
+                self.vector(d.saturating_sub(1)),
+                self.duration(1),
+                self.pick(&["", "1m", "step()"])
+            ),
+            _ => format!(
+                "{}[5m:] offset -{}",
+                self.vector(d.saturating_sub(1)),
+                self.duration(1)
+            ),
+        }
+    }
+
+    fn vector(&mut self, d: u32) -> String {
+        if d == 0 || self.rng.below(4) == 0 {
+            let s = self.selector();
+            return match self.rng.below(4) {
+                0 => format!(
+                    "{s} offset {}",
+                    self.pick(&["5m", "-1h", "(1m + 1s)", "step()"])
+                ),
+                1 => format!("{s} @ {}", self.pick(&["100", "-5.5", "end()"])),
+                _ => s,
+            };
+        }
+        match self.rng.below(10) {
+            0 => format!(
+                "{} {}({}) ({})",
+                self.pick(&["sum", "avg", "max", "count", "group", "stddev"]),
+                self.pick(&["by ", "without ", "by"]),
+                self.pick(&["", "a", "a, b", "\"c.d\"", "on, by"]),
+                self.vector(d - 1)
+            ),
+            1 => format!(
+                "{}({}, {})",
+                self.pick(&["topk", "bottomk", "quantile", "limitk", "limit_ratio"]),
+                self.scalar(d - 1),
+                self.vector(d - 1)
+            ),
+            2 => format!(
+                "{}({})",
+                self.pick(&[
+                    "rate",
+                    "increase",
+                    "delta",
+                    "max_over_time",
+                    "count_over_time"
+                ]),
+                self.matrix(d - 1)
+            ),
+            3 => format!(
+                "{}({})",
+                self.pick(&["abs", "ceil", "sort", "timestamp", "histogram_count"]),
+                self.vector(d - 1)
+            ),
+            4 => format!(
+                "{} {}{} {}",
+                self.vector(d - 1),
+                self.pick(&["+", "-", "*", "/", "^", "==", ">", "</", ">/"]),
+                self.pick(&[
+                    "",
+                    " on (a)",
+                    " ignoring (b) group_left (c)",
+                    " on () group_right",
+                    " fill (0)",
+                    " fill_left (1) fill_right (2)",
+                    " bool"
+                ]),
+                self.vector(d - 1)
+            ),
+            5 => format!(
+                "{} {} {}",
+                self.vector(d - 1),
+                self.pick(&["and", "or", "unless"]),
+                self.vector(d - 1)
+            ),
+            6 => format!(
+                "{} {} {}",
+                self.vector(d - 1),
+                self.pick(&["*", "-", "^", ">"]),
+                self.scalar(d - 1)
+            ),
+            7 => format!("-({})", self.vector(d - 1)),
+            8 => format!(
+                "label_replace({}, \"a\", \"$1\", \"b\", \"(.*)\")",
+                self.vector(d - 1)
+            ),
+            _ => format!("count_values(\"v\", {})", self.vector(d - 1)),
+        }
+    }
+}
+
+#[test]
+fn random_well_typed_expressions_round_trip() {
+    let n: usize = std::env::var("PROMPLAY_FUZZ_ITERATIONS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2_000);
+    let mut g = Gen { rng: Rng(7) };
+    let mut parsed = 0;
+    for i in 0..n {
+        let s = match i % 3 {
+            0 => g.vector(4),
+            1 => g.scalar(4),
+            _ => g.matrix(3),
+        };
+        if promplay_promql::parser::parse_with(&s, &promplay_promql::parser::ParserOptions::all())
+            .is_ok()
+        {
+            parsed += 1;
+        }
+        fuzz_one(s.as_bytes());
+    }
+    // The generator is meant to produce mostly valid expressions.
+    assert!(parsed * 2 > n, "only {parsed} of {n} parsed");
+    eprintln!("{parsed} of {n} generated expressions parsed");
+}
