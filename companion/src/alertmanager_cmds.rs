@@ -180,14 +180,14 @@ pub fn routes_test(
         let m = match parse_matcher(l) {
             Ok(m) => m,
             Err(e) => {
-                writeln!(err, "promplay: error: Failed to parse labels: {e}")?;
+                writeln!(err, "promplay: error: Failed to parse labels: {e}\n")?;
                 return Ok(1);
             }
         };
         if m.kind != MatchType::Equal {
             writeln!(
                 err,
-                "promplay: error: Labels must be specified as key=value pairs"
+                "promplay: error: Failed to parse labels: labels must be specified as key=value pairs\n"
             )?;
             return Ok(1);
         }
@@ -328,7 +328,7 @@ mod tests {
         assert_eq!(code, 1);
         assert_eq!(
             err,
-            "promplay: error: Labels must be specified as key=value pairs\n"
+            "promplay: error: Failed to parse labels: labels must be specified as key=value pairs\n\n"
         );
     }
 
@@ -337,7 +337,7 @@ mod tests {
         let (_, out, _) = rt(&["severity=critical"], true, None);
         assert_eq!(
             out,
-            "Matching routes:\n.\n└── default-route\n    └── {severity=~\"crit.*\"}  receiver: pager  grouping: [alertname]\n\n\npager\n"
+            "Matching routes:\n.\n└── default-route\n    └── {severity=~\"crit.*\"}  receiver: pager\n\n\npager\n"
         );
     }
 }

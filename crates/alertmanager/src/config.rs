@@ -58,6 +58,10 @@ impl ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.message.starts_with("yaml: ") {
+            // Go yaml's own form, which carries the line itself.
+            return f.write_str(&self.message);
+        }
         match (self.line, self.column) {
             (Some(l), Some(c)) => write!(f, "line {l} column {c}: {}", self.message),
             (Some(l), None) => write!(f, "line {l}: {}", self.message),
@@ -626,10 +630,8 @@ impl Config {
             }
             for l in &r.equal {
                 if !is_valid_label_name(l) {
-                    return Err(ConfigError::new(format!(
-                        "invalid label name {l:?} in equal list"
-                    ))
-                    .at(line_of("equal", l)));
+                    return Err(ConfigError::new(format!("{l:?} is not a valid label name"))
+                        .at(line_of("equal", l)));
                 }
             }
             for s in r.source_matchers.iter().chain(r.target_matchers.iter()) {
@@ -714,9 +716,7 @@ impl Config {
             for wh in &rcv.webhook_configs {
                 match (&wh.url, &wh.url_file) {
                     (None, None) => {
-                        return Err(
-                            ConfigError::new("one of url or url_file must be configured").at(rline),
-                        )
+                        return Err(ConfigError::new("missing URL in webhook config").at(rline))
                     }
                     (Some(_), Some(_)) => {
                         return Err(ConfigError::new(
@@ -852,7 +852,8 @@ fn check_route_fields(r: &RouteConfig, src: &str, depth: usize) -> Result<(), Co
     }
     if all && !seen.is_empty() {
         return Err(ConfigError::new(
-            "cannot have wildcard group_by (`...`) and other labels at the same time",
+            // sic: Alertmanager 0.25's wording
+            "cannot have wildcard group_by (`...`) and other other labels at the same time",
         )
         .at(find_line(src, "group_by", "...")));
     }
@@ -927,7 +928,31 @@ fn check_time_intervals(
 
 /// Compiles a `match_re` value as Alertmanager's `config.Regexp` does (anchored).
 pub fn compile_re(v: &str) -> Result<Matcher, ConfigError> {
-    Matcher::new(MatchType::Regexp, "_", v).map_err(|e| ConfigError::new(e.message))
+    Matcher::new(MatchType::Regexp, "_", v)
+        .map_err(|e| ConfigError::new(go_regexp_error(v, &e.message)))
+}
+
+/// A regex error in Go's shape: ``error parsing regexp: <what>: `^(?:<pattern>)$` `` (the
+/// description is the `regex` crate's where Go's differs).
+pub fn go_regexp_error(pattern: &str, rust_message: &str) -> String {
+    let what = rust_message
+        .lines()
+        .rev()
+        .find(|l| l.trim_start().starts_with("error:"))
+        .map(|l| {
+            l.trim_start()
+                .trim_start_matches("error:")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_else(|| rust_message.lines().next().unwrap_or("").to_string());
+    let what = match what.as_str() {
+        "unclosed group" => "missing closing )".to_string(),
+        "unopened group" => "unexpected )".to_string(),
+        "unclosed character class" => "missing closing ]".to_string(),
+        _ => what,
+    };
+    format!("error parsing regexp: {what}: `^(?:{pattern})$`")
 }
 
 /// Builds the matchers of a route or rule side from the old `match`/`match_re` maps and the new
@@ -942,7 +967,13 @@ pub fn build_matchers(
         v.push(Matcher::new(MatchType::Equal, k, val).map_err(|e| ConfigError::new(e.message))?);
     }
     for (k, val) in match_re {
-        v.push(Matcher::new(MatchType::Regexp, k, val).map_err(|e| ConfigError::new(e.message))?);
+        // config.Regexp keeps the anchored form, which is what the matcher (and so the route
+        // key and amtool's output) shows.
+        let anchored = format!("^(?:{val})$");
+        v.push(
+            Matcher::new(MatchType::Regexp, k, anchored)
+                .map_err(|e| ConfigError::new(go_regexp_error(val, &e.message)))?,
+        );
     }
     for m in matchers {
         v.extend(parse_matchers(m).map_err(|e| ConfigError::new(e.0))?);
@@ -995,6 +1026,15 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
                 line = Some(i + 1);
                 column = Some(l.len() - l.trim_start_matches([' ', '-']).len() + 1);
             }
+            let ty = if msg.contains("time_intervals[") && !msg.contains("`name`") {
+                "timeinterval.TimeInterval"
+            } else {
+                "config.plain"
+            };
+            msg = format!(
+                "yaml: unmarshal errors:\n  line {}: field {name} not found in type {ty}",
+                line.unwrap_or(0)
+            );
         }
     } else if let Some(value) = quoted_in(strip_path(&msg).1) {
         // A bad value: the location is the start of the enclosing mapping; find the line that
@@ -1008,16 +1048,13 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
         if let Some((i, l)) = hit {
             line = Some(i + 1);
             column = Some(l.len() - l.trim_start_matches([' ', '-']).len() + 1);
-            let t = l.trim_start().trim_start_matches("- ").trim_start();
-            if let Some((key, _)) = t.split_once(':') {
-                let key = key.trim().trim_matches(['"', '\'']);
-                if !key.is_empty() && !key.contains(' ') && !key.starts_with(['{', '[']) {
-                    let (path, rest) = strip_path(&msg);
-                    msg = match path {
-                        Some(p) => format!("{p}.{key}: {rest}"),
-                        None => format!("{key}: {rest}"),
-                    };
-                }
+            if let Some(key) = key_before(l, &value) {
+                let (path, rest) = strip_path(&msg);
+                msg = match path {
+                    Some(p) if p == key || p.ends_with(&format!(".{key}")) => msg.clone(),
+                    Some(p) => format!("{p}.{key}: {rest}"),
+                    None => format!("{key}: {rest}"),
+                };
             }
         }
     }
@@ -1026,6 +1063,25 @@ fn yaml_error(e: serde_yaml_ng::Error, src: &str) -> ConfigError {
         column,
         message: msg,
     }
+}
+
+/// The mapping key written before `value` on `line` (`key: value` or `{key: value}`).
+fn key_before<'a>(line: &'a str, value: &str) -> Option<&'a str> {
+    line.match_indices(value).find_map(|(idx, _)| {
+        let before = line[..idx]
+            .trim_end()
+            .trim_end_matches(['"', '\''])
+            .trim_end();
+        let before = before
+            .strip_suffix(':')?
+            .trim_end()
+            .trim_end_matches(['"', '\'']);
+        let start = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(0, |i| i + 1);
+        let key = &before[start..];
+        (!key.is_empty()).then_some(key)
+    })
 }
 
 /// Splits serde_yaml_ng's `path.to[0].field: ` prefix off a message.
@@ -1162,7 +1218,10 @@ receivers:
     fn unknown_field_has_line_and_field() {
         let e = err("route:\n  receiver: a\n  group_wiat: 1m\nreceivers:\n- name: a\n");
         assert_eq!(e.line, Some(3));
-        assert!(e.message.contains("unknown field `group_wiat`"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "yaml: unmarshal errors:\n  line 3: field group_wiat not found in type config.plain"
+        );
         let e = err("route:\n  receiver: a\n  group_wait: 1x\nreceivers:\n- name: a\n");
         assert!(e.message.contains("not a valid duration string"), "{e}");
         assert_eq!(e.line, Some(3));
@@ -1186,7 +1245,7 @@ receivers:
         );
         assert_eq!(
             err("route: {receiver: a, group_by: ['...', x]}\nreceivers: [{name: a}]").message,
-            "cannot have wildcard group_by (`...`) and other labels at the same time"
+            "cannot have wildcard group_by (`...`) and other other labels at the same time"
         );
         assert_eq!(
             err("route: {receiver: a, routes: [{mute_time_intervals: [x]}]}\nreceivers: [{name: a}]").message,
@@ -1236,7 +1295,7 @@ receivers:
         assert!(err("route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs: [{url: 'ftp://x/y'}]\n").message.contains("unsupported scheme \"ftp\" for URL"));
         assert_eq!(
             err("route: {receiver: a}\nreceivers:\n- name: a\n  webhook_configs: [{max_alerts: 2}]\n").message,
-            "one of url or url_file must be configured"
+            "missing URL in webhook config"
         );
     }
 }

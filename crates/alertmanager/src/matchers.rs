@@ -210,7 +210,8 @@ pub fn parse_matcher(s: &str) -> Result<Matcher, MatcherParseError> {
     if expect_trailing_quote {
         return Err(unescaped_quote());
     }
-    Matcher::new(kind, name, value).map_err(|e| MatcherParseError(e.to_string()))
+    Matcher::new(kind, name, &value)
+        .map_err(|e| MatcherParseError(crate::config::go_regexp_error(&value, &e.message)))
 }
 
 #[cfg(test)]

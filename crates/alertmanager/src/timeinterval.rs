@@ -184,10 +184,13 @@ fn parse_days_of_month(s: &str) -> Result<InclusiveRange, String> {
         Ok(v)
     };
     let (begin, end) = (day(a)?, day(b)?);
-    if (begin > 0 && end < 0) || (begin < 0 && end > 0) {
-        // mixed signs are allowed upstream (e.g. 1:-1 means the whole month)
-    } else if begin > end {
-        return Err("start day cannot be after end day".into());
+    // Alertmanager's checks (1:-1, the whole month, is allowed).
+    if begin < 0 && end > 0 {
+        return Err("end day must be negative if start day is negative".into());
+    }
+    let check = |d: i32| if d < 0 { 28 + d } else { d };
+    if check(begin) > check(end) {
+        return Err(format!("end day {end} is always before start day {begin}"));
     }
     Ok(InclusiveRange { begin, end })
 }
@@ -196,10 +199,8 @@ fn parse_months(s: &str) -> Result<InclusiveRange, String> {
     let (a, b) = split_range(s)?;
     let month = |x: &str| -> Result<i32, String> {
         if let Ok(v) = x.trim().parse::<i32>() {
-            if (1..=12).contains(&v) {
-                return Ok(v);
-            }
-            return Err(format!("{v} is not a valid month: out of range"));
+            // Alertmanager 0.25 accepts any number here (13 simply never matches).
+            return Ok(v);
         }
         MONTHS
             .iter()
@@ -209,15 +210,20 @@ fn parse_months(s: &str) -> Result<InclusiveRange, String> {
     };
     let (begin, end) = (month(a)?, month(b)?);
     if begin > end {
-        return Err("end month must come after start month".into());
+        return Err(format!("end month {b} is before start month {a}"));
     }
     Ok(InclusiveRange { begin, end })
 }
 
 fn print_months(r: InclusiveRange) -> String {
-    let n = |i: i32| MONTHS.get((i - 1) as usize).copied().unwrap_or("?");
+    let n = |i: i32| {
+        usize::try_from(i - 1)
+            .ok()
+            .and_then(|i| MONTHS.get(i))
+            .map_or_else(|| i.to_string(), |m| m.to_string())
+    };
     if r.begin == r.end {
-        n(r.begin).to_string()
+        n(r.begin)
     } else {
         format!("{}:{}", n(r.begin), n(r.end))
     }
@@ -465,7 +471,8 @@ mod tests {
             "times: [{start_time: '25:00', end_time: '26:00'}]",
             "weekdays: ['funday']",
             "days_of_month: ['0']",
-            "months: ['13']",
+            "months: ['march:january']",
+            "days_of_month: ['-1:5']",
             "location: 'Europe/Berlin'",
         ] {
             assert!(serde_yaml_ng::from_str::<TimeInterval>(y).is_err(), "{y}");
