@@ -554,11 +554,9 @@ impl Ctx<'_> {
                         g.heap = vec![Sample::float(Labels::empty(), 0, f)];
                     }
                     AggregateOp::Group => g.f = 1.0,
-                    AggregateOp::Min | AggregateOp::Max => {
-                        if h.is_some() {
-                            g.seen = false;
-                            self.info(ignored_info(op.as_str()));
-                        }
+                    AggregateOp::Min | AggregateOp::Max if h.is_some() => {
+                        g.seen = false;
+                        self.info(ignored_info(op.as_str()));
                     }
                     _ => {}
                 }
@@ -826,10 +824,8 @@ impl Ctx<'_> {
                 g.seen = true;
                 g.heap.clear();
                 match op {
-                    AggregateOp::LimitRatio => {
-                        if add_ratio_sample(ratio, &s) {
-                            heap_push(&mut g.heap, s, less);
-                        }
+                    AggregateOp::LimitRatio if add_ratio_sample(ratio, &s) => {
+                        heap_push(&mut g.heap, s, less);
                     }
                     AggregateOp::Limitk => g.heap.push(s),
                     AggregateOp::Topk | AggregateOp::Bottomk => {
@@ -884,10 +880,8 @@ impl Ctx<'_> {
                         }
                     }
                 }
-                AggregateOp::LimitRatio => {
-                    if add_ratio_sample(ratio, &s) {
-                        heap_push(&mut g.heap, s, less);
-                    }
+                AggregateOp::LimitRatio if add_ratio_sample(ratio, &s) => {
+                    heap_push(&mut g.heap, s, less);
                 }
                 _ => {}
             }

@@ -32,6 +32,11 @@ pub const AT_MODIFIER_UNSAFE_FUNCTIONS: &[&str] = &[
 const ANCHORED_SAFE: &[&str] = &["changes", "delta", "increase", "rate", "resets"];
 const SMOOTHED_SAFE: &[&str] = &["delta", "increase", "rate"];
 
+/// The per-step callback of [`Ctx::range_eval`]: the argument vectors at this step, their
+/// matching-signature ordinals (when matching), and the step time.
+pub(crate) type StepFn<'f> =
+    dyn FnMut(&[Vector], &[Vec<usize>], i64) -> Result<Vector, EvalError> + 'f;
+
 /// The times of the whole query.
 #[derive(Clone, Copy, Debug)]
 pub struct QueryTimes {
@@ -344,7 +349,7 @@ impl<'a> Ctx<'a> {
                             let mut h = (*p.h).clone();
                             h.mul(-1.0);
                             h.counter_reset_hint = CounterResetHint::Gauge;
-                            p.h = Box::new(h);
+                            *p.h = h;
                         }
                     }
                     if !self.opts.enable_delayed_name_removal {
@@ -847,7 +852,7 @@ impl<'a> Ctx<'a> {
         r: Rng,
         args: &[&Expr],
         sigs: Option<&dyn Fn(&Labels) -> Labels>,
-        f: &mut dyn FnMut(&[Vector], &[Vec<usize>], i64) -> Result<Vector, EvalError>,
+        f: &mut StepFn,
     ) -> Result<Matrix, EvalError> {
         let orig = self.cur();
         let mut mats: Vec<Matrix> = Vec::with_capacity(args.len());

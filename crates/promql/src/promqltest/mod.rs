@@ -126,7 +126,10 @@ struct TempHist {
 
 /// `load_with_nhcb`: classic histogram series converted to native histograms with custom
 /// buckets (Prometheus's `convertnhcb`).
-fn nhcb_series(l: &LoadCmd) -> Result<Vec<(Labels, Vec<(i64, FloatHistogram)>)>, String> {
+/// Histogram samples of one series.
+type HistSeries = (Labels, Vec<(i64, FloatHistogram)>);
+
+fn nhcb_series(l: &LoadCmd) -> Result<Vec<HistSeries>, String> {
     let mut groups: BTreeMap<Labels, BTreeMap<i64, TempHist>> = BTreeMap::new();
     for s in &l.series {
         let name = s.labels.get_or_empty("__name__");

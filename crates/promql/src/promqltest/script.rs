@@ -417,6 +417,8 @@ fn parse_eval(
         expect_scalar: None,
         expected: vec![],
     };
+    let re = Regex::new(r"^expect range vector\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+)$")
+        .expect("static regex");
     let mut index: HashMap<Labels, usize> = HashMap::new();
     let mut j = 1usize;
     while i + 1 < lines.len() {
@@ -443,8 +445,6 @@ fn parse_eval(
             }
         }
         if def.starts_with("expect range vector") {
-            let re = Regex::new(r"^expect range vector\s+from\s+(.+)\s+to\s+(.+)\s+step\s+(.+)$")
-                .expect("static regex");
             let c = re
                 .captures(def)
                 .ok_or_else(|| err(i, format!("invalid range vector definition {def:?}")))?;
