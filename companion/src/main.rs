@@ -10,10 +10,12 @@ use clap::{Parser, Subcommand};
 
 mod alertmanager_cmds;
 mod check_config;
+mod check_rules;
 mod check_metrics;
 mod promql_parse;
 mod sim;
 mod test_promql;
+mod test_rules;
 
 #[derive(Parser)]
 #[command(name = "promplay", version, about = "promplay's native companion")]
@@ -52,6 +54,8 @@ enum Command {
 enum TestCommand {
     /// Run PromQL test scripts (Prometheus's promqltest language) against the engine.
     Promql(test_promql::Args),
+    /// Run rule unit tests (promtool's `test rules`).
+    Rules(test_rules::Args),
 }
 
 #[derive(Subcommand)]
@@ -69,6 +73,8 @@ enum CheckCommand {
     Metrics(check_metrics::Args),
     /// Check if the config files are valid or not (promtool's `check config`).
     Config(check_config::Args),
+    /// Check if the rule files are valid or not (promtool's `check rules`).
+    Rules(check_rules::Args),
     /// Check Alertmanager configuration files (amtool's `check-config`).
     Alertmanager(alertmanager_cmds::CheckArgs),
 }
@@ -85,6 +91,7 @@ fn main() -> ExitCode {
         Command::Check { command } => match command {
             CheckCommand::Metrics(args) => check_metrics::run(&args),
             CheckCommand::Config(args) => check_config::run(&args),
+            CheckCommand::Rules(args) => check_rules::run(&args),
             CheckCommand::Alertmanager(args) => alertmanager_cmds::run_check(&args),
         },
         Command::Promql { command } => match command {
@@ -97,6 +104,7 @@ fn main() -> ExitCode {
         Command::Sim(args) => sim::run(&args),
         Command::Test { command } => match command {
             TestCommand::Promql(args) => test_promql::run(&args),
+            TestCommand::Rules(args) => test_rules::run(&args),
         },
     };
     match result {

@@ -292,10 +292,8 @@ impl Decoder<'_> {
             match key.as_str() {
                 "name" => g.name = self.string(&p, v),
                 "interval" => g.interval_ms = self.duration(&p, v),
-                "query_offset" => {
-                    if !matches!(v, Yaml::Null) {
-                        g.query_offset_ms = Some(self.duration(&p, v));
-                    }
+                "query_offset" if !matches!(v, Yaml::Null) => {
+                    g.query_offset_ms = Some(self.duration(&p, v));
                 }
                 "limit" => match v {
                     Yaml::Null => {}
@@ -389,7 +387,7 @@ fn validate(groups: &RuleGroups, pos: &Positions) -> Vec<RuleFileError> {
                 g.name
             )));
         }
-        for (k, _) in &g.labels {
+        for k in g.labels.keys() {
             if !valid_label_name(k) || k == "__name__" {
                 errs.push(RuleFileError(format!("invalid label name: {k}")));
             }

@@ -52,14 +52,33 @@ struct Text(String);
 
 impl<'de> Deserialize<'de> for Text {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let v = serde_yaml_ng::Value::deserialize(d)?;
-        Ok(Text(match v {
-            serde_yaml_ng::Value::String(s) => s,
-            serde_yaml_ng::Value::Number(n) => n.to_string(),
-            serde_yaml_ng::Value::Bool(b) => b.to_string(),
-            serde_yaml_ng::Value::Null => String::new(),
-            _ => return Err(serde::de::Error::custom("expected a scalar")),
-        }))
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Text;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a scalar")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Text, E> {
+                Ok(Text(v.to_string()))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Text, E> {
+                Ok(Text(String::new()))
+            }
+        }
+        // A string target gets the scalar's text as written (`0x10` stays `0x10`).
+        d.deserialize_str(V)
     }
 }
 
@@ -717,6 +736,14 @@ fn run_group(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scalars_keep_their_text() {
+        let s: InputSeries = serde_yaml_ng::from_str("series: up\nvalues: 0x10\n").unwrap();
+        assert_eq!(s.values.0, "0x10");
+        let s: InputSeries = serde_yaml_ng::from_str("series: up\nvalues: 1\n").unwrap();
+        assert_eq!(s.values.0, "1");
+    }
 
     #[test]
     fn timestamps_and_floats() {
