@@ -1,0 +1,143 @@
+//! The engine's public API as the UI and the rule engine use it: parse + evaluate against a
+//! TSDB, limits, interruption, result shapes.
+
+use promplay_model::Labels;
+use promplay_promql::value::Value;
+use promplay_promql::{Engine, EngineOptions, QueryError, QueryOptions};
+use promplay_tsdb::{Db, Options};
+
+fn db_with(n_series: usize, n_samples: i64) -> Db {
+    let db = Db::new(Options::default());
+    let mut app = db.appender();
+    for s in 0..n_series {
+        let l = Labels::from_pairs(&[
+            ("__name__", "m_total"),
+            ("i", &format!("{s:03}")),
+            ("job", if s % 2 == 0 { "a" } else { "b" }),
+        ]);
+        for k in 0..n_samples {
+            app.append(&l, k * 15_000, (k * (s as i64 + 1)) as f64)
+                .expect("append");
+        }
+    }
+    app.commit().expect("commit");
+    db
+}
+
+#[test]
+fn instant_query_returns_a_vector_and_range_query_a_sorted_matrix() {
+    let db = db_with(4, 41);
+    let e = Engine::default();
+    let r = e
+        .instant_query(&db, "sum by (job) (rate(m_total[1m]))", 600_000)
+        .expect("query");
+    let Value::Vector(v) = r.value else {
+        panic!("expected a vector, got {:?}", r.value)
+    };
+    assert_eq!(v.len(), 2);
+    let a = v
+        .iter()
+        .find(|s| s.metric.get("job") == Some("a"))
+        .expect("job a");
+    // series 0 and 2 grow by 1 and 3 per 15s: (1+3)/15 per second
+    assert!((a.f - 4.0 / 15.0).abs() < 1e-9, "{}", a.f);
+
+    let r = e
+        .range_query(&db, "m_total * 2", 0, 600_000, 60_000)
+        .expect("range query");
+    let Value::Matrix(m) = r.value else {
+        panic!("expected a matrix")
+    };
+    assert_eq!(m.len(), 4);
+    assert!(m.windows(2).all(|w| w[0].metric < w[1].metric));
+    assert!(m
+        .iter()
+        .all(|s| s.floats.len() == 11 && !s.metric.has("__name__")));
+}
+
+#[test]
+fn scalars_strings_and_parse_errors() {
+    let db = db_with(1, 2);
+    let e = Engine::default();
+    match e.instant_query(&db, "1 + 2 * 3", 0).expect("query").value {
+        Value::Scalar { v, .. } => assert_eq!(v, 7.0),
+        o => panic!("expected a scalar, got {o:?}"),
+    }
+    match e.instant_query(&db, "\"x\"", 0).expect("query").value {
+        Value::String { s, .. } => assert_eq!(s, "x"),
+        o => panic!("expected a string, got {o:?}"),
+    }
+    let err = e.instant_query(&db, "sum(", 0).unwrap_err();
+    assert!(matches!(err, QueryError::Parse(_)), "{err:?}");
+    let err = e
+        .range_query(&db, "m_total[5m]", 0, 60_000, 15_000)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "invalid expression type \"range vector\" for range query, must be Scalar or instant Vector"
+    );
+}
+
+#[test]
+fn too_many_samples_is_an_error() {
+    let db = db_with(20, 41);
+    let e = Engine::new(EngineOptions {
+        max_samples: 100,
+        ..Default::default()
+    });
+    let err = e
+        .range_query(&db, "m_total", 0, 600_000, 15_000)
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "query processing would load too many samples into memory in query execution"
+    );
+    // the same query fits a larger limit
+    let e = Engine::new(EngineOptions {
+        max_samples: 10_000,
+        ..Default::default()
+    });
+    assert!(e.range_query(&db, "m_total", 0, 600_000, 15_000).is_ok());
+}
+
+#[test]
+fn an_interrupt_stops_the_query() {
+    let db = db_with(3, 41);
+    let e = Engine::default();
+    let expr = e.parse("rate(m_total[1m])").expect("parse");
+    let stop = || true;
+    let qo = QueryOptions {
+        interrupt: Some(&stop),
+        ..Default::default()
+    };
+    let err = e
+        .range_query_expr(&db, &expr, 0, 600_000, 15_000, &qo)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "query timed out in expression evaluation");
+}
+
+#[test]
+fn lookback_delta_and_staleness() {
+    let db = Db::new(Options::default());
+    let mut app = db.appender();
+    let l = Labels::from_pairs(&[("__name__", "up")]);
+    app.append(&l, 0, 1.0).expect("append");
+    app.append(&l, 10_000, promplay_model::STALE_NAN)
+        .expect("append");
+    app.commit().expect("commit");
+    let e = Engine::default();
+    let at = |t: i64| match e.instant_query(&db, "up", t).expect("query").value {
+        Value::Vector(v) => v.len(),
+        _ => usize::MAX,
+    };
+    assert_eq!(at(5_000), 1);
+    assert_eq!(at(10_000), 0, "a stale marker ends the series");
+    let e2 = Engine::new(EngineOptions {
+        lookback_delta_ms: 1_000,
+        ..Default::default()
+    });
+    match e2.instant_query(&db, "up", 5_000).expect("query").value {
+        Value::Vector(v) => assert!(v.is_empty(), "outside a 1s lookback"),
+        o => panic!("{o:?}"),
+    }
+}
