@@ -89,6 +89,9 @@ fn is_zero_dur(d: &Duration) -> bool {
 fn is_zero_size(d: &ByteSize) -> bool {
     d.0 == 0
 }
+fn is_default<T: Default + PartialEq>(v: &T) -> bool {
+    *v == T::default()
+}
 fn yes() -> bool {
     true
 }
@@ -205,6 +208,7 @@ pub struct HttpClientConfig {
     pub authorization: Option<Authorization>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth2: Option<OAuth2>,
+    #[serde(skip_serializing_if = "is_default")]
     pub tls_config: TlsConfig,
     pub follow_redirects: bool,
     pub enable_http2: bool,
@@ -826,6 +830,7 @@ impl RawGlobal {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ScrapeConfig {
     pub job_name: String,
+    #[serde(skip_serializing_if = "is_false")]
     pub honor_labels: bool,
     pub honor_timestamps: bool,
     pub track_timestamps_staleness: bool,
@@ -866,13 +871,14 @@ pub struct ScrapeConfig {
     pub metric_name_escaping_scheme: String,
     pub extra_scrape_metrics: bool,
     #[serde(flatten)]
-    pub service_discovery: ServiceDiscoveryConfigs,
-    #[serde(flatten)]
     pub http_client_config: HttpClientConfig,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub relabel_configs: Vec<RelabelConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub metric_relabel_configs: Vec<RelabelConfig>,
+    /// Printed last, as Prometheus appends the discovery configs to the marshalled struct.
+    #[serde(flatten)]
+    pub service_discovery: ServiceDiscoveryConfigs,
 }
 
 fn f64_is_zero(v: &f64) -> bool {
@@ -1146,8 +1152,6 @@ impl RawScrapeConfig {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct AlertmanagerConfig {
     #[serde(flatten)]
-    pub service_discovery: ServiceDiscoveryConfigs,
-    #[serde(flatten)]
     pub http_client_config: HttpClientConfig,
     pub scheme: String,
     #[serde(skip_serializing_if = "String::is_empty")]
@@ -1158,6 +1162,8 @@ pub struct AlertmanagerConfig {
     pub relabel_configs: Vec<RelabelConfig>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub alert_relabel_configs: Vec<RelabelConfig>,
+    #[serde(flatten)]
+    pub service_discovery: ServiceDiscoveryConfigs,
 }
 
 with_sd_and_http_fields! {
@@ -1618,14 +1624,23 @@ pub struct TracingConfig {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OtlpConfig {
+    #[serde(skip_serializing_if = "is_false")]
     pub promote_all_resource_attributes: bool,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub promote_resource_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub ignore_resource_attributes: Vec<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub translation_strategy: String,
+    #[serde(skip_serializing_if = "is_false")]
     pub keep_identifying_resource_attributes: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub convert_histograms_to_nhcb: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub promote_scope_metadata: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub label_name_underscore_sanitization: bool,
+    #[serde(skip_serializing_if = "is_false")]
     pub label_name_preserve_multiple_underscores: bool,
 }
 
@@ -1650,6 +1665,7 @@ impl Default for OtlpConfig {
 pub struct Config {
     pub global: GlobalConfig,
     pub runtime: RuntimeConfig,
+    #[serde(skip_serializing_if = "is_default")]
     pub alerting: AlertingConfig,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub rule_files: Vec<String>,
@@ -1657,6 +1673,7 @@ pub struct Config {
     pub scrape_config_files: Vec<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub scrape_configs: Vec<ScrapeConfig>,
+    #[serde(skip_serializing_if = "is_default")]
     pub storage: StorageConfig,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tracing: Option<TracingConfig>,

@@ -169,6 +169,8 @@ pub struct RelabelConfig {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub source_labels: Vec<String>,
     pub separator: String,
+    /// Not printed when it is the default, as Prometheus does.
+    #[serde(skip_serializing_if = "Regexp::is_default")]
     pub regex: Regexp,
     #[serde(skip_serializing_if = "is_zero_u64")]
     pub modulus: u64,

@@ -300,3 +300,73 @@ fn validation_errors_found_while_decoding_carry_the_line() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn the_seed_config_prints_as_prometheus_v3_does() {
+    let c = Config::load(&shared("peers/conf/prometheus.yml")).unwrap();
+    let y = c.to_yaml();
+    let job = |name: &str, target: &str| {
+        format!(
+            "- job_name: {name}
+  honor_timestamps: true
+  track_timestamps_staleness: false
+  scrape_interval: 10s
+  scrape_timeout: 10s
+  scrape_protocols:
+  - OpenMetricsText1.0.0
+  - OpenMetricsText0.0.1
+  - PrometheusText1.0.0
+  - PrometheusText0.0.4
+  scrape_native_histograms: false
+  always_scrape_classic_histograms: false
+  convert_classic_histograms_to_nhcb: false
+  metrics_path: /metrics
+  scheme: http
+  enable_compression: true
+  metric_name_validation_scheme: utf8
+  metric_name_escaping_scheme: allow-utf-8
+  extra_scrape_metrics: false
+  follow_redirects: true
+  enable_http2: true
+  static_configs:
+  - targets:
+    - {target}
+"
+        )
+    };
+    let want = format!(
+        "global:
+  scrape_interval: 10s
+  scrape_timeout: 10s
+  evaluation_interval: 10s
+  metric_name_validation_scheme: utf8
+  metric_name_escaping_scheme: allow-utf-8
+  scrape_native_histograms: false
+runtime:
+  gogc: 75
+alerting:
+  alertmanagers:
+  - follow_redirects: true
+    enable_http2: true
+    scheme: http
+    timeout: 10s
+    api_version: v2
+    static_configs:
+    - targets:
+      - 127.0.0.1:9093
+rule_files:
+- rules.yml
+scrape_configs:
+{}{}{}otlp:
+  translation_strategy: UnderscoreEscapingWithSuffixes
+  label_name_underscore_sanitization: true
+  label_name_preserve_multiple_underscores: true
+",
+        job("prometheus", "localhost:9090"),
+        job("node", "localhost:9100"),
+        job("example", "localhost:8000")
+    );
+    assert_eq!(y, want);
+    // And it loads back to the same configuration.
+    assert_eq!(Config::load(&y).unwrap(), c);
+}
