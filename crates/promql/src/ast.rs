@@ -448,19 +448,30 @@ impl Duration {
     }
 
     /// The value in milliseconds, resolving `step()`/`range()` with the query's step and
-    /// range (both ms; an instant query has step 0 and range 0).
+    /// range (both ms; an instant query has step 0 and range 0). No sign check: use this for
+    /// offsets (which may be negative) and [`Duration::resolve_positive`] for ranges and
+    /// subquery steps. Upstream's `calculateDuration`: seconds × 1000, truncated.
     pub fn resolve(&self, step_ms: i64, range_ms: i64) -> Result<i64, DurationEvalError> {
         match self {
             Duration::Literal(ms) => Ok(*ms),
             Duration::Expr(e) => {
-                let secs = e.eval_seconds(step_ms, range_ms)?;
-                let ms = (secs * 1000.0).round();
-                if !ms.is_finite() || ms >= i64::MAX as f64 || ms <= i64::MIN as f64 {
+                let ms = (e.eval_seconds(step_ms, range_ms)? * 1000.0).trunc();
+                if !(ms.is_finite() && ms < i64::MAX as f64 && ms > i64::MIN as f64) {
                     return Err(DurationEvalError::OutOfRange);
                 }
                 Ok(ms as i64)
             }
         }
+    }
+
+    /// [`Duration::resolve`] for a range or subquery step: the value must be positive
+    /// (`duration must be greater than 0`).
+    pub fn resolve_positive(&self, step_ms: i64, range_ms: i64) -> Result<i64, DurationEvalError> {
+        let ms = self.resolve(step_ms, range_ms)?;
+        if ms <= 0 {
+            return Err(DurationEvalError::NotPositive);
+        }
+        Ok(ms)
     }
 }
 
@@ -470,6 +481,7 @@ pub enum DurationEvalError {
     DivisionByZero,
     ModuloByZero,
     OutOfRange,
+    NotPositive,
 }
 
 impl fmt::Display for DurationEvalError {
@@ -477,7 +489,8 @@ impl fmt::Display for DurationEvalError {
         f.write_str(match self {
             DurationEvalError::DivisionByZero => "division by zero",
             DurationEvalError::ModuloByZero => "modulo by zero",
-            DurationEvalError::OutOfRange => "duration out of range",
+            DurationEvalError::OutOfRange => "duration is out of range",
+            DurationEvalError::NotPositive => "duration must be greater than 0",
         })
     }
 }

@@ -180,3 +180,42 @@ fn series_description_errors_speak_of_label_sets() {
         ])
     );
 }
+
+#[test]
+fn duration_expressions_resolve_as_upstream_computes_them() {
+    let opts = ParserOptions::all();
+    let range = |s: &str| match &parse_with(s, &opts).unwrap() {
+        Expr::MatrixSelector(m) => m.range.clone(),
+        e => panic!("{e:?}"),
+    };
+    // Literal numbers are seconds; sub-millisecond parts are cut.
+    assert_eq!(range("foo[1.5555]").as_millis(), Some(1555));
+    assert_eq!(range("foo[4.18]").as_millis(), Some(4180));
+    // Expressions: seconds × 1000, truncated; step() and range() from the query.
+    let d = range("foo[step() / 3]");
+    assert_eq!(d.resolve(10_000, 0), Ok(3333));
+    assert_eq!(
+        d.resolve_positive(0, 0).unwrap_err().to_string(),
+        "duration must be greater than 0"
+    );
+    assert_eq!(
+        range("foo[range() - 1m]").resolve(0, 3_600_000),
+        Ok(3_540_000)
+    );
+    assert_eq!(
+        range("foo[max_of(step(), 5s)]").resolve(1_000, 0),
+        Ok(5_000)
+    );
+    let e = parse_with("foo offset -(step() * 2)", &opts).unwrap();
+    let Expr::VectorSelector(vs) = &e else {
+        panic!()
+    };
+    assert_eq!(vs.offset.resolve(15_000, 0), Ok(-30_000));
+    assert_eq!(
+        range("foo[step() / (step() - step())]")
+            .resolve(1_000, 0)
+            .unwrap_err()
+            .to_string(),
+        "division by zero"
+    );
+}

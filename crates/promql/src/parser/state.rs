@@ -384,7 +384,10 @@ impl State {
 
     fn duration_of(&self, d: DurationExpr) -> Duration {
         match &d {
-            DurationExpr::Number { val, .. } => Duration::Literal((val * 1000.0).round() as i64),
+            // Upstream: math.Round(val * 1e9) nanoseconds, used in whole milliseconds.
+            DurationExpr::Number { val, .. } => {
+                Duration::Literal(((val * 1e9).round() / 1e6) as i64)
+            }
             DurationExpr::Duration { ms, .. } => Duration::Literal(*ms),
             _ => {
                 if !self.opts.experimental {
