@@ -1328,7 +1328,7 @@ impl ScrapePool {
             }
             let (interval, timeout) =
                 t.interval_and_timeout((self.config.scrape_interval, self.config.scrape_timeout));
-            let first = now_ms + t.offset(interval.as_millis(), now_ms, offset_seed);
+            let first = now_ms.saturating_add(t.offset(interval.as_millis(), now_ms, offset_seed));
             let opts = LoopOptions::new(&self.config, interval, timeout);
             keep.insert(h, ScrapeLoop::new(t, opts, ScrapeCache::default(), first));
         }
@@ -1573,7 +1573,7 @@ impl ScrapeManager {
                 break;
             };
             l.scrape_and_report(t, db, fetcher);
-            l.next_ms = t + l.opts.interval.as_millis().max(1);
+            l.next_ms = t.saturating_add(l.opts.interval.as_millis().max(1));
             n += 1;
         }
         n

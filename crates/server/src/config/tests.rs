@@ -370,3 +370,89 @@ scrape_configs:
     // And it loads back to the same configuration.
     assert_eq!(Config::load(&y).unwrap(), c);
 }
+
+/// A small deterministic generator (xorshift) for mutation tests.
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_configs_never_panic() {
+    let base = format!(
+        "{}\n  - job_name: extra\n    scrape_timeout: 5s\n    relabel_configs:\n      - source_labels: [__address__]\n        regex: '(.*):(\\d+)'\n        target_label: port\n        replacement: '${{2}}'\n      - action: hashmod\n        modulus: 3\n        source_labels: [port]\n        target_label: shard\n    static_configs:\n      - targets: ['a:1']\n        labels: {{x: y}}\n",
+        shared("peers/conf/prometheus.yml").trim_end()
+    );
+    let pieces = [
+        ":",
+        "-",
+        " ",
+        "\n",
+        "[",
+        "]",
+        "{",
+        "}",
+        "'",
+        "\"",
+        "*",
+        "$",
+        "${1}",
+        "(",
+        ")",
+        "0",
+        "1m",
+        "-1",
+        "\t",
+        "&a",
+        "*a",
+        "!!str",
+        "~",
+        "null",
+        "job_name: x",
+        "action: drop",
+    ];
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut loaded = 0;
+    for _ in 0..1500 {
+        let mut text = base.clone().into_bytes();
+        for _ in 0..1 + rng.below(4) {
+            let pos = rng.below(text.len());
+            match rng.below(3) {
+                0 => {
+                    text.remove(pos);
+                }
+                1 => {
+                    let p = pieces[rng.below(pieces.len())];
+                    for (i, b) in p.bytes().enumerate() {
+                        text.insert(pos + i, b);
+                    }
+                }
+                _ => {
+                    let set = b"a:- \n[]{}$'";
+                    text[pos] = set[rng.below(set.len())];
+                }
+            }
+        }
+        let Ok(text) = String::from_utf8(text) else {
+            continue;
+        };
+        if let Ok(c) = Config::load(&text) {
+            loaded += 1;
+            // Whatever loads prints and loads again.
+            Config::load(&c.to_yaml())
+                .unwrap_or_else(|e| panic!("{text}\n---\n{}\n{e}", c.to_yaml()));
+        }
+    }
+    assert!(
+        loaded > 50,
+        "the mutations should not all be fatal: {loaded}"
+    );
+}

@@ -791,3 +791,60 @@ fn metadata_of_scraped_families_is_kept() {
     );
     assert_eq!(md["temp"][0].typ, "gauge");
 }
+
+#[test]
+fn mutated_bodies_never_panic_and_up_says_what_happened() {
+    let base = sample_file("hello-text.txt");
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n.max(1) as u64) as usize
+    };
+    let mut bodies = Vec::new();
+    for _ in 0..200 {
+        let mut b = base.clone();
+        for _ in 0..1 + rnd(3) {
+            let pos = rnd(b.len());
+            match rnd(3) {
+                0 => {
+                    b.remove(pos);
+                }
+                1 => {
+                    let set = b"{}\"=# \n,e+9";
+                    b.insert(pos, set[rnd(set.len())]);
+                }
+                _ => b[pos] = rnd(256) as u8,
+            }
+        }
+        bodies.push(b);
+    }
+    let n = bodies.len();
+    let feed = Rc::new(RefCell::new(bodies));
+    let f2 = feed.clone();
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(move |_| {
+            let b = f2.borrow_mut().pop().unwrap_or_default();
+            Ok(ScrapeResponse {
+                content_type: TEXT.into(),
+                body: b,
+                duration_ms: 1,
+            })
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first + (n as i64 - 1) * 10_000);
+    let up = w.values("up");
+    assert_eq!(up.len(), n);
+    assert!(up.iter().all(|(_, v)| *v == 0.0 || *v == 1.0));
+    let t = &w.mgr.targets().active[0];
+    assert_eq!(
+        t.health == TargetHealth::Up,
+        up[n - 1].1 == 1.0,
+        "{}",
+        t.last_error
+    );
+}
