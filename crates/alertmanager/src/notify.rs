@@ -510,10 +510,12 @@ pub fn webhook_body(
     } else {
         (alerts, 0)
     };
-    let (common_labels, common_annotations) = common(alerts);
+    // Alertmanager truncates first, then builds the data: status and common labels come from
+    // the alerts that are sent.
+    let (common_labels, common_annotations) = common(kept);
     let body = WebhookBody {
         receiver: quote_meta(receiver),
-        status: if alerts.iter().any(|a| !a.resolved_at(now)) {
+        status: if kept.iter().any(|a| !a.resolved_at(now)) {
             "firing"
         } else {
             "resolved"
