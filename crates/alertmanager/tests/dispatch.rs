@@ -415,7 +415,8 @@ receivers:
     got.extend(timeline(&mut am, &mut inbox, s(10.0)));
     am.put_alerts(vec![a("1", 10.0)], s(10.0));
     got.extend(timeline(&mut am, &mut inbox, s(60.0)));
-    let seen: Vec<(i64, String, Vec<(String, String)>, u64, String)> = got
+    type Seen = (i64, String, Vec<(String, String)>, u64, String);
+    let seen: Vec<Seen> = got
         .iter()
         .map(|(t, n)| {
             let b = body(n);
