@@ -318,6 +318,21 @@ impl<'a> Ctx<'a> {
             .contains(&(vs as *const VectorSelector))
     }
 
+    /// A constant scalar as a one-series matrix (one point per step, counted against the
+    /// sample limit).
+    fn scalar_series(&self, r: Rng, v: f64) -> Result<Series, EvalError> {
+        let steps = r.steps();
+        self.add_samples(steps)?;
+        let mut s = Series::default();
+        s.floats.reserve(steps);
+        let mut ts = r.start;
+        while ts <= r.end {
+            s.floats.push(FPoint { t: ts, f: v });
+            ts += r.interval;
+        }
+        Ok(s)
+    }
+
     /// Evaluates `e` at the steps of `r`.
     pub fn eval(&self, e: &Expr, r: Rng) -> Result<Val, EvalError> {
         self.check_interrupt()?;
@@ -329,7 +344,7 @@ impl<'a> Ctx<'a> {
         }
         match e {
             Expr::Paren(p) => self.eval(&p.expr, r),
-            Expr::NumberLiteral(n) => Ok(Val::Mat(vec![scalar_series(r, |_| n.val)])),
+            Expr::NumberLiteral(n) => Ok(Val::Mat(vec![self.scalar_series(r, n.val)?])),
             Expr::StringLiteral(s) => Ok(Val::Str(s.val.clone())),
             Expr::VectorSelector(vs) => self.eval_vector_selector(vs, r).map(Val::Mat),
             Expr::MatrixSelector(ms) => self.eval_matrix_selector(ms, r).map(Val::Mat),
@@ -386,7 +401,7 @@ impl<'a> Ctx<'a> {
         let steps = r.steps();
         for s in mat.iter_mut() {
             if let Some(p) = s.floats.first().copied() {
-                s.floats.reserve(steps);
+                s.floats.reserve(steps.min(4096));
                 let mut ts = r.start + r.interval;
                 while ts <= r.end {
                     s.floats.push(FPoint { t: ts, f: p.f });
@@ -552,7 +567,7 @@ impl<'a> Ctx<'a> {
                             None => {
                                 if !is_stale_nan(f) {
                                     if ss.floats.is_empty() {
-                                        ss.floats.reserve(steps);
+                                        ss.floats.reserve(steps.min(4096));
                                     }
                                     ss.floats.push(FPoint { t: ts, f });
                                     self.add_samples(1)?;
@@ -990,7 +1005,7 @@ impl<'a> Ctx<'a> {
             _ => None,
         };
         if let Some(v) = ctx_val {
-            return Ok(vec![scalar_series(r, |_| v)]);
+            return Ok(vec![self.scalar_series(r, v)?]);
         }
         if matches!(
             name,
@@ -1475,18 +1490,6 @@ pub(crate) fn sample_to_series(s: Sample, ts: i64) -> Series {
     };
     push_point(&mut ss, ts, s.f, s.h);
     ss
-}
-
-/// A scalar as a one-series matrix.
-pub(crate) fn scalar_series(r: Rng, f: impl Fn(i64) -> f64) -> Series {
-    let mut s = Series::default();
-    s.floats.reserve(r.steps());
-    let mut ts = r.start;
-    while ts <= r.end {
-        s.floats.push(FPoint { t: ts, f: f(ts) });
-        ts += r.interval;
-    }
-    s
 }
 
 /// Linear interpolation between two histogram samples; a counter that resets between them
