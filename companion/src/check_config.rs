@@ -4,12 +4,13 @@
 //! static and file-SD targets, lint scrape intervals against the lookback delta.
 //!
 //! Output (stdout/stderr split and wording) and exit codes are promtool's: 0 valid, 1 invalid,
-//! 3 lint problems with `--lint-fatal`. Rule files are checked for existence only: promplay
-//! has no rules checker yet, and says so on each rule file instead of claiming success.
+//! 3 lint problems with `--lint-fatal`. The rule files it names are checked as
+//! `promplay check rules` checks them (the rules crate's `check_rules`).
 
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
+use promplay_rules::check::check_rules;
 use promplay_server::config::{
     parse_scrape_config_file, parse_sd_file, AlertmanagerConfig, Config, ScrapeConfig, TlsConfig,
 };
@@ -41,6 +42,9 @@ pub struct Args {
     /// Check config file for Prometheus in Agent mode.
     #[arg(long)]
     pub agent: bool,
+    /// Ignore unknown fields in the rule groups read by the config files.
+    #[arg(long)]
+    pub ignore_unknown_fields: bool,
     /// The server's maximum query lookback duration.
     #[arg(long = "query.lookback-delta", default_value = "5m", value_parser = parse_duration)]
     pub lookback_delta: Duration,
@@ -54,23 +58,33 @@ fn parse_duration(s: &str) -> Result<Duration, String> {
 struct Lint {
     /// 0 disables the scrape interval lint.
     lookback_delta: Duration,
+    /// The duplicate-rules lint of the rule files.
+    duplicate_rules: bool,
 }
 
 fn lint_settings(args: &Args) -> Lint {
     let mut lookback = Duration::ZERO;
     let mut none = false;
+    let mut duplicate_rules = false;
     for setting in args.lint.split(',') {
         match setting {
-            "all" | "too-long-scrape-interval" => lookback = args.lookback_delta,
+            "all" => {
+                lookback = args.lookback_delta;
+                duplicate_rules = true;
+            }
+            "too-long-scrape-interval" => lookback = args.lookback_delta,
+            "duplicate-rules" => duplicate_rules = true,
             "none" => none = true,
             _ => {}
         }
     }
     if none {
         lookback = Duration::ZERO;
+        duplicate_rules = false;
     }
     Lint {
         lookback_delta: lookback,
+        duplicate_rules,
     }
 }
 
@@ -119,7 +133,8 @@ pub fn run_to(args: &Args, out: &mut dyn Write, err: &mut dyn Write) -> anyhow::
         writeln!(out)?;
         if !args.syntax_only {
             failed |= lint_scrape_configs(&scrape_configs, &lint, err)?;
-            let (rules_failed, rules_errors) = check_rule_files(&rule_files, out, err)?;
+            let (rules_failed, rules_errors) =
+                check_rule_files(&rule_files, args.ignore_unknown_fields, &lint, out, err)?;
             failed |= rules_failed;
             has_errors |= rules_errors;
         }
@@ -386,10 +401,13 @@ fn lint_scrape_configs(
     Ok(false)
 }
 
-/// Rule files: promplay has no rules checker yet. Each file is read; nothing about its rules is
-/// claimed. Returns (failed, has_errors) as promtool's `checkRules`.
+/// promtool's `checkRules` over the rule files the config names: `Checking FILE`, then
+/// `  SUCCESS: N rules found` or `  FAILED:` with the errors or the duplicate-rules lint.
+/// Returns (failed, has_errors).
 fn check_rule_files(
     files: &[String],
+    ignore_unknown_fields: bool,
+    lint: &Lint,
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> std::io::Result<(bool, bool)> {
@@ -397,17 +415,33 @@ fn check_rule_files(
     let mut has_errors = false;
     for f in files {
         writeln!(out, "Checking {f}")?;
-        match std::fs::read(f) {
-            Ok(_) => writeln!(
-                out,
-                "  SKIPPED: the file exists; its rules were not checked (promplay cannot check rule files yet)"
-            )?,
+        let content = match std::fs::read_to_string(f) {
+            Ok(c) => c,
             Err(e) => {
                 writeln!(err, "  FAILED:")?;
-                writeln!(err, "{f}: {}", io_text(&e))?;
+                writeln!(err, "{f}: open {f}: {}", io_text(&e))?;
                 failed = true;
                 has_errors = true;
+                continue;
             }
+        };
+        let report = check_rules(f, &content, ignore_unknown_fields, lint.duplicate_rules);
+        if !report.ok() {
+            writeln!(err, "  FAILED:")?;
+            for e in &report.errors {
+                writeln!(err, "{e}")?;
+            }
+            failed = true;
+            has_errors = true;
+            continue;
+        }
+        match &report.lint {
+            Some(l) => {
+                writeln!(err, "  FAILED:")?;
+                writeln!(err, "{l}")?;
+                failed = true;
+            }
+            None => writeln!(out, "  SUCCESS: {} rules found", report.rules)?,
         }
         writeln!(out)?;
     }
@@ -722,7 +756,7 @@ mod tests {
     }
 
     #[test]
-    fn rule_files_are_counted_and_reported_unchecked() {
+    fn rule_files_are_checked_as_check_rules_does() {
         let (code, out, _) = check(
             &["prometheus-config.lint.too_long_scrape_interval.yml"],
             &[],
@@ -730,7 +764,7 @@ mod tests {
         assert_eq!(code, 0);
         assert_eq!(
             out,
-            "Checking prometheus-config.lint.too_long_scrape_interval.yml\n  SUCCESS: 1 rule files found\n SUCCESS: prometheus-config.lint.too_long_scrape_interval.yml is valid prometheus config file syntax\n\nChecking prometheus-config.rules.good.yml\n  SKIPPED: the file exists; its rules were not checked (promplay cannot check rule files yet)\n\n"
+            "Checking prometheus-config.lint.too_long_scrape_interval.yml\n  SUCCESS: 1 rule files found\n SUCCESS: prometheus-config.lint.too_long_scrape_interval.yml is valid prometheus config file syntax\n\nChecking prometheus-config.rules.good.yml\n  SUCCESS: 0 rules found\n\n"
         );
     }
 
@@ -802,6 +836,7 @@ mod tests {
             lint: lint.into(),
             lint_fatal: true,
             agent: false,
+            ignore_unknown_fields: false,
             lookback_delta: Duration::from_secs(300),
         };
         // The job from the scrape config file is linted like the others.
@@ -824,5 +859,27 @@ mod tests {
             "{err}"
         );
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn duplicate_rules_in_a_referenced_rule_file_are_a_lint_problem() {
+        let f = "prometheus-config.lint.yml";
+        let (code, out, err) = check(&[f], &[]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("  SUCCESS: 1 rule files found\n"), "{out}");
+        assert!(
+            out.contains("Checking prometheus-rules.lint.yml\n"),
+            "{out}"
+        );
+        assert!(
+            err.starts_with(
+                "  FAILED:\nlint error 1 duplicate rule(s) found.\nMetric: HighRequestLatency\n"
+            ),
+            "{err}"
+        );
+        let (code, _, _) = check(&[f], &["--lint-fatal"]);
+        assert_eq!(code, 3);
+        let (code, _, err) = check(&[f], &["--lint=none", "--lint-fatal"]);
+        assert_eq!((code, err.as_str()), (0, ""));
     }
 }
