@@ -7,6 +7,7 @@
 //! - [`group`]: [`Group`] — sequential evaluation, aligned timestamps, staleness, limits.
 //! - [`manager`]: [`RuleManager`] — groups from files, evaluation on the host's clock, reloads.
 //! - [`template`]: Prometheus's template functions and alert label/annotation expansion.
+//! - [`api`]: the JSON of `/api/v1/rules` and `/api/v1/alerts`.
 //! - [`check`]: `promtool check rules` (count, errors, duplicate-rule lint).
 //! - [`unittest`]: `promtool test rules` (the unit-test file format and runner).
 //!
@@ -17,6 +18,7 @@
 //!
 //! [`Clock`]: promplay_model::Clock
 
+pub mod api;
 pub mod check;
 pub mod duration;
 pub mod group;

@@ -353,3 +353,46 @@ fn reload_keeps_state_and_marks_removed_rules_stale() {
     assert!(e[0].0.starts_with("g.yml: yaml: "), "{}", e[0]);
     assert_eq!(w.mgr.groups().len(), 1);
 }
+
+/// `/api/v1/rules` and `/api/v1/alerts` for the seed's firing alert, against Prometheus's
+/// recorded answers (only the times differ: the host's clock, in ms).
+#[test]
+fn api_json_matches_prometheus() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/samples/");
+    let want_rules = std::fs::read_to_string(format!("{shared}prom-api-rules.json")).unwrap();
+    let want_alerts =
+        std::fs::read_to_string(format!("{shared}prom-api-alerts-firing.json")).unwrap();
+    let mut w = world(&[("rules.yml", &seed_rules())], 10_000, 0);
+    let up = Labels::from_pairs(&[
+        ("__name__", "up"),
+        ("instance", "localhost:9100"),
+        ("job", "node"),
+    ]);
+    for t in (0..=200_000).step_by(10_000) {
+        w.append(&up, t, 0.0);
+    }
+    w.mgr.advance_to(150_000, &w.db);
+    let g = &w.mgr.groups()[0];
+    let a = g.rules[0].as_alerting().unwrap().alerts().next().unwrap();
+    let active = promplay_rules::api::rfc3339(Some(a.active_at));
+    let last = promplay_rules::api::rfc3339(g.last_evaluation_ms);
+    let got = promplay_rules::api::rules_response(w.mgr.groups())
+        .replacen(&active, "2026-11-25T13:16:07.79467792Z", 1)
+        .replacen(
+            &format!("\"evaluationTime\":0,\"lastEvaluation\":\"{last}\",\"type\""),
+            "\"evaluationTime\":0.000265646,\"lastEvaluation\":\"2026-11-25T13:18:37.796032145Z\",\"type\"",
+            1,
+        )
+        .replacen(
+            &format!("\"evaluationTime\":0,\"lastEvaluation\":\"{last}\""),
+            "\"evaluationTime\":0.00028414,\"lastEvaluation\":\"2026-11-25T13:18:37.796018099Z\"",
+            1,
+        );
+    assert_eq!(got, want_rules.trim_end());
+    let got = promplay_rules::api::alerts_response(w.mgr.groups()).replacen(
+        &active,
+        "2026-11-25T13:16:07.79467792Z",
+        1,
+    );
+    assert_eq!(got, want_alerts.trim_end());
+}
