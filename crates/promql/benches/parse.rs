@@ -1,7 +1,8 @@
 //! Parse throughput over every expression of the promqltest corpus.
 //!
 //! `cargo bench -p promplay-promql --bench parse` prints expressions/second (and MB/s) for
-//! parsing (lex + grammar + type checks), printing, and pretty-printing.
+//! lexing alone, parsing (lex + grammar + type checks, regex compilation included), printing
+//! and pretty-printing.
 
 use std::time::{Duration, Instant};
 
@@ -75,6 +76,9 @@ fn main() {
         .iter()
         .map(|e| parse_with(e, &opts).expect("corpus expression parses"))
         .collect();
+    measure("lex", &exprs, bytes, |e| {
+        std::hint::black_box(promplay_promql::parser::lexer::lex(e, 256).len());
+    });
     measure("parse", &exprs, bytes, |e| {
         std::hint::black_box(parse_with(e, &opts).is_ok());
     });

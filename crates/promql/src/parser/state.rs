@@ -344,7 +344,9 @@ impl State {
             }
         }
         // Canonical order (the printer's): sorted by text, the implicit name matcher last.
-        matchers.sort_by_cached_key(|m: &Matcher| m.to_string());
+        if matchers.len() > 1 {
+            matchers.sort_by_cached_key(|m: &Matcher| m.to_string());
+        }
         if let Some(n) = &name {
             if let Some(m) = matchers.iter().find(|m| m.name == METRIC_NAME) {
                 self.err(
