@@ -456,3 +456,82 @@ receivers:
         ]
     );
 }
+
+/// Inhibition and a silence, run against Alertmanager 0.25 as well: notifications arrived at
+/// 2 s (C firing), 20 s (C resolved; W, no longer inhibited) and 26 s (S, its silence expired
+/// at 25 s).
+#[test]
+fn live_alertmanager_inhibition_and_silence_scenario() {
+    let cfg = r#"
+route:
+  receiver: hook
+  group_by: [alertname]
+  group_wait: 2s
+  group_interval: 6s
+  repeat_interval: 1h
+inhibit_rules:
+  - source_matchers: [severity=critical]
+    target_matchers: [severity=warning]
+    equal: [instance]
+receivers:
+  - name: hook
+    webhook_configs:
+      - url: http://127.0.0.1:15001/hook
+"#;
+    let mut am = engine(cfg);
+    let mut inbox = Inbox::default();
+    am.silences_mut()
+        .set(
+            PostableSilence {
+                id: None,
+                matchers: Matchers::new(parse_matchers("alertname=S").unwrap()),
+                starts_at: s(0.0),
+                ends_at: s(25.0),
+                created_by: "me".into(),
+                comment: "c".into(),
+            },
+            s(0.0),
+        )
+        .unwrap();
+    let a = |name: &str, sev: Option<&str>, ends: f64| {
+        let mut l = vec![("alertname", name), ("instance", "a")];
+        if let Some(sev) = sev {
+            l.push(("severity", sev));
+        }
+        alert(&l, s(0.0), Some(s(ends)))
+    };
+    am.put_alerts(
+        vec![
+            a("W", Some("warning"), 120.0),
+            a("C", Some("critical"), 15.0),
+            a("S", None, 120.0),
+        ],
+        s(0.0),
+    );
+    let got = timeline(&mut am, &mut inbox, s(40.0));
+    let mut seen: Vec<(i64, String, String)> = got
+        .iter()
+        .map(|(t, n)| {
+            let b = body(n);
+            (
+                (t - T0) / 1000,
+                b["status"].as_str().unwrap().to_string(),
+                b["alerts"][0]["labels"]["alertname"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let e = |t: i64, s: &str, n: &str| (t, s.to_string(), n.to_string());
+    assert_eq!(
+        seen,
+        vec![
+            e(2, "firing", "C"),
+            e(20, "firing", "W"),
+            e(20, "resolved", "C"),
+            e(26, "firing", "S"),
+        ]
+    );
+}
