@@ -33,6 +33,7 @@
 //! [`config::Config::load`] as text; targets are fetched through [`scrape::TargetFetcher`],
 //! which the host implements (simulated programs in the browser, HTTP in the companion).
 
+pub mod alerting;
 pub mod config;
 pub mod duration;
 pub mod relabel;
