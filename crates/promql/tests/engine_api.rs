@@ -141,3 +141,32 @@ fn lookback_delta_and_staleness() {
         o => panic!("{o:?}"),
     }
 }
+
+#[test]
+fn extreme_times_and_ranges_do_not_panic() {
+    let db = db_with(2, 5);
+    let e = Engine::new(EngineOptions {
+        max_samples: 100_000,
+        ..Default::default()
+    });
+    let queries = [
+        "m_total offset 100000000y",
+        "m_total offset -100000000y",
+        "m_total @ 9223372036854775",
+        "m_total @ -9223372036854775",
+        "rate(m_total[100000000y])",
+        "rate(m_total[1m] @ 9223372036854775)",
+        "max_over_time(m_total[100000000y:1ms])",
+        "sum_over_time(m_total[5m:1ms] offset 100000000y)",
+        "m_total[5m:] @ -9223372036854775",
+        "1 / 0",
+        "-(-(-(m_total)))",
+    ];
+    for q in queries {
+        for t in [i64::MIN, -1, 0, 1, i64::MAX] {
+            let _ = e.instant_query(&db, q, t);
+        }
+        let _ = e.range_query(&db, q, 0, 60_000, 1);
+        let _ = e.range_query(&db, q, i64::MAX - 10, i64::MAX, 1);
+    }
+}

@@ -37,6 +37,11 @@ const SMOOTHED_SAFE: &[&str] = &["delta", "increase", "rate"];
 pub(crate) type StepFn<'f> =
     dyn FnMut(&[Vector], &[Vec<usize>], i64) -> Result<Vector, EvalError> + 'f;
 
+/// The timestamps the evaluator works with stay within ±2^61 ms (±73 million years), so
+/// that step arithmetic cannot overflow.
+pub(crate) const TIME_MIN: i64 = -(1 << 61);
+pub(crate) const TIME_MAX: i64 = 1 << 61;
+
 /// The times of the whole query.
 #[derive(Clone, Copy, Debug)]
 pub struct QueryTimes {
@@ -481,10 +486,23 @@ impl<'a> Ctx<'a> {
             .offset
             .resolve(self.qt.step, self.qt.end - self.qt.start)
             .map_err(|e| exec_err(e.to_string()))?;
-        Ok((
-            offset,
-            at_time(vs.timestamp, vs.start_or_end, self.qt.start, self.qt.end),
-        ))
+        let at = at_time(vs.timestamp, vs.start_or_end, self.qt.start, self.qt.end);
+        let ok = |t: i64| (TIME_MIN..=TIME_MAX).contains(&t);
+        if !ok(offset) || !at.is_none_or(ok) {
+            return Err(exec_err("selector time out of bounds"));
+        }
+        Ok((offset, at))
+    }
+
+    /// A range (of a matrix selector or subquery) in ms, within bounds.
+    pub(crate) fn resolve_range(&self, d: &crate::ast::Duration) -> Result<i64, EvalError> {
+        let v = d
+            .resolve(self.qt.step, self.qt.end - self.qt.start)
+            .map_err(|e| exec_err(e.to_string()))?;
+        if !(TIME_MIN..=TIME_MAX).contains(&v) {
+            return Err(exec_err("range out of bounds"));
+        }
+        Ok(v)
     }
 
     fn eval_vector_selector(&self, vs: &VectorSelector, r: Rng) -> Result<Matrix, EvalError> {
@@ -667,10 +685,7 @@ impl<'a> Ctx<'a> {
     fn eval_matrix_selector(&self, ms: &MatrixSelector, r: Rng) -> Result<Matrix, EvalError> {
         let vs = &ms.vector_selector;
         let (offset, at) = self.sel_times(vs)?;
-        let range = ms
-            .range
-            .resolve(self.qt.step, self.qt.end - self.qt.start)
-            .map_err(|e| exec_err(e.to_string()))?;
+        let range = self.resolve_range(&ms.range)?;
         let maxt0 = at.unwrap_or(r.start) - offset;
         let mint0 = maxt0 - range;
         let (mut mint, mut maxt) = (mint0, maxt0);
@@ -813,14 +828,9 @@ impl<'a> Ctx<'a> {
         r: Rng,
     ) -> Result<(Matrix, i64, Option<i64>), EvalError> {
         let span = self.qt.end - self.qt.start;
-        let offset = sq
-            .offset
-            .resolve(self.qt.step, span)
-            .map_err(|e| exec_err(e.to_string()))?;
-        let range = sq
-            .range
-            .resolve(self.qt.step, span)
-            .map_err(|e| exec_err(e.to_string()))?;
+        let _ = span;
+        let offset = self.resolve_range(&sq.offset)?;
+        let range = self.resolve_range(&sq.range)?;
         let step = match &sq.step {
             Some(d) => d
                 .resolve(self.qt.step, span)
@@ -833,15 +843,25 @@ impl<'a> Ctx<'a> {
             step
         };
         let at = at_time(sq.timestamp, sq.start_or_end, self.qt.start, self.qt.end);
+        if at.is_some_and(|t| !(TIME_MIN..=TIME_MAX).contains(&t)) {
+            return Err(exec_err("subquery time range out of bounds"));
+        }
         let (rs, re) = match at {
             Some(t) => (t, t),
             None => (r.start, r.end),
         };
-        let end = re - offset;
-        let base = rs - offset - range;
+        let out_of_range = || exec_err("subquery time range out of bounds");
+        let end = re.checked_sub(offset).ok_or_else(out_of_range)?;
+        let base = rs
+            .checked_sub(offset)
+            .and_then(|x| x.checked_sub(range))
+            .ok_or_else(out_of_range)?;
         let mut start = step * (base / step);
         if start <= base {
-            start += step;
+            start = start.checked_add(step).ok_or_else(out_of_range)?;
+        }
+        if !(TIME_MIN..=TIME_MAX).contains(&start) || !(TIME_MIN..=TIME_MAX).contains(&end) {
+            return Err(out_of_range());
         }
         let inner = Rng {
             start,
@@ -1196,10 +1216,7 @@ impl<'a> Ctx<'a> {
                     )));
                 }
                 let (offset, at) = self.sel_times(vs)?;
-                let range = ms
-                    .range
-                    .resolve(self.qt.step, self.qt.end - self.qt.start)
-                    .map_err(|e| exec_err(e.to_string()))?;
+                let range = self.resolve_range(&ms.range)?;
                 let ref0 = at.unwrap_or(r.start) - offset;
                 let ref1 = at.unwrap_or(r.end) - offset;
                 let mut mint = ref0 - range;
@@ -1234,10 +1251,8 @@ impl<'a> Ctx<'a> {
                     }
                 }
                 let span = self.qt.end - self.qt.start;
-                let offset = sq
-                    .offset
-                    .resolve(self.qt.step, span)
-                    .map_err(|e| exec_err(e.to_string()))?;
+                let _ = span;
+                let offset = self.resolve_range(&sq.offset)?;
                 let at = at_time(sq.timestamp, sq.start_or_end, self.qt.start, self.qt.end);
                 (Src::Sub(mat), range, offset, at, false, false, false)
             }

@@ -269,6 +269,12 @@ impl Engine {
         qo: &QueryOptions,
     ) -> Result<QueryResult, QueryError> {
         self.validate(expr)?;
+        let in_range = |t: i64| (eval::TIME_MIN..=eval::TIME_MAX).contains(&t);
+        if !in_range(start) || !in_range(end) || !(0..=eval::TIME_MAX).contains(&step) {
+            return Err(QueryError::Eval(EvalError::exec(
+                "query time range out of bounds",
+            )));
+        }
         let querier = q
             .querier(i64::MIN / 4, i64::MAX / 4)
             .map_err(|e| QueryError::Eval(EvalError::exec(e.to_string())))?;
