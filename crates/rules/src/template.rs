@@ -81,6 +81,36 @@ fn trim_zeros(s: &str) -> &str {
     }
 }
 
+/// Go's `%g` (shortest digits; exponent form below 1e-4 and from 1e6 on: `1e+06`).
+pub fn format_g_shortest(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    if v == 0.0 {
+        return if v.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
+    }
+    let e = format!("{v:e}");
+    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
+    let exp: i32 = exp.parse().unwrap_or(0);
+    if !(-4..6).contains(&exp) {
+        let sign = if exp < 0 { '-' } else { '+' };
+        format!("{mant}e{sign}{:02}", exp.abs())
+    } else {
+        format!("{v}")
+    }
+}
+
 /// Go's `strconv.FormatFloat(v, 'E', -1, 64)`: shortest digits, `1.5E+00`.
 pub fn format_e(v: f64) -> String {
     if v.is_nan() {
@@ -503,6 +533,10 @@ mod tests {
         assert_eq!(format_g(12345.0, 4), "1.234e+04");
         assert_eq!(format_g(0.5, 4), "0.5");
         assert_eq!(format_g(0.00001234, 4), "1.234e-05");
+        assert_eq!(format_g_shortest(1e6), "1e+06");
+        assert_eq!(format_g_shortest(123456.0), "123456");
+        assert_eq!(format_g_shortest(0.00001), "1e-05");
+        assert_eq!(format_g_shortest(-0.3), "-0.3");
         assert_eq!(format_e(1.0), "1E+00");
         assert_eq!(format_e(0.0), "0E+00");
         assert_eq!(format_e(60.0), "6E+01");

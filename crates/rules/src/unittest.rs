@@ -10,7 +10,6 @@ use std::rc::Rc;
 use promplay_model::labels::write_go_quoted;
 use promplay_model::{FloatHistogram, Label, Labels};
 use promplay_promql::engine::{Engine, EngineOptions};
-use promplay_promql::promqltest::compare::{hist_expr, histograms_match};
 use promplay_promql::promqltest::series::{parse_metric, parse_series_desc, parse_values};
 use promplay_promql::promqltest::SeqValue;
 use promplay_promql::value::{Sample, Value};
@@ -23,7 +22,7 @@ use crate::group::{EvalContext, Group};
 use crate::manager::build_groups;
 use crate::rule::{AlertState, Rule};
 use crate::rulefmt;
-use crate::template::format_e;
+use crate::template::{format_e, format_g_shortest};
 
 /// File access for the runner.
 pub trait Files {
@@ -358,17 +357,94 @@ fn floats_equal(a: f64, b: f64, fuzzy: bool) -> bool {
     a.to_bits().abs_diff(b.to_bits()) <= 1
 }
 
+/// One side of a compacted histogram: (offset, buckets) of its single span.
+fn compact_side(spans: &[promplay_model::Span], buckets: &[f64]) -> Option<(i64, Vec<f64>)> {
+    let mut abs = Vec::new();
+    let mut idx: i64 = 0;
+    let mut b = buckets.iter();
+    // Each span's offset is relative to the end of the previous span.
+    for s in spans {
+        idx += s.offset as i64;
+        for _ in 0..s.length {
+            if let Some(v) = b.next() {
+                abs.push((idx, *v));
+            }
+            idx += 1;
+        }
+    }
+    let first = abs.iter().position(|(_, v)| *v != 0.0)?;
+    let last = abs.iter().rposition(|(_, v)| *v != 0.0)?;
+    let (start, end) = (abs[first].0, abs[last].0);
+    let mut out = vec![0.0; (end - start + 1) as usize];
+    for (i, v) in &abs[first..=last] {
+        out[(i - start) as usize] = *v;
+    }
+    Some((start, out))
+}
+
+/// Prometheus's `FloatHistogram.TestExpression()` (compacted to one span per side).
+pub fn test_expression(h: &FloatHistogram) -> String {
+    use promplay_model::CounterResetHint as H;
+    let g = format_g_shortest;
+    let mut res = Vec::new();
+    if h.schema != 0 {
+        res.push(format!("schema:{}", h.schema));
+    }
+    if h.count != 0.0 {
+        res.push(format!("count:{}", g(h.count)));
+    }
+    if h.sum != 0.0 {
+        res.push(format!("sum:{}", g(h.sum)));
+    }
+    if h.zero_count != 0.0 {
+        res.push(format!("z_bucket:{}", g(h.zero_count)));
+    }
+    if h.zero_threshold != 0.0 {
+        res.push(format!("z_bucket_w:{}", g(h.zero_threshold)));
+    }
+    if h.schema == promplay_model::CUSTOM_BUCKETS_SCHEMA {
+        let v: Vec<String> = h.custom_values.iter().map(|v| g(*v)).collect();
+        res.push(format!("custom_values:[{}]", v.join(" ")));
+    }
+    match h.counter_reset_hint {
+        H::Unknown => {}
+        H::CounterReset => res.push("counter_reset_hint:reset".into()),
+        H::NotCounterReset => res.push("counter_reset_hint:not_reset".into()),
+        H::Gauge => res.push("counter_reset_hint:gauge".into()),
+    }
+    for (spans, buckets, bkey, okey) in [
+        (&h.positive_spans, &h.positive_buckets, "buckets", "offset"),
+        (
+            &h.negative_spans,
+            &h.negative_buckets,
+            "n_buckets",
+            "n_offset",
+        ),
+    ] {
+        if let Some((off, b)) = compact_side(spans, buckets) {
+            if off != 0 {
+                res.push(format!("{okey}:{off}"));
+            }
+            let b: Vec<String> = b.iter().map(|v| g(*v)).collect();
+            res.push(format!("{bkey}:[{}]", b.join(" ")));
+        }
+    }
+    format!("{{{{{}}}}}", res.join(" "))
+}
+
 struct ParsedSample {
     labels: Labels,
     value: f64,
-    histogram: Option<FloatHistogram>,
+    /// The histogram's test expression, or empty for a float.
+    histogram: String,
 }
 
 impl ParsedSample {
     fn render(&self) -> String {
-        match &self.histogram {
-            Some(h) => format!("{} {}", self.labels, hist_expr(h)),
-            None => format!("{} {}", self.labels, format_e(self.value)),
+        if self.histogram.is_empty() {
+            format!("{} {}", self.labels, format_e(self.value))
+        } else {
+            format!("{} {}", self.labels, self.histogram)
         }
     }
 }
@@ -658,7 +734,7 @@ fn run_group(
             .map(|s| ParsedSample {
                 labels: s.metric,
                 value: if s.h.is_some() { 0.0 } else { s.f },
-                histogram: s.h.map(|h| *h),
+                histogram: s.h.map(|h| test_expression(&h)).unwrap_or_default(),
             })
             .collect();
         let mut exp = Vec::new();
@@ -688,17 +764,21 @@ fn run_group(
                 }
             };
             let histogram = if s.histogram.is_empty() {
-                None
+                String::new()
             } else {
-                match parse_values(&s.histogram, &hist_add) {
-                    Ok(v) => match v.into_iter().next() {
-                        Some(SeqValue::Histogram(h, _)) => Some(*h),
-                        _ => None,
-                    },
+                let parsed =
+                    parse_values(&s.histogram, &hist_add).and_then(|v| match v.as_slice() {
+                        [SeqValue::Histogram(h, _)] => Ok(test_expression(h)),
+                        [_] => Err(format!("expected histogram, got {}", s.histogram)),
+                        v => Err(format!("expected 1 value, got {}", v.len())),
+                    });
+                match parsed {
+                    Ok(h) => h,
                     Err(e) => {
                         errs.push(format!(
-                            "    expr: {}, time: {when}, err: {e}",
-                            go_quote(&tc.expr)
+                            "    expr: {}, time: {when}, err: labels {}: {e}",
+                            go_quote(&tc.expr),
+                            go_quote(&s.labels)
                         ));
                         continue 'outer;
                     }
@@ -715,11 +795,8 @@ fn run_group(
         let equal = exp.len() == got.len()
             && exp.iter().zip(&got).all(|(e, g)| {
                 e.labels == g.labels
-                    && match (&e.histogram, &g.histogram) {
-                        (None, None) => floats_equal(e.value, g.value, fuzzy),
-                        (Some(eh), Some(gh)) => histograms_match(eh, gh, true),
-                        _ => false,
-                    }
+                    && floats_equal(e.value, g.value, fuzzy)
+                    && e.histogram == g.histogram
             });
         if !equal {
             errs.push(format!(
@@ -736,6 +813,23 @@ fn run_group(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn histogram_test_expressions_as_prometheus() {
+        let h = |s: &str| match parse_values(s, &hist_add).unwrap().as_slice() {
+            [SeqValue::Histogram(h, _)] => test_expression(h),
+            _ => panic!(),
+        };
+        assert_eq!(
+            h("{{schema:1 sum:-0.3 count:32.1 z_bucket:7.1 z_bucket_w:0.05 buckets:[5.1 10 7] offset:-3 n_buckets:[4.1 5] n_offset:-5}}"),
+            "{{schema:1 count:32.1 sum:-0.3 z_bucket:7.1 z_bucket_w:0.05 offset:-3 buckets:[5.1 10 7] n_offset:-5 n_buckets:[4.1 5]}}"
+        );
+        assert_eq!(
+            h("{{count:2 sum:3 counter_reset_hint:not_reset buckets:[0 2 0 0 1 0]}}"),
+            "{{count:2 sum:3 counter_reset_hint:not_reset offset:1 buckets:[2 0 0 1]}}"
+        );
+        assert_eq!(h("{{count:1e6}}"), "{{count:1e+06}}");
+    }
 
     #[test]
     fn scalars_keep_their_text() {
