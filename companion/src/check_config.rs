@@ -11,11 +11,12 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 use promplay_rules::check::check_rules;
+use promplay_server::alerting::alertmanagers_from_group;
 use promplay_server::config::{
     parse_scrape_config_file, parse_sd_file, AlertmanagerConfig, Config, ScrapeConfig, TlsConfig,
+    YamlValue,
 };
-use promplay_server::relabel::process_builder;
-use promplay_server::scrape::{targets_from_group, TargetGroup, ADDRESS_LABEL, SCHEME_LABEL};
+use promplay_server::scrape::{targets_from_group, TargetGroup};
 use promplay_server::Duration;
 
 const SUCCESS: i32 = 0;
@@ -229,6 +230,11 @@ fn check_config(
             }
         }
         check_tls_config(&http.tls_config, &dir, syntax_only)?;
+        if let Some(k8s) = sc.service_discovery.other.get("kubernetes_sd_configs") {
+            for tls in kubernetes_tls_configs(k8s) {
+                check_tls_config(&tls, &dir, syntax_only)?;
+            }
+        }
         if !syntax_only {
             for fsd in &sc.service_discovery.file_sd_configs {
                 for pat in &fsd.files {
@@ -317,6 +323,24 @@ fn check_tls_config(tls: &TlsConfig, dir: &str, syntax_only: bool) -> Result<(),
     Ok(())
 }
 
+/// The `tls_config` of each `kubernetes_sd_configs` entry (kept as YAML by the engine).
+fn kubernetes_tls_configs(v: &YamlValue) -> Vec<TlsConfig> {
+    let Some(seq) = v.as_sequence() else {
+        return Vec::new();
+    };
+    seq.iter()
+        .filter_map(|c| c.get("tls_config"))
+        .map(|t| {
+            let field = |k: &str| t.get(k).and_then(|x| x.as_str()).unwrap_or("").to_string();
+            TlsConfig {
+                cert_file: field("cert_file"),
+                key_file: field("key_file"),
+                ..TlsConfig::default()
+            }
+        })
+        .collect()
+}
+
 /// `checkSDFile`: a file-SD file's target groups.
 fn check_sd_file(path: &str) -> Result<Vec<TargetGroup>, String> {
     let text =
@@ -358,27 +382,9 @@ fn check_groups_for_alertmanager(
     am: &AlertmanagerConfig,
 ) -> Result<(), String> {
     for tg in groups {
-        for t in &tg.targets {
-            let mut lb = t.builder();
-            lb.set(SCHEME_LABEL, am.scheme.as_str());
-            lb.set("__alerts_path__", alerts_path(&am.path_prefix));
-            for l in tg.labels.iter() {
-                if !t.has(&l.name) {
-                    lb.set(l.name.clone(), l.value.clone());
-                }
-            }
-            if !process_builder(&mut lb, &am.relabel_configs, Default::default()) {
-                continue;
-            }
-            let addr = lb.get(ADDRESS_LABEL).unwrap_or("").to_string();
-            promplay_server::config::check_target_address(&addr)?;
-        }
+        alertmanagers_from_group(tg, am)?;
     }
     Ok(())
-}
-
-fn alerts_path(prefix: &str) -> String {
-    format!("{}/api/v2/alerts", prefix.trim_end_matches('/'))
 }
 
 /// `lintScrapeConfigs`: a scrape interval at or above the lookback delta makes every sample
@@ -881,5 +887,34 @@ mod tests {
         assert_eq!(code, 3);
         let (code, _, err) = check(&[f], &["--lint=none", "--lint-fatal"]);
         assert_eq!((code, err.as_str()), (0, ""));
+    }
+
+    #[test]
+    fn kubernetes_sd_tls_files_are_checked() {
+        let dir = std::env::temp_dir().join(format!("promplay-check-k8s-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("prometheus.yml"),
+            "scrape_configs:\n  - job_name: k\n    kubernetes_sd_configs:\n      - role: pod\n        tls_config:\n          cert_file: c.pem\n",
+        )
+        .unwrap();
+        let args = Args {
+            files: vec![dir.join("prometheus.yml")],
+            syntax_only: true,
+            lint: "none".into(),
+            lint_fatal: false,
+            agent: false,
+            ignore_unknown_fields: false,
+            lookback_delta: Duration::from_secs(300),
+        };
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        assert_eq!(run_to(&args, &mut out, &mut err).unwrap(), 1);
+        let err = String::from_utf8(err).unwrap();
+        assert!(
+            err.contains("c.pem\" specified without client key file"),
+            "{err}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -14,6 +14,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub use crate::duration::{ByteSize, Duration};
 use crate::relabel::{NameValidationScheme, RelabelConfig};
 
+/// Uninterpreted YAML (service-discovery sections the engine does not run).
+pub type YamlValue = serde_yaml_ng::Value;
+
 /// Why a configuration could not be loaded.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
