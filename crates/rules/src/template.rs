@@ -479,28 +479,86 @@ pub fn parse_test(alert: &str, text: &str) -> Result<(), String> {
     add_functions(&mut t, None, 0, "");
     let src = format!("{DEFS}{text}");
     t.parse(&name, &src).map_err(|e| e.to_string())?;
-    // Go rejects undefined variables when parsing; the engine when executing: run the
-    // template on empty data and keep only that error.
-    let data = AlertTemplateData {
-        labels: &Labels::default(),
-        external_labels: &Labels::default(),
-        external_url: "",
-        value: 0.0,
-    };
-    if let Err(e) = t.execute(&name, &data.to_value()) {
-        let m = e.to_string();
-        if let Some(i) = m.find("undefined variable: ") {
-            let var = m[i + "undefined variable: ".len()..].trim();
-            let line = m
-                .strip_prefix(&format!("template: {name}:"))
-                .and_then(|r| r.split(':').next())
-                .unwrap_or("1");
-            return Err(format!(
-                "template: {name}:{line}: undefined variable {var:?}"
-            ));
-        }
+    // Go rejects undefined variables when parsing, the engine only when executing a branch
+    // that uses one: check statically that every variable used is declared somewhere.
+    if let Some((line, var)) = undeclared_variable(&src) {
+        return Err(format!(
+            "template: {name}:{line}: undefined variable {var:?}"
+        ));
     }
     Ok(())
+}
+
+/// The first variable used in an action of `src` but declared nowhere (`$x :=`, `range $i,
+/// $e :=`), with its 1-based line. Scoping is not modelled: a variable declared anywhere counts.
+fn undeclared_variable(src: &str) -> Option<(usize, String)> {
+    let b = src.as_bytes();
+    let mut declared: Vec<String> = vec!["$".into()];
+    let mut used: Vec<(usize, String)> = Vec::new();
+    let mut i = 0;
+    let mut line = 1;
+    let mut in_action = false;
+    while i < b.len() {
+        let c = b[i];
+        if c == b'\n' {
+            line += 1;
+        }
+        if !in_action {
+            if b[i..].starts_with(b"{{") {
+                in_action = true;
+                i += 2;
+                if b[i..].starts_with(b"/*") || b[i..].starts_with(b"- /*") {
+                    // comment action: skip to */
+                    match src[i..].find("*/") {
+                        Some(j) => {
+                            line += src[i..i + j].matches('\n').count();
+                            i += j + 2;
+                        }
+                        None => return None,
+                    }
+                }
+                continue;
+            }
+            i += 1;
+            continue;
+        }
+        match c {
+            b'}' if b[i..].starts_with(b"}}") => {
+                in_action = false;
+                i += 2;
+            }
+            b'"' | b'\'' | b'`' => {
+                let q = c;
+                i += 1;
+                while i < b.len() && b[i] != q {
+                    if b[i] == b'\\' && q != b'`' {
+                        i += 1;
+                    }
+                    if i < b.len() && b[i] == b'\n' {
+                        line += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'$' => {
+                let st = i;
+                i += 1;
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
+                    i += 1;
+                }
+                let var = src[st..i].to_string();
+                let rest = src[i..].trim_start_matches([' ', '\t']);
+                if rest.starts_with(":=") || rest.starts_with(',') {
+                    declared.push(var);
+                } else {
+                    used.push((line, var));
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    used.into_iter().find(|(_, v)| !declared.contains(v))
 }
 
 /// Expands one alert label or annotation template (`Expander.Expand`), or says why not in
@@ -518,6 +576,11 @@ pub fn expand_alert(
     let src = format!("{DEFS}{text}");
     t.parse(&name, &src)
         .map_err(|e| format!("error parsing template {name}: {e}"))?;
+    if let Some((line, var)) = undeclared_variable(&src) {
+        return Err(format!(
+            "error parsing template {name}: template: {name}:{line}: undefined variable {var:?}"
+        ));
+    }
     t.execute(&name, &data.to_value())
         .map_err(|e| format!("error executing template {name}: {e}"))
 }
@@ -626,5 +689,14 @@ mod tests {
         );
         assert!(parse_test("X", "{{ $labels.foo }} {{ $value | humanize }}").is_ok());
         assert!(parse_test("X", "{{ if }}").is_err());
+        assert_eq!(
+            parse_test("X", "ok\n{{ if false }}{{ $nope }}{{ end }}").unwrap_err(),
+            "template: __alert_X:2: undefined variable \"$nope\""
+        );
+        assert!(parse_test(
+            "X",
+            "{{ range $i, $e := $labels }}{{ $i }}={{ $e }}{{ end }}{{ \"$x\" }}{{/* $y */}}"
+        )
+        .is_ok());
     }
 }
