@@ -90,10 +90,10 @@ pub fn run_script(input: &str) -> Result<Vec<EvalOutcome>, String> {
 fn load(db: &Db, l: &LoadCmd) -> Result<(), String> {
     let mut app = db.appender();
     for s in &l.series {
-        for (t, v, st) in &s.samples {
-            if let Some(st) = st {
-                let _ = app.append_start_timestamp(&s.labels, *t, *st);
-            }
+        // Start timestamps (`@st` lines) are parsed but not stored: promplay's TSDB has no
+        // per-sample start-timestamp storage (Prometheus's `EnableSTStorage`), and injecting
+        // zero samples instead would change the data the other evals see.
+        for (t, v, _st) in &s.samples {
             match v {
                 SeqValue::Float(f) => {
                     app.append(&s.labels, *t, *f).map_err(|e| e.to_string())?;
