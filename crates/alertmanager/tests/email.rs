@@ -188,8 +188,10 @@ fn resolved_email_with_text_part_and_custom_header() {
         html.contains("summary = node &lt;down&gt; &amp; out<br"),
         "annotations escaped"
     );
+    // Alertmanager 0.25's template: no space after the group labels in the firing header,
+    // one in the resolved header (checked against emails from a live Alertmanager 0.25).
     assert!(
-        html.contains("alertname=InstanceDown \n"),
+        html.contains("bgcolor=\"#E6522C\">\n              1 alert for \n                alertname=InstanceDown\n              \n            </td>"),
         "group labels in the header"
     );
     // text part first, then html, as Alertmanager orders them
@@ -209,6 +211,7 @@ fn resolved_email_with_text_part_and_custom_header() {
     assert_eq!(m.subject, "[RESOLVED] InstanceDown (localhost:9100 node)");
     let html = m.html.as_deref().unwrap();
     assert!(html.contains("alert alert-good"));
+    assert!(html.contains("bgcolor=\"#68B90F\">\n              1 alert for \n                alertname=InstanceDown \n              \n            </td>"));
     assert!(html.contains("[1] Resolved</strong>"));
     assert!(!html.contains("] Firing</strong>"));
 }
