@@ -461,7 +461,7 @@ macro_rules! with_sd_and_http_fields {
             $(#[$m])*
             struct $name {
                 $($body)*
-                #[serde(default, deserialize_with = "nullable")] static_configs: Vec<StaticConfig>,
+                #[serde(default, deserialize_with = "static_configs")] static_configs: Vec<StaticConfig>,
                 #[serde(default, deserialize_with = "nullable")] file_sd_configs: Vec<FileSdConfig>,
                 #[serde(default)] azure_sd_configs: Option<serde_yaml_ng::Value>,
                 #[serde(default)] consul_sd_configs: Option<serde_yaml_ng::Value>,
@@ -572,6 +572,17 @@ pub struct FileSdConfig {
     pub files: Vec<String>,
     #[serde(default = "five_minutes")]
     pub refresh_interval: Duration,
+}
+
+/// `static_configs`: a null entry is Prometheus's "empty or null section in static_configs".
+fn static_configs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<StaticConfig>, D::Error> {
+    Option::<Vec<Option<StaticConfig>>>::deserialize(d)?
+        .unwrap_or_default()
+        .into_iter()
+        .map(|s| {
+            s.ok_or_else(|| serde::de::Error::custom("empty or null section in static_configs"))
+        })
+        .collect()
 }
 
 fn five_minutes() -> Duration {
@@ -2013,7 +2024,10 @@ fn yaml_error(e: &serde_yaml_ng::Error) -> ConfigError {
         )
     } else if let Some(rest) = message.strip_prefix("duplicate field `") {
         let field = rest.split('`').next().unwrap_or("");
-        format!("mapping key {field:?} already defined")
+        format!(
+            "field {field} already set in type {}",
+            go_type_for_section(&path)
+        )
     } else {
         message
     };

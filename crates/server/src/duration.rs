@@ -153,9 +153,6 @@ impl ByteSize {
         if t == "0" {
             return Ok(ByteSize(0));
         }
-        if let Ok(n) = t.parse::<u64>() {
-            return Ok(ByteSize(n));
-        }
         let split = t
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(t.len());
@@ -311,7 +308,12 @@ mod tests {
     fn byte_sizes_are_base2() {
         assert_eq!(ByteSize::parse("1KB").unwrap().0, 1024);
         assert_eq!(ByteSize::parse("10MiB").unwrap().0, 10 << 20);
-        assert_eq!(ByteSize::parse("123").unwrap().0, 123);
+        // As alecthomas/units: a number needs a unit, except 0.
+        assert_eq!(
+            ByteSize::parse("100").unwrap_err(),
+            "units: unknown unit  in 100"
+        );
+        assert_eq!(ByteSize::parse("0").unwrap().0, 0);
         assert!(ByteSize::parse("10XB").is_err());
         assert_eq!(ByteSize(10 << 20).to_string(), "10MiB");
     }

@@ -219,8 +219,8 @@ struct RawRelabelConfig {
     target_label: Option<String>,
     #[serde(default)]
     replacement: Option<String>,
-    #[serde(default)]
-    action: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    action: Option<Option<String>>,
 }
 
 /// Distinguishes an absent key (`None`) from an explicit null (`Some(None)`).
@@ -295,8 +295,11 @@ impl RawRelabelConfig {
         if let Some(v) = raw.replacement {
             c.replacement = v;
         }
-        if let Some(v) = raw.action {
-            c.action = Action::parse(&v)?;
+        match raw.action {
+            None => {}
+            // `action:` with no value leaves Go's Action empty.
+            Some(None) => return Err("relabel action cannot be empty".into()),
+            Some(Some(v)) => c.action = Action::parse(&v)?,
         }
         Ok(c)
     }

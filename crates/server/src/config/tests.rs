@@ -183,6 +183,70 @@ fn validation_messages_are_prometheus_s() {
             "alerting:\n  alertmanagers:\n    - api_version: v1\n",
             "expected Alertmanager api version to be one of [v2] but got v1",
         ),
+        // Modelled on upstream's config/testdata/*.bad.yml.
+        (
+            "scrape_configs:\n  - job_name: j\n    static_configs:\n      -\n",
+            "empty or null section in static_configs",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\nscrape_configs:\n  - job_name: k\n",
+            "field scrape_configs already set in type config.plain",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    body_size_limit: 100\n",
+            "units: unknown unit  in 100",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action:\n",
+            "relabel action cannot be empty",
+        ),
+        ("scrape_configs:\n  -\n", "empty or null scrape config section"),
+        (
+            "scrape_configs:\n  - job_name: j\n    metric_relabel_configs:\n      -\n",
+            "empty or null metric relabeling rule in scrape config",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      -\n",
+            "empty or null target relabeling rule in scrape config",
+        ),
+        ("remote_write:\n  -\n", "empty or null remote write config section"),
+        ("remote_read:\n  -\n", "empty or null remote read config section"),
+        (
+            "remote_read:\n  - name: x\n",
+            "url for remote_read is empty",
+        ),
+        (
+            "remote_write:\n  - url: http://a/\n    name: q\n  - url: http://b/\n    name: q\n",
+            r#"found multiple remote write configs with job name "q""#,
+        ),
+        (
+            "remote_write:\n  - url: http://a/\n    headers: {x-prometheus-remote-write-version: '9'}\n",
+            "x-prometheus-remote-write-version is a reserved header. It must not be changed",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    bearer_token: a\n    bearer_token_file: b\n",
+            "at most one of bearer_token & bearer_token_file must be configured",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    relabel_configs:\n      - action: hashmod\n        modulus: 2\n",
+            "relabel configuration for hashmod action requires 'target_label' value",
+        ),
+        (
+            "alerting:\n  alert_relabel_configs:\n    -\n",
+            "empty or null alert relabeling rule",
+        ),
+        (
+            "alerting:\n  alertmanagers:\n    - relabel_configs:\n        -\n",
+            "empty or null Alertmanager target relabeling rule",
+        ),
+        (
+            "remote_write:\n  - url: http://a/\n    write_relabel_configs:\n      -\n",
+            "empty or null relabeling rule in remote write config",
+        ),
+        (
+            "scrape_configs:\n  - job_name: j\n    consult_sd_configs: []\n",
+            "field consult_sd_configs not found in type",
+        ),
     ];
     for (text, want) in cases {
         let got = Config::load(text).map(|_| ()).unwrap_err().to_string();
