@@ -10,8 +10,9 @@ use clap::{Parser, Subcommand};
 
 mod alertmanager_cmds;
 mod check_config;
-mod check_rules;
 mod check_metrics;
+mod check_rules;
+mod node;
 mod promql_parse;
 mod sim;
 mod test_promql;
@@ -31,6 +32,8 @@ enum Command {
         #[command(subcommand)]
         command: CheckCommand,
     },
+    /// Expose this machine's metrics under node_exporter's names (/proc, /sys) over HTTP.
+    Node(node::Args),
     /// PromQL tools.
     Promql {
         #[command(subcommand)]
@@ -94,6 +97,7 @@ fn main() -> ExitCode {
             CheckCommand::Rules(args) => check_rules::run(&args),
             CheckCommand::Alertmanager(args) => alertmanager_cmds::run_check(&args),
         },
+        Command::Node(args) => node::run(&args),
         Command::Promql { command } => match command {
             PromqlCommand::Parse(args) => promql_parse::run(&args),
         },

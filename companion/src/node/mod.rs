@@ -1,0 +1,321 @@
+//! `promplay node [--web.listen-address 127.0.0.1:9100]`: this machine's metrics from /proc and
+//! /sys under node_exporter 1.5's metric names, labels, types and HELP texts, served at
+//! `/metrics` (text 0.0.4 or OpenMetrics, negotiated by `Accept`) with a small index page at `/`.
+//!
+//! One module per collector. Each reads its files through [`Paths`] (so tests can point it at a
+//! fake procfs) and hands their *contents* to a pure `parse_*` function tested on fixed text.
+//! A collector that fails (missing or malformed file) reports
+//! `node_scrape_collector_success{collector="x"} 0`; the others keep working.
+//!
+//! Defaults are those of Debian's `prometheus-node-exporter` 1.5 (netdev excludes `^lo$`, the
+//! filesystem and diskstats exclusion patterns of `--help`).
+
+mod cpu;
+mod diskstats;
+mod families;
+mod filefd;
+mod filesystem;
+mod loadavg;
+mod meminfo;
+mod netdev;
+mod pressure;
+mod server;
+mod stat;
+mod time;
+mod uname;
+mod vmstat;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+pub use families::Families;
+use promplay_exposition::MetricFamily;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address on which to expose metrics and the index page
+    #[arg(long = "web.listen-address", default_value = "127.0.0.1:9100")]
+    pub listen_address: String,
+    /// procfs mountpoint
+    #[arg(long = "path.procfs", default_value = "/proc")]
+    pub procfs: PathBuf,
+    /// sysfs mountpoint
+    #[arg(long = "path.sysfs", default_value = "/sys")]
+    pub sysfs: PathBuf,
+    /// rootfs mountpoint (filesystem statistics are taken below it)
+    #[arg(long = "path.rootfs", default_value = "/")]
+    pub rootfs: PathBuf,
+    /// udev data directory (disk info labels)
+    #[arg(long = "path.udev.data", default_value = "/run/udev/data")]
+    pub udev_data: PathBuf,
+    /// Print one scrape (text format 0.0.4) to stdout and exit instead of serving
+    #[arg(long)]
+    pub once: bool,
+}
+
+pub fn run(args: &Args) -> anyhow::Result<i32> {
+    let node = Node::new(Paths {
+        proc: args.procfs.clone(),
+        sys: args.sysfs.clone(),
+        rootfs: args.rootfs.clone(),
+        udev_data: args.udev_data.clone(),
+    });
+    if args.once {
+        let (_, body) = node.scrape(None);
+        print!("{body}");
+        return Ok(0);
+    }
+    server::serve(node, &args.listen_address)
+}
+
+/// Where the collectors read from.
+#[derive(Clone, Debug)]
+pub struct Paths {
+    pub proc: PathBuf,
+    pub sys: PathBuf,
+    pub rootfs: PathBuf,
+    pub udev_data: PathBuf,
+}
+
+impl Paths {
+    pub fn proc(&self, rel: &str) -> PathBuf {
+        self.proc.join(rel)
+    }
+
+    pub fn sys(&self, rel: &str) -> PathBuf {
+        self.sys.join(rel)
+    }
+}
+
+/// Why a collector failed.
+#[derive(Debug)]
+pub enum NodeError {
+    /// A file could not be read.
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    /// A file's contents could not be parsed.
+    Parse { path: PathBuf, msg: String },
+    /// A system call failed.
+    Sys {
+        call: &'static str,
+        source: std::io::Error,
+    },
+}
+
+impl fmt::Display for NodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NodeError::Io { path, source } => write!(f, "read {}: {source}", path.display()),
+            NodeError::Parse { path, msg } => write!(f, "parse {}: {msg}", path.display()),
+            NodeError::Sys { call, source } => write!(f, "{call}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for NodeError {}
+
+/// Reads a whole file as text (lossy: /proc files are ASCII, a stray byte is no reason to fail).
+pub fn read(path: &Path) -> Result<String, NodeError> {
+    std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .map_err(|source| NodeError::Io {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// Runs a pure parser on a file's contents, attaching the path to its error.
+pub fn parse_file<T>(
+    path: &Path,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, NodeError> {
+    let text = read(path)?;
+    parse(&text).map_err(|msg| NodeError::Parse {
+        path: path.to_path_buf(),
+        msg,
+    })
+}
+
+/// What every collector gets: the paths and the state kept between scrapes.
+pub struct Ctx {
+    pub paths: Paths,
+    pub cpu_state: Mutex<cpu::CpuState>,
+    pub device_filters: DeviceFilters,
+}
+
+/// The devices and mounts left out, as Debian's node_exporter 1.5 leaves them out by default.
+pub struct DeviceFilters {
+    pub netdev_exclude: regex::Regex,
+    pub diskstats_exclude: regex::Regex,
+    pub mount_points_exclude: regex::Regex,
+    pub fs_types_exclude: regex::Regex,
+    pub vmstat_fields: regex::Regex,
+}
+
+impl Default for DeviceFilters {
+    fn default() -> Self {
+        // The patterns are constants: compiling them cannot fail at run time (tested below).
+        let re = |s: &str| regex::Regex::new(s).expect("constant pattern");
+        DeviceFilters {
+            netdev_exclude: re("^lo$"),
+            diskstats_exclude: re(r"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"),
+            mount_points_exclude: re(
+                "^/(dev|proc|run|sys|mnt|media|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)",
+            ),
+            fs_types_exclude: re(
+                "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
+            ),
+            vmstat_fields: re("^(oom_kill|pgpg|pswp|pg.*fault).*"),
+        }
+    }
+}
+
+type CollectFn = fn(&Ctx, &mut Families) -> Result<(), NodeError>;
+
+/// The collectors, by node_exporter's names.
+const COLLECTORS: &[(&str, CollectFn)] = &[
+    ("cpu", cpu::collect),
+    ("diskstats", diskstats::collect),
+    ("filefd", filefd::collect),
+    ("filesystem", filesystem::collect),
+    ("loadavg", loadavg::collect),
+    ("meminfo", meminfo::collect),
+    ("netdev", netdev::collect),
+    ("pressure", pressure::collect),
+    ("stat", stat::collect),
+    ("time", time::collect),
+    ("uname", uname::collect),
+    ("vmstat", vmstat::collect),
+];
+
+/// The exporter: collectors plus their state.
+pub struct Node {
+    ctx: Ctx,
+}
+
+impl Node {
+    pub fn new(paths: Paths) -> Node {
+        Node {
+            ctx: Ctx {
+                paths,
+                cpu_state: Mutex::new(cpu::CpuState::default()),
+                device_filters: DeviceFilters::default(),
+            },
+        }
+    }
+
+    /// Runs every collector; adds node_exporter's per-collector duration and success families.
+    pub fn gather(&self) -> Vec<MetricFamily> {
+        let mut out = Families::default();
+        let mut meta = Vec::with_capacity(COLLECTORS.len());
+        for (name, collect) in COLLECTORS {
+            let start = Instant::now();
+            let mut fams = Families::default();
+            let result = collect(&self.ctx, &mut fams);
+            let elapsed = start.elapsed().as_secs_f64();
+            // Like node_exporter, what a failing collector sent before failing is still exposed.
+            out.merge(fams);
+            if let Err(e) = &result {
+                eprintln!("promplay node: collector {name} failed: {e}");
+            }
+            meta.push((*name, elapsed, result.is_ok()));
+        }
+        for (name, elapsed, ok) in meta {
+            let labels = [("collector", name)];
+            out.gauge(
+                "node_scrape_collector_duration_seconds",
+                "node_exporter: Duration of a collector scrape.",
+                &labels,
+                elapsed,
+            );
+            out.gauge(
+                "node_scrape_collector_success",
+                "node_exporter: Whether a collector succeeded.",
+                &labels,
+                if ok { 1.0 } else { 0.0 },
+            );
+        }
+        out.into_sorted()
+    }
+
+    /// One scrape for an `Accept` header: the `Content-Type` and the body.
+    pub fn scrape(&self, accept: Option<&str>) -> (String, String) {
+        let format = promplay_exposition::negotiate(accept);
+        let families = self.gather();
+        let mut body = String::with_capacity(64 * 1024);
+        // Writing to a String cannot fail.
+        let _ = promplay_exposition::write(&mut body, &families, &format);
+        (format.content_type().to_string(), body)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_filters_compile_and_match_as_node_exporter() {
+        let f = DeviceFilters::default();
+        assert!(f.netdev_exclude.is_match("lo"));
+        assert!(!f.netdev_exclude.is_match("lo0"));
+        for d in ["loop0", "ram1", "vda1", "sda12", "xvdb3", "nvme0n1p2"] {
+            assert!(f.diskstats_exclude.is_match(d), "{d}");
+        }
+        for d in ["vda", "zram0", "nvme0n1", "dm-0", "sr0"] {
+            assert!(!f.diskstats_exclude.is_match(d), "{d}");
+        }
+        for m in [
+            "/dev",
+            "/dev/shm",
+            "/proc",
+            "/run/user/0",
+            "/sys/fs/cgroup",
+            "/mnt/x",
+        ] {
+            assert!(f.mount_points_exclude.is_match(m), "{m}");
+        }
+        for m in ["/", "/home", "/devx", "/var/lib/docker"] {
+            assert!(!f.mount_points_exclude.is_match(m), "{m}");
+        }
+        assert!(f.fs_types_exclude.is_match("cgroup2"));
+        assert!(!f.fs_types_exclude.is_match("ext4"));
+        for k in ["oom_kill", "pgpgin", "pswpout", "pgfault", "pgmajfault"] {
+            assert!(f.vmstat_fields.is_match(k), "{k}");
+        }
+        assert!(!f.vmstat_fields.is_match("nr_free_pages"));
+    }
+
+    #[test]
+    fn a_missing_procfs_fails_collectors_without_panicking() {
+        let dir = std::env::temp_dir().join(format!("promplay-node-empty-{}", std::process::id()));
+        let node = Node::new(Paths {
+            proc: dir.join("proc"),
+            sys: dir.join("sys"),
+            rootfs: dir.clone(),
+            udev_data: dir.join("udev"),
+        });
+        let fams = node.gather();
+        let success = fams
+            .iter()
+            .find(|f| f.name == "node_scrape_collector_success")
+            .expect("success family");
+        let failed: Vec<&str> = success
+            .samples
+            .iter()
+            .filter(|s| s.value == 0.0)
+            .map(|s| s.labels[0].1.as_str())
+            .collect();
+        for c in [
+            "cpu", "meminfo", "loadavg", "stat", "vmstat", "filefd", "netdev",
+        ] {
+            assert!(failed.contains(&c), "{c} should fail: {failed:?}");
+        }
+        // uname and time do not read procfs.
+        assert!(!failed.contains(&"uname"));
+        assert!(fams.iter().any(|f| f.name == "node_uname_info"));
+    }
+}
