@@ -611,21 +611,19 @@ impl Ctx<'_> {
                                 CounterResetHint::NotCounterReset => g.not_reset_seen = true,
                                 _ => {}
                             }
+                            // Direct mean (Kahan sum, divided at the end) until the sum
+                            // would overflow; incremental mean from then on, as for floats.
                             if !g.hist_incremental {
                                 let mut tmp = acc.clone();
-                                if let Ok((c, _)) = tmp.kahan_add(h, g.hc.clone()) {
-                                    if tmp.has_overflow() {
-                                        g.hist_incremental = true;
-                                        acc.div(g.count - 1.0);
-                                        if let Some(c0) = g.hc.as_mut() {
-                                            c0.div(g.count - 1.0);
-                                        }
-                                    } else {
-                                        let _ = c;
+                                if tmp.kahan_add(h, g.hc.clone()).is_ok() && tmp.has_overflow() {
+                                    g.hist_incremental = true;
+                                    acc.div(g.count - 1.0);
+                                    if let Some(c0) = g.hc.as_mut() {
+                                        c0.div(g.count - 1.0);
                                     }
                                 }
                             }
-                            let (h_in, weight) = if g.hist_incremental {
+                            let h_in = if g.hist_incremental {
                                 let qq = (g.count - 1.0) / g.count;
                                 acc.mul(qq);
                                 if let Some(c0) = g.hc.as_mut() {
@@ -633,11 +631,10 @@ impl Ctx<'_> {
                                 }
                                 let mut x = h.clone();
                                 x.div(g.count);
-                                (x, true)
+                                x
                             } else {
-                                (h.clone(), false)
+                                h.clone()
                             };
-                            let _ = weight;
                             match acc.kahan_add(&h_in, g.hc.take()) {
                                 Err(_) => {
                                     self.warn(format!(

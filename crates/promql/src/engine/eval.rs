@@ -391,7 +391,8 @@ impl<'a> Ctx<'a> {
             interval: r.interval,
         };
         // Evaluate without the invariant shortcut (the node is in the set).
-        let v = self.eval_node_once(e, one)?;
+        // `one` is a single step, so `eval` does not come back here for `e`.
+        let v = self.eval(e, one)?;
         let inner = match e {
             Expr::Paren(p) => unparen(&p.expr),
             o => o,
@@ -429,12 +430,6 @@ impl<'a> Ctx<'a> {
         Ok(Val::Mat(mat))
     }
 
-    /// `eval` for an instant range, bypassing the step-invariant check.
-    fn eval_node_once(&self, e: &Expr, r: Rng) -> Result<Val, EvalError> {
-        // r is instant here, so `eval` will not recurse into the invariant path for `e`.
-        self.eval(e, r)
-    }
-
     // ---------------------------------------------------------------- selection
 
     fn select(
@@ -450,7 +445,7 @@ impl<'a> Ctx<'a> {
         }
         // The whole history up to `maxt`: reading histograms derives chunk counter-reset
         // hints from the series' beginning (see `HintTracker`); readers seek to `mint`.
-        let _ = mint;
+        debug_assert!(mint <= maxt.saturating_add(1));
         let hints = SelectHints {
             start: i64::MIN / 4,
             end: maxt,
@@ -828,7 +823,6 @@ impl<'a> Ctx<'a> {
         r: Rng,
     ) -> Result<(Matrix, i64, Option<i64>), EvalError> {
         let span = self.qt.end - self.qt.start;
-        let _ = span;
         let offset = self.resolve_range(&sq.offset)?;
         let range = self.resolve_range(&sq.range)?;
         let step = match &sq.step {
@@ -1200,7 +1194,7 @@ impl<'a> Ctx<'a> {
             Store(Vec<promplay_tsdb::Series>),
             Sub(Matrix),
         }
-        let (src, range, offset, at, anchored, smoothed, metric_src) = match args[mi] {
+        let (src, range, offset, at, anchored, smoothed) = match args[mi] {
             Expr::MatrixSelector(ms) => {
                 let vs = &ms.vector_selector;
                 if vs.anchored && !ANCHORED_SAFE.contains(&name) {
@@ -1235,7 +1229,6 @@ impl<'a> Ctx<'a> {
                     at,
                     vs.anchored,
                     vs.smoothed,
-                    true,
                 )
             }
             Expr::Subquery(sq) => {
@@ -1250,15 +1243,12 @@ impl<'a> Ctx<'a> {
                         }
                     }
                 }
-                let span = self.qt.end - self.qt.start;
-                let _ = span;
                 let offset = self.resolve_range(&sq.offset)?;
                 let at = at_time(sq.timestamp, sq.start_or_end, self.qt.start, self.qt.end);
-                (Src::Sub(mat), range, offset, at, false, false, false)
+                (Src::Sub(mat), range, offset, at, false, false)
             }
             _ => return Err(exec_err("unexpected range-vector argument")),
         };
-        let _ = metric_src;
         let stats_sel = match args[mi] {
             Expr::MatrixSelector(ms) => self.is_stats(&ms.vector_selector),
             _ => false,

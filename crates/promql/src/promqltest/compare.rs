@@ -147,8 +147,7 @@ fn fmt_seq(v: &SeqValue) -> String {
 
 /// Compares an instant vector with the expectation.
 pub fn compare_vector(cmd: &EvalCmd, val: &[Sample]) -> Result<(), String> {
-    if let Some(s) = cmd.expect_scalar {
-        let _ = s;
+    if cmd.expect_scalar.is_some() {
         return Err(format!(
             "expected scalar result, but got vector of {} series",
             val.len()

@@ -9,9 +9,9 @@ pub mod compare;
 pub mod script;
 pub mod series;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use promplay_model::{FloatHistogram, Label, Labels, Span};
+use promplay_model::{FloatHistogram, Labels, Span};
 use promplay_tsdb::{Db, Options};
 
 use crate::ast::Expr;
@@ -218,7 +218,6 @@ fn nhcb_series(l: &LoadCmd) -> Result<Vec<HistSeries>, String> {
         }
         out.push((m, samples));
     }
-    let _ = Label::new("a", "b");
     Ok(out)
 }
 
@@ -263,7 +262,6 @@ fn set_at(e: &mut Expr, ts: i64, under_at_subquery: bool) -> bool {
             }
             // The subquery now has an `@` (its own or the one just set): upstream leaves
             // everything below it untouched.
-            let _ = had;
             ok &= set_at(&mut sq.expr, ts, true);
         }
         Expr::Call(c) => {
@@ -466,11 +464,4 @@ fn run_instant(engine: &Engine, db: &Db, cmd: &EvalCmd, expr: &Expr, t: i64) -> 
         Value::Vector(vec)
     };
     compare_result(cmd, &v, None).map_err(|e| format!("at {t} range mode: {e}"))
-}
-
-/// A summary line per file and the totals, as `promplay test promql` prints them.
-pub fn summarize(results: &HashMap<String, (usize, usize)>) -> (usize, usize) {
-    results
-        .values()
-        .fold((0, 0), |(p, f), (a, b)| (p + a, f + b))
 }
