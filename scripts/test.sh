@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what is missing, then runs every test of the repository:
-#   1. native    cargo test --workspace (every crate, conformance suites included)
+#   1. native    cargo test --workspace --no-fail-fast (every crate, conformance suites included)
 #   2. wasm      the wasm-bindgen tests of the app, in headless Chromium (chromedriver)
 #   3. build     trunk build --release (dist/)
 #   4. e2e       Playwright (playwright-core) on Debian's chromium against dist/
@@ -44,7 +44,7 @@ if ! step tools bash -c 'source scripts/tools.sh && ensure_build_tools && ensure
     exit 1
 fi
 
-step native cargo test --workspace
+step native cargo test --workspace --no-fail-fast
 
 step wasm env CHROMEDRIVER=/usr/bin/chromedriver \
     cargo test --target wasm32-unknown-unknown -p promplay-web --test web

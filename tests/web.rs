@@ -132,3 +132,16 @@ async fn a_parse_error_has_a_position_and_a_mark() {
     assert!(rest.starts_with("parse error: "), "{msg}");
     assert!(find(&c, "[data-testid=error-mark]").is_some());
 }
+
+#[wasm_bindgen_test]
+fn the_error_banner_is_written_outside_the_app() {
+    promplay_web::app::show_banner("first");
+    promplay_web::app::show_banner("second");
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let banners = doc.query_selector_all("#panic-banner").unwrap();
+    assert_eq!(banners.length(), 1, "one banner, updated in place");
+    let b = doc.get_element_by_id("panic-banner").unwrap();
+    assert_eq!(b.text_content().unwrap(), "second");
+    assert_eq!(b.get_attribute("role").as_deref(), Some("alert"));
+    b.remove();
+}
