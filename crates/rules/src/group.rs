@@ -24,6 +24,11 @@ pub struct EvalContext<'a> {
     pub default_query_offset_ms: i64,
     /// Prefix of the alerts' generator URLs.
     pub external_url: &'a str,
+    /// How far back `for` state is restored from (`--rules.alert.for-outage-tolerance`, 1h).
+    pub outage_tolerance_ms: i64,
+    /// Minimum time a restored alert still waits before firing
+    /// (`--rules.alert.for-grace-period`, 10m).
+    pub for_grace_period_ms: i64,
 }
 
 /// A group of rules.
@@ -43,6 +48,9 @@ pub struct Group {
     pub evaluation_duration_ms: i64,
     /// The next evaluation timestamp once scheduled.
     pub next_eval_ms: Option<i64>,
+    /// A new group restores its alerts' `for` state from `ALERTS_FOR_STATE` after its first
+    /// evaluation; a group carried over by a reload does not.
+    pub should_restore: bool,
 }
 
 impl Group {
@@ -67,6 +75,7 @@ impl Group {
             last_evaluation_ms: None,
             evaluation_duration_ms: 0,
             next_eval_ms: None,
+            should_restore: true,
         }
     }
 
@@ -113,6 +122,7 @@ impl Group {
     /// with the same name and labels; the series of rules that are gone are marked stale at
     /// the next evaluation.
     pub fn copy_state(&mut self, old: &Group) {
+        self.should_restore = false;
         self.last_evaluation_ms = old.last_evaluation_ms;
         self.evaluation_duration_ms = old.evaluation_duration_ms;
         self.next_eval_ms = old.next_eval_ms;
@@ -256,12 +266,63 @@ impl Group {
         let missed = (now_ms - next) / self.interval_ms;
         let ts = next + missed * self.interval_ms;
         self.next_eval_ms = Some(ts + self.interval_ms);
-        let first = self.last_evaluation_ms.is_none();
         let sent = self.eval(ts, ctx);
-        if first {
-            // Nothing to restore from: from the next evaluation on, alerts are written.
-            self.set_restored();
+        if self.should_restore {
+            self.should_restore = false;
+            self.restore_for_state(ts, ctx);
         }
         Some(sent)
+    }
+
+    /// Prometheus's `RestoreForState`: after a (re)start, pending alerts that were active
+    /// before get back their `ActiveAt` from `ALERTS_FOR_STATE` (written within the outage
+    /// tolerance), shifted by the downtime, and never fire sooner than the grace period.
+    /// Marks every alerting rule restored.
+    pub fn restore_for_state(&mut self, ts: i64, ctx: &EvalContext) {
+        use promplay_model::{MatchType, Matcher};
+        use promplay_tsdb::{Queryable, ValType};
+        let mint = ts - ctx.outage_tolerance_ms;
+        for r in self.rules.iter_mut() {
+            let Rule::Alerting(a) = r else { continue };
+            let hold = a.hold_ms;
+            if hold < ctx.for_grace_period_ms {
+                a.restored = true;
+                continue;
+            }
+            let mut matchers = Vec::new();
+            let pairs = std::iter::once(("__name__", "ALERTS_FOR_STATE"))
+                .chain(std::iter::once(("alertname", a.name.as_str())))
+                .chain(a.labels.iter().map(|l| (&*l.name, &*l.value)));
+            for (n, v) in pairs {
+                if let Ok(m) = Matcher::new(MatchType::Equal, n, v) {
+                    matchers.push(m);
+                }
+            }
+            let Ok(q) = ctx.db.querier(mint, ts) else {
+                a.restored = true;
+                continue;
+            };
+            let Ok(set) = q.select(false, None, &matchers) else {
+                a.restored = true;
+                continue;
+            };
+            let mut last: std::collections::HashMap<Labels, (i64, f64)> = Default::default();
+            for s in set.iter() {
+                let mut it = s.iter();
+                let mut tv = None;
+                while it.next() == ValType::Float {
+                    tv = Some(it.at());
+                }
+                if let Some(tv) = tv {
+                    last.insert(s.labels().without_metric_name(), tv);
+                }
+            }
+            a.restore_active_at(
+                |labels| last.get(labels).copied(),
+                ts,
+                ctx.for_grace_period_ms,
+            );
+            a.restored = true;
+        }
     }
 }

@@ -23,6 +23,10 @@ pub struct ManagerOptions {
     pub external_url: String,
     /// `--rules.alert.resend-delay`, default 1m.
     pub resend_delay_ms: i64,
+    /// `--rules.alert.for-outage-tolerance`, default 1h.
+    pub outage_tolerance_ms: i64,
+    /// `--rules.alert.for-grace-period`, default 10m.
+    pub for_grace_period_ms: i64,
 }
 
 impl ManagerOptions {
@@ -34,6 +38,8 @@ impl ManagerOptions {
             external_labels: Labels::default(),
             external_url: String::new(),
             resend_delay_ms: 60_000,
+            outage_tolerance_ms: 3_600_000,
+            for_grace_period_ms: 600_000,
         }
     }
 }
@@ -212,6 +218,8 @@ impl RuleManager {
             resend_delay_ms: self.opts.resend_delay_ms,
             default_query_offset_ms: self.opts.default_query_offset_ms,
             external_url: &self.opts.external_url,
+            outage_tolerance_ms: self.opts.outage_tolerance_ms,
+            for_grace_period_ms: self.opts.for_grace_period_ms,
         };
         let mut out = Vec::new();
         for g in self.groups.iter_mut() {

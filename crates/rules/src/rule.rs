@@ -228,6 +228,38 @@ impl AlertingRule {
             .unwrap_or(AlertState::Inactive)
     }
 
+    /// Restores `ActiveAt` of the active alerts from the last `ALERTS_FOR_STATE` sample
+    /// (time ms, value = ActiveAt in Unix seconds) `lookup` finds for their labels.
+    pub(crate) fn restore_active_at(
+        &mut self,
+        lookup: impl Fn(&Labels) -> Option<(i64, f64)>,
+        ts: i64,
+        grace_ms: i64,
+    ) {
+        for a in self.active.values_mut() {
+            if a.state == AlertState::Inactive {
+                continue;
+            }
+            let Some((t, v)) = lookup(&a.labels) else {
+                continue;
+            };
+            if promplay_model::is_stale_nan(v) || !v.is_finite() {
+                continue;
+            }
+            let down_at = t.div_euclid(1000) * 1000;
+            let mut restored = (v as i64) * 1000;
+            let remaining = self.hold_ms - (down_at - restored);
+            if remaining <= 0 {
+                // It was firing when it went down: the next evaluation decides.
+            } else if remaining < grace_ms {
+                restored = ts + grace_ms - self.hold_ms;
+            } else {
+                restored += ts - down_at;
+            }
+            a.active_at = restored;
+        }
+    }
+
     pub(crate) fn copy_alerts_from(&mut self, other: &AlertingRule) {
         self.active = other.active.clone();
     }

@@ -635,6 +635,8 @@ fn run_group(
                 resend_delay_ms: 60_000,
                 default_query_offset_ms: 0,
                 external_url: &ext_url,
+                outage_tolerance_ms: 3_600_000,
+                for_grace_period_ms: 600_000,
             };
             let mut eval_errs = Vec::new();
             for g in groups.iter_mut() {

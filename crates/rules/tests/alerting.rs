@@ -396,3 +396,46 @@ fn api_json_matches_prometheus() {
     );
     assert_eq!(got, want_alerts.trim_end());
 }
+
+/// A restart: the new manager restores pending alerts' `ActiveAt` from `ALERTS_FOR_STATE`,
+/// shifted by the downtime (long `for`), or so that they fire after the grace period.
+#[test]
+fn restart_restores_for_state() {
+    for (hold_min, grace_case) in [(30, false), (15, true)] {
+        let rules = format!("groups:\n- name: s\n  interval: 10s\n  rules:\n  - alert: Slow\n    expr: x > 0\n    for: {hold_min}m\n");
+        let mut a = world(&[("s.yml", &rules)], 10_000, 0);
+        let x = Labels::from_pairs(&[("__name__", "x")]);
+        for t in (0..=7_200_000).step_by(10_000) {
+            a.append(&x, t, 1.0);
+        }
+        a.mgr.advance_to(600_000, &a.db);
+        let e0 = a.mgr.groups()[0].rules[0]
+            .as_alerting()
+            .unwrap()
+            .alerts()
+            .next()
+            .unwrap()
+            .active_at;
+        let last = a.mgr.groups()[0].last_evaluation_ms.unwrap();
+        // Down from 10m to 12m; the same storage, a new manager.
+        let db = a.db.clone();
+        let mut opts = ManagerOptions::new(engine_query_func(a.engine.clone(), db.clone()));
+        opts.evaluation_interval_ms = 10_000;
+        let mut b = RuleManager::new(opts);
+        b.update(&[("s.yml".into(), rules.clone())], false, 720_000, &db)
+            .unwrap();
+        let e1 = b.next_eval_ms().unwrap();
+        b.advance_to(e1, &db);
+        let al = b.groups()[0].rules[0].as_alerting().unwrap();
+        assert!(al.restored);
+        let got = al.alerts().next().unwrap().active_at;
+        let down_at = last / 1000 * 1000;
+        let want = if grace_case {
+            e1 + 600_000 - hold_min * 60_000
+        } else {
+            e0 / 1000 * 1000 + (e1 - down_at)
+        };
+        assert_eq!(got, want, "for {hold_min}m");
+        assert_eq!(al.alerts().next().unwrap().state, AlertState::Pending);
+    }
+}
