@@ -535,3 +535,64 @@ receivers:
         ]
     );
 }
+
+/// Group keys of nested routes and the receiver name as a live Alertmanager 0.25 sent them:
+/// `{}/{instance=~"^(?:h.*)$"}/{job="node"}:{…}` and `{}/{instance=~"^(?:h.*)$"}/{}:{…}`,
+/// receiver `hook-1\.x` (regexp.QuoteMeta).
+#[test]
+fn live_alertmanager_group_keys_of_nested_routes() {
+    let cfg = r#"
+route:
+  receiver: default
+  group_wait: 1s
+  routes:
+    - match_re: {instance: 'h.*'}
+      receiver: hook-1.x
+      group_by: ['...']
+      routes:
+        - matchers: ['job="node"']
+          continue: true
+        - receiver: hook-1.x
+receivers:
+  - name: default
+  - name: hook-1.x
+    webhook_configs:
+      - url: http://127.0.0.1:15001/hook
+"#;
+    let mut am = engine(cfg);
+    let mut inbox = Inbox::default();
+    am.put_alerts(
+        vec![alert(
+            &[("alertname", "A"), ("instance", "h1"), ("job", "node")],
+            s(0.0),
+            Some(s(60.0)),
+        )],
+        s(0.0),
+    );
+    let got = timeline(&mut am, &mut inbox, s(4.0));
+    let mut keys: Vec<(String, String)> = got
+        .iter()
+        .map(|(_, n)| {
+            let b = body(n);
+            (
+                b["receiver"].as_str().unwrap().to_string(),
+                b["groupKey"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    keys.sort();
+    let labels = r#"{alertname="A", instance="h1", job="node"}"#;
+    assert_eq!(
+        keys,
+        vec![
+            (
+                r"hook-1\.x".to_string(),
+                format!(r#"{{}}/{{instance=~"^(?:h.*)$"}}/{{job="node"}}:{labels}"#)
+            ),
+            (
+                r"hook-1\.x".to_string(),
+                format!(r#"{{}}/{{instance=~"^(?:h.*)$"}}/{{}}:{labels}"#)
+            ),
+        ]
+    );
+}
