@@ -1693,7 +1693,10 @@ impl<'s> HintTracker<'s> {
                     || h.zero_threshold != p.zero_threshold
                     || (h.uses_custom_buckets() && h.custom_values != p.custom_values)
                     || h.zero_count < p.zero_count
-                    || {
+                    || if h.counter_reset_hint == Unknown {
+                        h.detect_reset(p)
+                    } else {
+                        // Appending ignores a `NotCounterReset` hint: detect for real.
                         let mut x = h.clone();
                         x.counter_reset_hint = Unknown;
                         x.detect_reset(p)
