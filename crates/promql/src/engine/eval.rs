@@ -911,6 +911,9 @@ impl<'a> Ctx<'a> {
             .collect();
         let mut vecs: Vec<Vector> = vec![Vec::new(); args.len()];
         let mut step_ords: Vec<Vec<usize>> = vec![Vec::new(); args.len()];
+        // Which input series each gathered sample came from: a sample borrows its series'
+        // labels for the step (moved out and back, so no label set is cloned per step).
+        let mut owners: Vec<Vec<usize>> = vec![Vec::new(); args.len()];
         let mut out: Matrix = Vec::new();
         let mut index: HashMap<Labels, (usize, i64)> = HashMap::new();
         let temp = self.cur();
@@ -918,11 +921,12 @@ impl<'a> Ctx<'a> {
         while ts <= r.end {
             self.check_interrupt()?;
             self.set_cur(temp);
-            for (i, m) in mats.iter().enumerate() {
+            for (i, m) in mats.iter_mut().enumerate() {
                 let v = &mut vecs[i];
                 v.clear();
                 step_ords[i].clear();
-                for (si, s) in m.iter().enumerate() {
+                owners[i].clear();
+                for (si, s) in m.iter_mut().enumerate() {
                     let p = &mut pos[i][si];
                     let mut got = None;
                     while p.0 < s.floats.len() && s.floats[p.0].t < ts {
@@ -940,12 +944,13 @@ impl<'a> Ctx<'a> {
                     }
                     if let Some((f, h)) = got {
                         v.push(Sample {
-                            metric: s.metric.clone(),
+                            metric: std::mem::take(&mut s.metric),
                             t: ts,
                             f,
                             h,
                             drop_name: s.drop_name,
                         });
+                        owners[i].push(si);
                         if sigs.is_some() {
                             step_ords[i].push(ords[i][si]);
                         }
@@ -953,7 +958,13 @@ impl<'a> Ctx<'a> {
                 }
                 self.add_samples(v.len())?;
             }
-            let res = f(&vecs, &step_ords, ts)?;
+            let res = f(&vecs, &step_ords, ts);
+            for (i, v) in vecs.iter_mut().enumerate() {
+                for (k, smp) in v.iter_mut().enumerate() {
+                    mats[i][owners[i][k]].metric = std::mem::take(&mut smp.metric);
+                }
+            }
+            let res = res?;
             let n: usize = res
                 .iter()
                 .map(|s| s.h.as_ref().map(|h| hist_size(h)).unwrap_or(1))
