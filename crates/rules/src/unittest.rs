@@ -184,6 +184,44 @@ struct ExpSample {
     histogram: String,
 }
 
+/// A YAML error worded as Go's yaml.v2 (`UnmarshalStrict`) words it where that is known.
+fn go_yaml_error(e: &serde_yaml_ng::Error) -> String {
+    let msg = e.to_string();
+    let line = e.location().map(|l| l.line()).unwrap_or(0);
+    if let Some(i) = msg.find("unknown field `") {
+        let path = msg[..i].trim_end_matches([':', ' ']);
+        let rest = &msg[i + "unknown field `".len()..];
+        let field = rest.split('`').next().unwrap_or("");
+        // The innermost collection named in the path gives the Go type.
+        let last = path
+            .rsplit('.')
+            .next()
+            .unwrap_or("")
+            .split('[')
+            .next()
+            .unwrap_or("");
+        let ty = match last {
+            "" => "main.unitTestFile",
+            "tests" => "main.testGroup",
+            "input_series" => "main.series",
+            "alert_rule_test" => "main.alertTestCase",
+            "exp_alerts" => "main.alert",
+            "promql_expr_test" => "main.promqlTestCase",
+            "exp_samples" => "main.sample",
+            _ => "main.unitTestFile",
+        };
+        return format!(
+            "yaml: unmarshal errors:\n  line {line}: field {field} not found in type {ty}"
+        );
+    }
+    let base = msg.split(" at line ").next().unwrap_or(&msg);
+    if line > 0 {
+        format!("yaml: line {line}: {base}")
+    } else {
+        format!("yaml: {base}")
+    }
+}
+
 fn hist_add(a: &FloatHistogram, b: &FloatHistogram, sub: bool) -> Result<FloatHistogram, String> {
     let mut x = a.clone();
     let r = if sub { x.sub(b) } else { x.add(b) };
@@ -243,7 +281,7 @@ pub fn run_file(
     } else {
         match serde_yaml_ng::from_str(&content) {
             Ok(u) => u,
-            Err(e) => return vec![format!("yaml: {e}")],
+            Err(e) => return vec![go_yaml_error(&e)],
         }
     };
     let base = parent_dir(path);
@@ -831,6 +869,26 @@ mod tests {
             "{{count:2 sum:3 counter_reset_hint:not_reset offset:1 buckets:[2 0 0 1]}}"
         );
         assert_eq!(h("{{count:1e6}}"), "{{count:1e+06}}");
+    }
+
+    #[test]
+    fn unknown_fields_worded_as_go() {
+        let e = serde_yaml_ng::from_str::<UnitTestFile>(
+            "tests:\n  - interval: 1m\n    input_series:\n      - series: up\n        extra: 2\n",
+        )
+        .err()
+        .unwrap();
+        assert_eq!(
+            go_yaml_error(&e),
+            "yaml: unmarshal errors:\n  line 5: field extra not found in type main.series"
+        );
+        let e = serde_yaml_ng::from_str::<UnitTestFile>("evaluation_intervl: 1m\n")
+            .err()
+            .unwrap();
+        assert_eq!(
+            go_yaml_error(&e),
+            "yaml: unmarshal errors:\n  line 1: field evaluation_intervl not found in type main.unitTestFile"
+        );
     }
 
     #[test]
