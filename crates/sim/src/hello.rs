@@ -455,9 +455,7 @@ impl HelloApp {
             return None;
         }
         let before = self.snapshot();
-        let Some(InFlight { request, tracker }) = self.in_flight.remove(&key) else {
-            return None;
-        };
+        let InFlight { request, tracker } = self.in_flight.remove(&key)?;
         let m = &self.metrics;
         let raise = || -> Result<(), &'static str> {
             if request.fails {

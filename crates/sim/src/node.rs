@@ -148,6 +148,8 @@ pub struct NodeCollector {
     boot_s: f64,
     /// When this exporter process started, seconds.
     process_start_s: f64,
+    /// `node_memory_*` names and HELP, built once.
+    memory_names: Vec<(String, String)>,
 }
 
 impl NodeCollector {
@@ -340,9 +342,7 @@ impl Collector for NodeCollector {
                 vec![Sample::new(name, vec![], self.load(now, window))],
             ));
         }
-        for (field, base) in MEMORY {
-            let name = format!("node_memory_{field}");
-            let help = format!("Memory information field {field}.");
+        for ((field, base), (name, help)) in MEMORY.iter().zip(&self.memory_names) {
             let v = match *field {
                 // Free memory is what the varying fields leave.
                 "MemFree_bytes" | "MemAvailable_bytes" => {
@@ -358,7 +358,11 @@ impl Collector for NodeCollector {
                 }
                 _ => self.memory(field, *base, now),
             };
-            out.push(gauge(&name, &help, vec![Sample::new(&name, vec![], v)]));
+            out.push(gauge(
+                name,
+                help,
+                vec![Sample::new(name.as_str(), vec![], v)],
+            ));
         }
         for (name, help, rx) in [
             (
@@ -422,6 +426,15 @@ impl NodeExporter {
             seed,
             boot_s: world_start_ms as f64 / 1000.0 - UPTIME_AT_START,
             process_start_s,
+            memory_names: MEMORY
+                .iter()
+                .map(|(f, _)| {
+                    (
+                        format!("node_memory_{f}"),
+                        format!("Memory information field {f}."),
+                    )
+                })
+                .collect(),
         };
         // Registering into a fresh registry cannot collide.
         let _ = registry.register(Rc::new(collector));

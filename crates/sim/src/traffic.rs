@@ -113,6 +113,23 @@ impl Arrivals {
         self.next_ms
     }
 
+    /// A request arriving at `now_ms` outside the Poisson schedule (a user's click). It is
+    /// drawn from the same stream, so it changes the draws of the requests after it.
+    pub fn extra(&mut self, now_ms: i64) -> Request {
+        let fails = self.rng.next_f64() < self.traffic.failure_ratio;
+        let euros = self.rng.next_f64();
+        let latency_ms = (self.traffic.latency.draw(&mut self.rng) * 1000.0).max(0.0);
+        let id = self.next_id;
+        self.next_id += 1;
+        Request {
+            id,
+            arrival_ms: now_ms as f64,
+            latency_ms,
+            fails,
+            euros,
+        }
+    }
+
     /// The next request if it arrives at or before `until_ms`.
     pub fn next_before(&mut self, until_ms: i64) -> Option<Request> {
         if self.next_ms > until_ms as f64 {

@@ -16,7 +16,7 @@ use crate::hello::{Example, HelloApp};
 use crate::node::NodeExporter;
 use crate::rng::Rng;
 use crate::selfmon::{PrometheusSelf, TsdbStats};
-use crate::traffic::{Arrivals, Traffic};
+use crate::traffic::{Arrivals, Request, Traffic};
 
 /// What runs at an address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,6 +302,23 @@ impl World {
         }
     }
 
+    /// Sends one request to the hello app at `address` now (the Workshop's button); it
+    /// completes after its latency, when the world advances. Returns the request.
+    pub fn send_request(&mut self, address: &str) -> Result<Request, WorldError> {
+        let now = self.now_ms;
+        self.clock.set(now);
+        let host = self.host_mut(address)?;
+        let (Some(arrivals), Program::Hello(app)) = (host.arrivals.as_mut(), &mut host.program)
+        else {
+            return Err(WorldError::NotAnApp(address.to_string()));
+        };
+        let req = arrivals.extra(now);
+        if host.running {
+            app.arrive(req);
+        }
+        Ok(req)
+    }
+
     /// Deploys another code variant of the hello app at `address` (the process restarts).
     pub fn set_example(&mut self, address: &str, example: Example) -> Result<(), WorldError> {
         let host = self.host_mut(address)?;
@@ -576,6 +593,53 @@ mod tests {
             r.get_sample_value("hello_worlds_created", &[]),
             Some(START as f64 / 1000.0 + 200.0)
         );
+    }
+
+    #[test]
+    fn a_sent_request_shows_in_the_changed_lines() {
+        let mut w = World::seed_world(5, START);
+        w.set_traffic(
+            "localhost:8000",
+            Traffic {
+                rate: 0.0,
+                ..Traffic::default()
+            },
+        )
+        .unwrap();
+        w.hello_mut("localhost:8000")
+            .unwrap()
+            .set_track_changes(true);
+        let req = w.send_request("localhost:8000").unwrap();
+        let done = START + req.latency_ms.ceil() as i64 + 1;
+        let body = w
+            .get("localhost:8000", "/metrics", None, done)
+            .unwrap()
+            .body;
+        let body = String::from_utf8(body).unwrap();
+        let app = w.hello("localhost:8000").unwrap();
+        let lines: Vec<&str> = body.lines().collect();
+        let changed: Vec<&str> = app
+            .changed_lines(&body)
+            .into_iter()
+            .map(|n| lines[n - 1])
+            .collect();
+        assert!(changed.contains(&"hello_worlds_total 1.0"), "{changed:?}");
+        // In progress during the request (0 → 1 → 0): marked, back to 0.
+        assert!(
+            changed.contains(&"hello_worlds_inprogress 0.0"),
+            "{changed:?}"
+        );
+        assert_eq!(app.in_flight(), 0);
+        if req.fails {
+            assert!(
+                changed.contains(&"hello_world_exceptions_total 1.0"),
+                "{changed:?}"
+            );
+        } else {
+            assert!(changed
+                .iter()
+                .any(|l| l.starts_with("hello_world_sales_euro_total ")));
+        }
     }
 
     #[test]
