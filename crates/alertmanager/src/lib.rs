@@ -110,3 +110,12 @@ mod tests {
         assert!(!glob_match("t[!a].tmpl", "ta.tmpl"));
     }
 }
+
+/// The engine can move between threads (the companion serves it from a multi-threaded host).
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Alertmanager>();
+    is::<Config>();
+    is::<template::Template>();
+}

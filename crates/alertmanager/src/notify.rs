@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use promplay_model::Labels;
 use serde::Serialize;
@@ -99,7 +99,7 @@ pub fn template_data(
     now: i64,
 ) -> Value {
     let kv = |l: &Labels| {
-        Value::KV(Rc::new(
+        Value::KV(Arc::new(
             l.iter()
                 .map(|l| (l.name.to_string(), l.value.to_string()))
                 .collect(),
@@ -131,10 +131,10 @@ pub fn template_data(
     Value::structure(vec![
         ("Receiver", Value::str(quote_meta(receiver))),
         ("Status", Value::str(status)),
-        ("Alerts", Value::Alerts(Rc::new(list))),
+        ("Alerts", Value::Alerts(Arc::new(list))),
         ("GroupLabels", kv(group_labels)),
-        ("CommonLabels", Value::KV(Rc::new(common_labels))),
-        ("CommonAnnotations", Value::KV(Rc::new(common_annotations))),
+        ("CommonLabels", Value::KV(Arc::new(common_labels))),
+        ("CommonAnnotations", Value::KV(Arc::new(common_annotations))),
         ("ExternalURL", Value::str(external_url)),
     ])
 }

@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
-use std::rc::Rc;
+use std::sync::Arc;
 
 use crate::timeinterval::civil_from_ms;
 
@@ -53,30 +53,30 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// Text that HTML mode does not escape (`safeHtml`).
-    SafeHtml(Rc<str>),
-    List(Rc<Vec<Value>>),
+    SafeHtml(Arc<str>),
+    List(Arc<Vec<Value>>),
     /// A struct: fields by name.
-    Struct(Rc<BTreeMap<String, Value>>),
+    Struct(Arc<BTreeMap<String, Value>>),
     /// Alertmanager's `template.KV` (labels, annotations): methods `SortedPairs`, `Names`,
     /// `Values`, `Remove`; keys are also fields.
-    KV(Rc<BTreeMap<String, String>>),
+    KV(Arc<BTreeMap<String, String>>),
     /// `template.Pairs`: a list of `{Name, Value}` with methods `Names`, `Values`.
-    Pairs(Rc<Vec<(String, String)>>),
+    Pairs(Arc<Vec<(String, String)>>),
     /// `template.Alerts`: a list of alerts with methods `Firing`, `Resolved`.
-    Alerts(Rc<Vec<Value>>),
+    Alerts(Arc<Vec<Value>>),
     /// A `time.Time` in milliseconds since the epoch (UTC); `None` is Go's zero time.
     Time(Option<i64>),
 }
 
 impl Value {
     pub fn str(s: impl AsRef<str>) -> Value {
-        Value::Str(Rc::from(s.as_ref()))
+        Value::Str(Arc::from(s.as_ref()))
     }
 
     pub fn kv<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-        Value::KV(Rc::new(
+        Value::KV(Arc::new(
             pairs
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -85,7 +85,7 @@ impl Value {
     }
 
     pub fn structure(fields: Vec<(&str, Value)>) -> Value {
-        Value::Struct(Rc::new(
+        Value::Struct(Arc::new(
             fields
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
@@ -180,8 +180,8 @@ fn pair(n: &str, v: &str) -> Value {
 }
 
 fn strings(v: impl IntoIterator<Item = String>) -> Value {
-    Value::List(Rc::new(
-        v.into_iter().map(|s| Value::Str(Rc::from(s))).collect(),
+    Value::List(Arc::new(
+        v.into_iter().map(|s| Value::Str(Arc::from(s))).collect(),
     ))
 }
 
@@ -1211,12 +1211,12 @@ impl Parser<'_> {
 
 /// A function a host adds to the template language (e.g. Prometheus's `humanize`): it gets the
 /// evaluated arguments and returns a value or an error message.
-pub type Func = Rc<dyn Fn(&[Value]) -> std::result::Result<Value, String>>;
+pub type Func = Arc<dyn Fn(&[Value]) -> std::result::Result<Value, String> + Send + Sync>;
 
 /// A set of named templates, as Go's `*template.Template` with its associated templates.
 #[derive(Clone, Default)]
 pub struct Template {
-    defs: HashMap<String, Rc<Vec<Node>>>,
+    defs: HashMap<String, Arc<Vec<Node>>>,
     funcs: HashMap<String, Func>,
 }
 
@@ -1271,13 +1271,13 @@ impl Template {
             Stop::Else(_) => return err(format!("template: {name}: unexpected {{{{else}}}}")),
         }
         for (n, b) in p.defs {
-            self.defs.insert(n, Rc::new(b));
+            self.defs.insert(n, Arc::new(b));
         }
         let blank = body
             .iter()
             .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()));
         if !blank || !self.defs.contains_key(name) {
-            self.defs.insert(name.to_string(), Rc::new(body));
+            self.defs.insert(name.to_string(), Arc::new(body));
         }
         Ok(())
     }
@@ -1647,7 +1647,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
         Value::KV(m) => match name {
             "SortedPairs" => {
                 no_args(name, args, ctx)?;
-                Ok(Value::Pairs(Rc::new(
+                Ok(Value::Pairs(Arc::new(
                     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 )))
             }
@@ -1667,7 +1667,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
                     ));
                 };
                 let keys = keys.string_list()?;
-                Ok(Value::KV(Rc::new(
+                Ok(Value::KV(Arc::new(
                     m.iter()
                         .filter(|(k, _)| !keys.contains(k))
                         .map(|(k, v)| (k.clone(), v.clone()))
@@ -1697,7 +1697,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
                 _ => return nope(),
             };
             no_args(name, args, ctx)?;
-            Ok(Value::Alerts(Rc::new(
+            Ok(Value::Alerts(Arc::new(
                 a.iter()
                     .filter(|al| {
                         matches!(al, Value::Struct(m) if m.get("Status").and_then(Value::as_str) == Some(want))
@@ -2040,7 +2040,7 @@ fn call(f: &str, args: Vec<Value>, ctx: &str) -> Result<Value> {
         }
         "safeHtml" => {
             want_args(f, &args, 1, ctx)?;
-            Value::SafeHtml(Rc::from(str_arg(f, &args[0], ctx)?))
+            Value::SafeHtml(Arc::from(str_arg(f, &args[0], ctx)?))
         }
         "safeUrl" => {
             want_args(f, &args, 1, ctx)?;
@@ -2668,7 +2668,7 @@ mod tests {
         let mut t = Template::new();
         t.add_func(
             "humanize",
-            Rc::new(|a: &[Value]| match a {
+            Arc::new(|a: &[Value]| match a {
                 [Value::Float(f)] if *f >= 1000.0 => Ok(Value::str(format!("{}k", f / 1000.0))),
                 [v] => Ok(Value::str(v.to_string())),
                 _ => Err("wrong number of args".into()),
