@@ -98,6 +98,15 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
     go(&p, &n, 0)
 }
 
+/// The engine can move between threads (the companion serves it from a multi-threaded host).
+#[allow(dead_code)]
+fn assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Alertmanager>();
+    is::<Config>();
+    is::<template::Template>();
+}
+
 #[cfg(test)]
 mod tests {
     use super::glob_match;
@@ -109,13 +118,4 @@ mod tests {
         assert!(glob_match("t?[0-9].tmpl", "ta1.tmpl"));
         assert!(!glob_match("t[!a].tmpl", "ta.tmpl"));
     }
-}
-
-/// The engine can move between threads (the companion serves it from a multi-threaded host).
-#[allow(dead_code)]
-fn assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Alertmanager>();
-    is::<Config>();
-    is::<template::Template>();
 }
