@@ -201,8 +201,17 @@ impl NodeCollector {
 
     fn load(&self, now: f64, window: f64) -> f64 {
         // The running-queue length around the busy share, smoothed over `window` seconds.
+        // Noise interpolated between points a quarter window apart: a load average moves
+        // smoothly, the longer the window the less.
         let base = self.busy_share(now) * CPUS as f64 * 4.0;
-        let jitter = self.noise(window as u64, now, window / 6.0) * 2.0 * (60.0 / window).sqrt();
+        let step = window / 4.0;
+        let x = now / step;
+        let i = x.floor();
+        let (a, b) = (
+            hash_unit(self.seed, window as u64, i as i64) - 0.5,
+            hash_unit(self.seed, window as u64, i as i64 + 1) - 0.5,
+        );
+        let jitter = (a + (b - a) * (x - i)) * 0.8 * (60.0 / window).sqrt();
         ((base * (1.0 + jitter)).max(0.0) * 100.0).round() / 100.0
     }
 
