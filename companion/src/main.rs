@@ -14,6 +14,7 @@ mod check_metrics;
 mod check_rules;
 mod node;
 mod promql_parse;
+mod serve;
 mod sim;
 mod test_promql;
 mod test_rules;
@@ -44,6 +45,8 @@ enum Command {
         #[command(subcommand)]
         command: RoutesCommand,
     },
+    /// Run a Prometheus server: scrape targets, keep samples in memory, serve the HTTP API.
+    Serve(serve::Args),
     /// Run a scenario on the simulated world headless and print its queries' results.
     Sim(sim::Args),
     /// Run test scripts.
@@ -105,6 +108,7 @@ fn main() -> ExitCode {
             RoutesCommand::Test(args) => alertmanager_cmds::run_routes_test(&args),
             RoutesCommand::Show(args) => alertmanager_cmds::run_routes_show(&args),
         },
+        Command::Serve(args) => serve::run(&args),
         Command::Sim(args) => sim::run(&args),
         Command::Test { command } => match command {
             TestCommand::Promql(args) => test_promql::run(&args),

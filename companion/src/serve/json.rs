@@ -1,0 +1,291 @@
+//! JSON as Prometheus's API writes it (`util/jsonutil` and `web/api/v1`'s jsoniter encoders):
+//! timestamps as seconds with up to three decimals, sample values as strings in Go's
+//! `strconv.FormatFloat` shortest form, HTML-sensitive characters escaped as Go does.
+
+use std::fmt::Write;
+
+use promplay_model::{FloatHistogram, Labels};
+use promplay_promql::value::Value;
+
+/// Writes `s` as a JSON string, escaping as Go's `encoding/json` (EscapeHTML on).
+pub fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// A JSON string.
+pub fn str_json(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    write_str(&mut out, s);
+    out
+}
+
+/// Go's `strconv.FormatFloat(v, fmt, -1, 64)` with Prometheus's choice of `fmt`: `'e'` when
+/// `|v| < 1e-6` or `|v| >= 1e21`, else `'f'`. `+Inf`, `-Inf`, `NaN`.
+pub fn format_value(v: f64) -> String {
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
+    }
+    let abs = v.abs();
+    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        // Rust's `{:e}` is shortest round-trip too: "1e21", "1.5e-7"; Go writes the exponent
+        // with a sign and at least two digits.
+        let s = format!("{v:e}");
+        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
+        let (sign, digits) = match exp.strip_prefix('-') {
+            Some(d) => ('-', d),
+            None => ('+', exp),
+        };
+        let pad = if digits.len() < 2 { "0" } else { "" };
+        format!("{mant}e{sign}{pad}{digits}")
+    } else if v == 0.0 && v.is_sign_negative() {
+        "-0".into()
+    } else {
+        format!("{v}")
+    }
+}
+
+/// A sample value as a quoted JSON string.
+pub fn write_value(out: &mut String, v: f64) {
+    out.push('"');
+    out.push_str(&format_value(v));
+    out.push('"');
+}
+
+/// `jsonutil.MarshalTimestamp`: `t/1000`, then `.` and the millisecond fraction zero-padded
+/// to three digits when it is not zero.
+pub fn write_ts(out: &mut String, t: i64) {
+    let mut t = t as i128;
+    if t < 0 {
+        out.push('-');
+        t = -t;
+    }
+    let _ = write!(out, "{}", t / 1000);
+    let frac = t % 1000;
+    if frac != 0 {
+        let _ = write!(out, ".{frac:03}");
+    }
+}
+
+/// `{"name":"value",...}` in label order.
+pub fn write_labels(out: &mut String, labels: &Labels) {
+    out.push('{');
+    for (i, l) in labels.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, &l.name);
+        out.push(':');
+        write_str(out, &l.value);
+    }
+    out.push('}');
+}
+
+/// `jsonutil.MarshalHistogram`: count, sum and the non-empty buckets as
+/// `[boundaries, lower, upper, count]` (boundaries: 0 left-open, 1 right-open, 2 open,
+/// 3 closed).
+pub fn write_histogram(out: &mut String, h: &FloatHistogram) {
+    out.push_str("{\"count\":");
+    write_value(out, h.count);
+    out.push_str(",\"sum\":");
+    write_value(out, h.sum);
+    let mut found = false;
+    for b in h.all_buckets() {
+        if b.count == 0.0 {
+            continue;
+        }
+        out.push(',');
+        if !found {
+            out.push_str("\"buckets\":[");
+            found = true;
+        }
+        let boundaries = match (b.lower_inclusive, b.upper_inclusive) {
+            (true, true) => 3,
+            (true, false) => 1,
+            (false, true) => 0,
+            (false, false) => 2,
+        };
+        let _ = write!(out, "[{boundaries},");
+        write_value(out, b.lower);
+        out.push(',');
+        write_value(out, b.upper);
+        out.push(',');
+        write_value(out, b.count);
+        out.push(']');
+    }
+    if found {
+        out.push(']');
+    }
+    out.push('}');
+}
+
+fn write_point(out: &mut String, t: i64, v: f64) {
+    out.push('[');
+    write_ts(out, t);
+    out.push(',');
+    write_value(out, v);
+    out.push(']');
+}
+
+fn write_hpoint(out: &mut String, t: i64, h: &FloatHistogram) {
+    out.push('[');
+    write_ts(out, t);
+    out.push(',');
+    write_histogram(out, h);
+    out.push(']');
+}
+
+/// `"resultType":"…","result":…` of a query answer.
+pub fn write_result(out: &mut String, v: &Value) {
+    match v {
+        Value::Scalar { t, v } => {
+            out.push_str("\"resultType\":\"scalar\",\"result\":");
+            write_point(out, *t, *v);
+        }
+        Value::String { t, s } => {
+            out.push_str("\"resultType\":\"string\",\"result\":[");
+            write_ts(out, *t);
+            out.push(',');
+            write_str(out, s);
+            out.push(']');
+        }
+        Value::Vector(vec) => {
+            out.push_str("\"resultType\":\"vector\",\"result\":[");
+            for (i, s) in vec.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"metric\":");
+                write_labels(out, &s.metric);
+                match &s.h {
+                    Some(h) => {
+                        out.push_str(",\"histogram\":");
+                        write_hpoint(out, s.t, h);
+                    }
+                    None => {
+                        out.push_str(",\"value\":");
+                        write_point(out, s.t, s.f);
+                    }
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+        Value::Matrix(m) => {
+            out.push_str("\"resultType\":\"matrix\",\"result\":[");
+            for (i, s) in m.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"metric\":");
+                write_labels(out, &s.metric);
+                if !s.floats.is_empty() {
+                    out.push_str(",\"values\":[");
+                    for (j, p) in s.floats.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_point(out, p.t, p.f);
+                    }
+                    out.push(']');
+                }
+                if !s.histograms.is_empty() {
+                    out.push_str(",\"histograms\":[");
+                    for (j, p) in s.histograms.iter().enumerate() {
+                        if j > 0 {
+                            out.push(',');
+                        }
+                        write_hpoint(out, p.t, &p.h);
+                    }
+                    out.push(']');
+                }
+                out.push('}');
+            }
+            out.push(']');
+        }
+    }
+}
+
+/// A JSON array of strings.
+pub fn write_str_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
+    out.push('[');
+    for (i, s) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_str(out, s.as_ref());
+    }
+    out.push(']');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_as_go_formats_them() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (1.5e-7, "1.5e-07"),
+            (0.000001, "0.000001"),
+            (-2.5e300, "-2.5e+300"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+            (0.0, "0"),
+            (1795612490.988606, "1795612490.988606"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(format_value(*v), *want, "{v}");
+        }
+    }
+
+    #[test]
+    fn timestamps_as_marshal_timestamp() {
+        let cases: &[(i64, &str)] = &[
+            (1795612718717, "1795612718.717"),
+            (1500, "1.500"),
+            (1005, "1.005"),
+            (2000, "2"),
+            (-1500, "-1.500"),
+        ];
+        for (t, want) in cases {
+            let mut s = String::new();
+            write_ts(&mut s, *t);
+            assert_eq!(s, *want);
+        }
+    }
+
+    #[test]
+    fn strings_escape_html_as_go() {
+        assert_eq!(str_json("a<b>&\"\n"), r#""a\u003cb\u003e\u0026\"\n""#);
+    }
+}

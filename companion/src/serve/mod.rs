@@ -1,0 +1,307 @@
+//! `promplay serve`: the engine crates as one running Prometheus — the configuration file,
+//! real scraping over HTTP, an in-memory TSDB, and Prometheus's HTTP API.
+//!
+//! Threads and ownership:
+//! - the [`Db`] is shared (`Arc`; it locks internally) by the HTTP handlers, the scraper and
+//!   the importer;
+//! - the scraper ([`scrape`]) runs the engine's synchronous `ScrapeManager` on its own thread
+//!   and fetches targets with reqwest on the tokio runtime; after each round it publishes a
+//!   snapshot of the targets and metadata, so the API never waits for a slow target;
+//! - the HTTP API ([`api`]) runs on tokio/axum; queries run on the blocking pool with a
+//!   deadline the engine polls.
+//!
+//! Reload (`POST /-/reload`, SIGHUP): the new file is loaded and validated first; a bad file is
+//! refused with its error and the old configuration keeps running.
+
+pub mod api;
+pub mod import;
+pub mod json;
+pub mod scrape;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration as StdDuration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context;
+use promplay_promql::{Engine, EngineOptions};
+use promplay_server::{Config, Duration};
+use promplay_tsdb::{Db, Options};
+
+/// `promplay serve`'s flags, spelled as Prometheus spells them.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Prometheus configuration file path.
+    #[arg(long = "config.file", default_value = "prometheus.yml")]
+    pub config_file: PathBuf,
+    /// Address to listen on for the web interface and API.
+    #[arg(long = "web.listen-address", default_value = "127.0.0.1:9090")]
+    pub listen_address: String,
+    /// How long to retain samples in storage (Prometheus's default: 15d).
+    #[arg(long = "storage.tsdb.retention.time", default_value = "15d")]
+    pub retention: String,
+    /// Maximum time a query may take before being aborted.
+    #[arg(long = "query.timeout", default_value = "2m")]
+    pub query_timeout: String,
+    /// Maximum number of samples a single query can load into memory.
+    #[arg(long = "query.max-samples", default_value_t = 50_000_000)]
+    pub max_samples: usize,
+    /// The delta difference allowed for retrieving metrics during expression evaluations.
+    #[arg(long = "query.lookback-delta", default_value = "5m")]
+    pub lookback_delta: String,
+    /// OpenMetrics file(s) with timestamps to load before serving (streamed; repeatable).
+    #[arg(long = "import")]
+    pub import: Vec<PathBuf>,
+    /// Built-in Alertmanager configuration file.
+    #[arg(long = "alertmanager.config")]
+    pub alertmanager_config: Option<PathBuf>,
+    /// Enable shutdown and reload via HTTP request (Prometheus's flag; /-/reload is always on
+    /// here, as the listener is local by default).
+    #[arg(long = "web.enable-lifecycle")]
+    pub enable_lifecycle: bool,
+}
+
+/// The configuration currently running.
+pub struct Loaded {
+    pub config: Config,
+    /// `config.to_yaml()`: secrets shown as `<secret>`.
+    pub yaml: String,
+}
+
+/// Counters exposed on `/metrics`.
+#[derive(Default)]
+pub struct SelfMetrics {
+    pub http_requests: Mutex<std::collections::BTreeMap<(String, u16), u64>>,
+    pub queries: AtomicU64,
+    pub reloads_ok: AtomicU64,
+    pub reloads_failed: AtomicU64,
+    pub last_reload_ok: AtomicBool,
+    pub last_reload_ms: AtomicU64,
+    pub imported_samples: AtomicU64,
+}
+
+/// Everything the HTTP handlers see.
+pub struct AppState {
+    pub db: Arc<Db>,
+    pub engine: Engine,
+    pub config_file: PathBuf,
+    pub loaded: RwLock<Loaded>,
+    pub scraper: scrape::ScraperHandle,
+    pub flags: Vec<(String, String)>,
+    pub query_timeout_ms: i64,
+    pub start_ms: i64,
+    pub ready: AtomicBool,
+    pub metrics: SelfMetrics,
+    pub reload_lock: Mutex<()>,
+}
+
+impl AppState {
+    /// Loads the config file again; on success the scraper switches to it, on failure the
+    /// running configuration stays and the error is returned.
+    pub fn reload(&self) -> Result<(), String> {
+        let _guard = self.reload_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let result = load_config(&self.config_file).map_err(|e| format!("{e:#}"));
+        self.metrics
+            .last_reload_ms
+            .store(now_ms().max(0) as u64, Ordering::Relaxed);
+        match result {
+            Ok(loaded) => {
+                self.scraper.apply(loaded.config.clone());
+                *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
+                self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
+                self.metrics.last_reload_ok.store(true, Ordering::Relaxed);
+                eprintln!(
+                    "promplay serve: completed loading of configuration file {}",
+                    self.config_file.display()
+                );
+                Ok(())
+            }
+            Err(e) => {
+                self.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                self.metrics.last_reload_ok.store(false, Ordering::Relaxed);
+                eprintln!("promplay serve: error reloading config: {e}");
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, from the wall clock.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+fn load_config(path: &Path) -> anyhow::Result<Loaded> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "couldn't load configuration (--config.file={:?})",
+            path.display().to_string()
+        )
+    })?;
+    let config = Config::load(&text).map_err(|e| {
+        anyhow::anyhow!(
+            "couldn't load configuration (--config.file={:?}): parsing YAML file {}: {e}",
+            path.display().to_string(),
+            path.display()
+        )
+    })?;
+    let yaml = config.to_yaml();
+    Ok(Loaded { config, yaml })
+}
+
+fn parse_flag_duration(flag: &str, s: &str) -> anyhow::Result<Duration> {
+    Duration::parse(s).map_err(|e| anyhow::anyhow!("invalid value {s:?} for --{flag}: {e}"))
+}
+
+pub fn run(args: &Args) -> anyhow::Result<i32> {
+    let loaded = load_config(&args.config_file)?;
+    let retention = parse_flag_duration("storage.tsdb.retention.time", &args.retention)?;
+    let query_timeout = parse_flag_duration("query.timeout", &args.query_timeout)?;
+    let lookback = parse_flag_duration("query.lookback-delta", &args.lookback_delta)?;
+    let addr: SocketAddr = args
+        .listen_address
+        .parse()
+        .with_context(|| format!("invalid --web.listen-address {:?}", args.listen_address))?;
+    if let Some(am) = &args.alertmanager_config {
+        let text = std::fs::read_to_string(am)
+            .with_context(|| format!("reading --alertmanager.config {}", am.display()))?;
+        promplay_alertmanager::config::Config::load(&text)
+            .map_err(|e| anyhow::anyhow!("loading --alertmanager.config {}: {e}", am.display()))?;
+        eprintln!(
+            "promplay serve: --alertmanager.config {} is valid; the built-in Alertmanager is not wired into serve yet",
+            am.display()
+        );
+    }
+
+    let db = Arc::new(Db::new(Options {
+        retention_ms: (!retention.is_zero()).then(|| retention.as_millis()),
+        ..Default::default()
+    }));
+
+    let metrics = SelfMetrics::default();
+    for path in &args.import {
+        let started = std::time::Instant::now();
+        let report = import::import_file(&db, path)
+            .with_context(|| format!("importing {}", path.display()))?;
+        eprintln!(
+            "promplay serve: imported {}: {} samples, {} series, {} rejected, in {:.2}s",
+            path.display(),
+            report.samples,
+            db.stats().series,
+            report.rejected,
+            started.elapsed().as_secs_f64()
+        );
+        metrics
+            .imported_samples
+            .fetch_add(report.samples, Ordering::Relaxed);
+    }
+
+    let flags = vec![
+        (
+            "config.file".to_string(),
+            args.config_file.display().to_string(),
+        ),
+        (
+            "web.listen-address".to_string(),
+            args.listen_address.clone(),
+        ),
+        (
+            "storage.tsdb.retention.time".to_string(),
+            args.retention.clone(),
+        ),
+        ("query.timeout".to_string(), args.query_timeout.clone()),
+        (
+            "query.max-samples".to_string(),
+            args.max_samples.to_string(),
+        ),
+        (
+            "query.lookback-delta".to_string(),
+            args.lookback_delta.clone(),
+        ),
+        (
+            "web.enable-lifecycle".to_string(),
+            args.enable_lifecycle.to_string(),
+        ),
+        ("web.cors.origin".to_string(), ".*".to_string()),
+        (
+            "alertmanager.config".to_string(),
+            args.alertmanager_config
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default(),
+        ),
+    ];
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+
+    let scraper = scrape::start(db.clone(), loaded.config.clone(), rt.handle().clone());
+    let engine = Engine::new(EngineOptions {
+        lookback_delta_ms: lookback.as_millis(),
+        max_samples: args.max_samples,
+        ..Default::default()
+    });
+    let state = Arc::new(AppState {
+        db,
+        engine,
+        config_file: args.config_file.clone(),
+        loaded: RwLock::new(loaded),
+        scraper,
+        flags,
+        query_timeout_ms: query_timeout.as_millis(),
+        start_ms: now_ms(),
+        ready: AtomicBool::new(false),
+        metrics,
+        reload_lock: Mutex::new(()),
+    });
+
+    let code = rt.block_on(serve(state.clone(), addr))?;
+    state.scraper.stop();
+    rt.shutdown_timeout(StdDuration::from_secs(5));
+    Ok(code)
+}
+
+async fn serve(state: Arc<AppState>, addr: SocketAddr) -> anyhow::Result<i32> {
+    use tokio::signal::unix::{signal, SignalKind};
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("listening on {addr}"))?;
+    let local = listener.local_addr()?;
+    eprintln!("promplay serve: listening on http://{local}");
+    state.ready.store(true, Ordering::SeqCst);
+
+    let mut hup = signal(SignalKind::hangup()).context("installing SIGHUP handler")?;
+    let hup_state = state.clone();
+    tokio::spawn(async move {
+        while hup.recv().await.is_some() {
+            let st = hup_state.clone();
+            let _ = tokio::task::spawn_blocking(move || st.reload()).await;
+        }
+    });
+
+    let shutdown = async {
+        let mut term = match signal(SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+        eprintln!("promplay serve: received shutdown signal, exiting gracefully");
+    };
+    let app = api::router(state.clone());
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    state.ready.store(false, Ordering::SeqCst);
+    Ok(0)
+}

@@ -1,0 +1,314 @@
+//! Real scraping: the engine's `ScrapeManager` (targets, relabeling, scrape cache, staleness,
+//! report series) on a thread of its own, fed by an HTTP [`TargetFetcher`] built on reqwest.
+//!
+//! The fetcher sends the request Prometheus sends (its `Accept` header for the configured
+//! scrape protocols, `Accept-Encoding: gzip`, `X-Prometheus-Scrape-Timeout-Seconds`,
+//! basic auth or an `Authorization` header), gives up after the scrape timeout, and stops
+//! reading a body at the job's `body_size_limit` (or at [`HARD_BODY_LIMIT`] when the job has
+//! none), so a target that hangs, answers garbage or streams a gigabyte costs at most the
+//! timeout and the limit, and is reported through `up` and the targets API.
+//!
+//! Limitation: the engine's manager runs the due scrapes one after another; a target that
+//! hangs delays the targets due after it by up to its scrape timeout.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, RwLock};
+use std::time::{Duration as StdDuration, Instant};
+
+use promplay_server::config::Config;
+use promplay_server::scrape::{
+    MetricMetadata, ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest, ScrapeResponse,
+    TargetFetcher, TargetsView,
+};
+use promplay_tsdb::Db;
+use tokio::runtime::Handle;
+
+use super::now_ms;
+
+/// The most a body may be when the job sets no `body_size_limit` (Prometheus has no default
+/// limit; an unbounded read would let one target exhaust memory).
+pub const HARD_BODY_LIMIT: u64 = 256 << 20;
+
+/// How often retention runs.
+const RETENTION_EVERY_MS: i64 = 60_000;
+
+enum Cmd {
+    Apply(Box<Config>),
+    Stop,
+}
+
+/// What the API reads: the last published snapshot.
+#[derive(Default)]
+pub struct Snapshot {
+    pub targets: TargetsView,
+    pub metadata: BTreeMap<String, Vec<MetricMetadata>>,
+    pub scrapes: u64,
+}
+
+/// The API's handle on the scraper thread.
+pub struct ScraperHandle {
+    tx: mpsc::Sender<Cmd>,
+    pub snapshot: Arc<RwLock<Snapshot>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl ScraperHandle {
+    /// Switches to a new (already validated) configuration.
+    pub fn apply(&self, config: Config) {
+        let _ = self.tx.send(Cmd::Apply(Box::new(config)));
+    }
+
+    /// Stops the thread and waits for it (at most one scrape timeout).
+    pub fn stop(&self) {
+        let _ = self.tx.send(Cmd::Stop);
+        let t = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(t) = t {
+            let _ = t.join();
+        }
+    }
+
+    pub fn targets(&self) -> TargetsView {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .targets
+            .clone()
+    }
+
+    pub fn metadata(&self) -> BTreeMap<String, Vec<MetricMetadata>> {
+        self.snapshot
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .metadata
+            .clone()
+    }
+}
+
+/// Starts the scraper thread on `config`.
+pub fn start(db: Arc<Db>, config: Config, rt: Handle) -> ScraperHandle {
+    let (tx, rx) = mpsc::channel();
+    let snapshot = Arc::new(RwLock::new(Snapshot::default()));
+    let snap = snapshot.clone();
+    let thread = std::thread::Builder::new()
+        .name("scraper".into())
+        .spawn(move || run(db, config, rt, rx, snap))
+        .ok();
+    ScraperHandle {
+        tx,
+        snapshot,
+        thread: std::sync::Mutex::new(thread),
+    }
+}
+
+fn offset_seed() -> u64 {
+    // Prometheus hashes its external labels and host name; the host name alone spreads
+    // several promplay instances on one machine no worse.
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in host.trim().bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    }
+    h
+}
+
+fn run(
+    db: Arc<Db>,
+    config: Config,
+    rt: Handle,
+    rx: mpsc::Receiver<Cmd>,
+    snap: Arc<RwLock<Snapshot>>,
+) {
+    let mut mgr = ScrapeManager::new(offset_seed());
+    for f in mgr.apply_config(&config, now_ms()) {
+        eprintln!("promplay serve: creating target failed: {f}");
+    }
+    let mut fetcher = HttpFetcher::new(rt, &config);
+    let mut last_retention = i64::MIN;
+    let mut scrapes: u64 = 0;
+    loop {
+        let now = now_ms();
+        scrapes += mgr.run_until(now, &db, &mut fetcher) as u64;
+        {
+            let mut s = snap.write().unwrap_or_else(|e| e.into_inner());
+            s.targets = mgr.targets();
+            s.metadata = mgr.metadata();
+            s.scrapes = scrapes;
+        }
+        if now.saturating_sub(last_retention) >= RETENTION_EVERY_MS {
+            db.apply_retention(now);
+            last_retention = now;
+        }
+        let after = now_ms();
+        let wait = mgr
+            .next_event_ms()
+            .map(|t| t.saturating_sub(after))
+            .unwrap_or(1000)
+            .clamp(0, 1000);
+        match rx.recv_timeout(StdDuration::from_millis(wait as u64)) {
+            Ok(Cmd::Apply(cfg)) => {
+                for f in mgr.apply_config(&cfg, now_ms()) {
+                    eprintln!("promplay serve: creating target failed: {f}");
+                }
+                fetcher.set_config(&cfg);
+            }
+            Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            Err(RecvTimeoutError::Timeout) => {}
+        }
+    }
+}
+
+/// Fetches targets over HTTP with reqwest on the tokio runtime.
+pub struct HttpFetcher {
+    rt: Handle,
+    client: reqwest::Client,
+    no_redirect_client: reqwest::Client,
+    /// `body_size_limit` per job (0: none).
+    limits: BTreeMap<String, u64>,
+}
+
+impl HttpFetcher {
+    pub fn new(rt: Handle, config: &Config) -> Self {
+        let build = |redirects: bool| {
+            reqwest::Client::builder()
+                .user_agent(concat!(
+                    "Prometheus/3.14.0 promplay/",
+                    env!("CARGO_PKG_VERSION")
+                ))
+                .redirect(if redirects {
+                    reqwest::redirect::Policy::limited(10)
+                } else {
+                    reqwest::redirect::Policy::none()
+                })
+                .no_proxy()
+                .build()
+                .unwrap_or_default()
+        };
+        let mut f = HttpFetcher {
+            rt,
+            client: build(true),
+            no_redirect_client: build(false),
+            limits: BTreeMap::new(),
+        };
+        f.set_config(config);
+        f
+    }
+
+    pub fn set_config(&mut self, config: &Config) {
+        self.limits = config
+            .scrape_configs
+            .iter()
+            .map(|s| (s.job_name.clone(), s.body_size_limit.0))
+            .collect();
+    }
+}
+
+impl TargetFetcher for HttpFetcher {
+    fn fetch(&mut self, req: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError> {
+        let limit = match self.limits.get(&req.job).copied().unwrap_or(0) {
+            0 => HARD_BODY_LIMIT,
+            l => l,
+        };
+        let client = if req.http_client_config.follow_redirects {
+            self.client.clone()
+        } else {
+            self.no_redirect_client.clone()
+        };
+        let started = Instant::now();
+        let timeout = StdDuration::from_millis(req.timeout.as_millis().max(1) as u64);
+        let fut = fetch_async(client, req.clone(), limit);
+        let result = self
+            .rt
+            .block_on(async move { tokio::time::timeout(timeout, fut).await });
+        let ms = started.elapsed().as_millis() as i64;
+        match result {
+            Err(_) => Err(ScrapeError::new(ScrapeErrorKind::Timeout, ms)),
+            Ok(Err(kind)) => Err(ScrapeError::new(kind, ms)),
+            Ok(Ok((content_type, body))) => Ok(ScrapeResponse {
+                content_type,
+                body,
+                duration_ms: ms,
+            }),
+        }
+    }
+}
+
+async fn fetch_async(
+    client: reqwest::Client,
+    req: ScrapeRequest,
+    limit: u64,
+) -> Result<(String, Vec<u8>), ScrapeErrorKind> {
+    let mut rb = client.get(&req.url).header("Accept", &req.accept).header(
+        "X-Prometheus-Scrape-Timeout-Seconds",
+        format_secs(req.timeout.as_secs_f64()),
+    );
+    let hc = &req.http_client_config;
+    if let Some(ba) = &hc.basic_auth {
+        let password = ba.password.expose();
+        rb = rb.basic_auth(&ba.username, (!password.is_empty()).then_some(password));
+    }
+    if let Some(auth) = &hc.authorization {
+        let kind = if auth.kind.is_empty() {
+            "Bearer"
+        } else {
+            &auth.kind
+        };
+        rb = rb.header(
+            "Authorization",
+            format!("{kind} {}", auth.credentials.expose()),
+        );
+    }
+    let mut resp = rb.send().await.map_err(|e| transport_error(&req, &e))?;
+    let status = resp.status();
+    if status != reqwest::StatusCode::OK {
+        return Err(ScrapeErrorKind::Status {
+            code: status.as_u16(),
+            reason: status.canonical_reason().unwrap_or("").to_string(),
+        });
+    }
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mut body = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&req, &e))? {
+        if body.len() as u64 + chunk.len() as u64 > limit {
+            return Err(ScrapeErrorKind::BodySizeLimit);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((content_type, body))
+}
+
+/// Go's `%g`-like seconds for the timeout header ("10", "0.5").
+fn format_secs(s: f64) -> String {
+    format!("{s}")
+}
+
+/// A transport error worded as Go's net package words the common cases.
+fn transport_error(req: &ScrapeRequest, e: &reqwest::Error) -> ScrapeErrorKind {
+    let mut chain = String::new();
+    let mut src: Option<&dyn std::error::Error> = Some(e);
+    while let Some(s) = src {
+        chain.push_str(&s.to_string());
+        chain.push_str(": ");
+        src = s.source();
+    }
+    if chain.contains("Connection refused") {
+        return ScrapeErrorKind::Transport(format!(
+            "dial tcp {}: connect: connection refused",
+            req.address
+        ));
+    }
+    if chain.contains("failed to lookup address") || chain.contains("dns error") {
+        let host = req
+            .address
+            .rsplit_once(':')
+            .map_or(req.address.as_str(), |(h, _)| h);
+        return ScrapeErrorKind::Transport(format!("dial tcp: lookup {host}: no such host"));
+    }
+    ScrapeErrorKind::Transport(chain.trim_end_matches(": ").to_string())
+}
