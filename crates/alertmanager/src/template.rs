@@ -527,7 +527,9 @@ enum Tok {
     Comma,
 }
 
-const KNOWN_FUNCS: [&str; 31] = [
+const KNOWN_FUNCS: [&str; 33] = [
+    "date",
+    "tz",
     "and",
     "or",
     "not",
@@ -1576,9 +1578,30 @@ impl State<'_> {
         ctx: &str,
     ) -> Result<Value> {
         let first = &c.args[0];
+        // `and` and `or` short-circuit (Go 1.18+): later arguments are not evaluated.
+        if let Arg::Ident(f) = first {
+            if (f == "and" || f == "or") && !self.t.funcs.contains_key(f.as_str()) {
+                let want = f == "or";
+                let mut last = Value::Nil;
+                let n = c.args.len() - 1 + usize::from(fin.is_some());
+                if n == 0 {
+                    return err(format!(
+                        "{ctx}: wrong number of args for {f}: want at least 1 got 0"
+                    ));
+                }
+                for a in &c.args[1..] {
+                    last = self.arg(a, dot, ctx)?;
+                    if last.truthy() == want {
+                        return Ok(last);
+                    }
+                }
+                if let Some(v) = fin {
+                    last = v;
+                }
+                return Ok(last);
+            }
+        }
         let mut rest = Vec::with_capacity(c.args.len());
-        // `and`/`or` short-circuit in Go; evaluating every argument is equivalent here because
-        // evaluation has no side effects besides errors.
         for a in &c.args[1..] {
             rest.push(self.arg(a, dot, ctx)?);
         }
@@ -2068,6 +2091,30 @@ fn call(f: &str, args: Vec<Value>, ctx: &str) -> Result<Value> {
             want_args(f, &args, 1, ctx)?;
             Value::str(serde_json::Value::String(args[0].to_string()).to_string())
         }
+        "date" => {
+            want_args(f, &args, 2, ctx)?;
+            let layout = str_arg(f, &args[0], ctx)?;
+            match &args[1] {
+                Value::Time(t) => Value::str(go_time_format(*t, layout)),
+                v => {
+                    return err(format!(
+                        "{ctx}: error calling date: expected time.Time, got {}",
+                        v.type_name()
+                    ))
+                }
+            }
+        }
+        "tz" => {
+            // Only UTC is known (no time-zone database in the engine).
+            want_args(f, &args, 2, ctx)?;
+            let name = str_arg(f, &args[0], ctx)?;
+            if name != "UTC" {
+                return err(format!(
+                    "{ctx}: error calling tz: unknown time zone {name} (promplay knows only UTC)"
+                ));
+            }
+            args[1].clone()
+        }
         "slice" | "call" => {
             return err(format!(
                 "{ctx}: function {f:?} is not supported by promplay"
@@ -2523,6 +2570,11 @@ mod tests {
                 &d
             ),
             "[3]"
+        );
+        // and/or short-circuit: the failing field is never evaluated
+        assert_eq!(
+            run("{{ or .N .Nope.X }}|{{ and false .Nope }}", &d),
+            "3|false"
         );
     }
 
