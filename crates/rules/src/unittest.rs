@@ -370,7 +370,8 @@ fn parse_rfc3339(s: &str) -> Option<i64> {
         "Z" | "z" => 0,
         tz if tz.len() == 6 => {
             let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (tz[1..3].parse::<i64>().ok()? * 60 + tz[4..6].parse::<i64>().ok()?) * 60_000
+            sign * (tz.get(1..3)?.parse::<i64>().ok()? * 60 + tz.get(4..6)?.parse::<i64>().ok()?)
+                * 60_000
         }
         _ => return None,
     };
