@@ -125,17 +125,20 @@ impl Silences {
                 return Err(SilenceError(format!("silence {id} not found")));
             };
             let state = old.state_at(now);
-            let in_place = match state {
-                SilenceState::Expired => false,
-                SilenceState::Active => old.starts_at == s.starts_at && old.matchers == s.matchers,
-                SilenceState::Pending => old.matchers == s.matchers || s.starts_at >= now,
-            };
+            // silence.go canUpdate: same matchers, and for an active silence the same start
+            // and an end not in the past, for a pending one a start not in the past.
+            let in_place = old.matchers == s.matchers
+                && match state {
+                    SilenceState::Expired => false,
+                    SilenceState::Active => old.starts_at == s.starts_at && s.ends_at >= now,
+                    SilenceState::Pending => s.starts_at >= now,
+                };
             if in_place {
                 let e = self
                     .by_id
                     .get_mut(id)
                     .ok_or_else(|| SilenceError("vanished".into()))?;
-                e.starts_at = s.starts_at.max(now.min(e.starts_at));
+                e.starts_at = s.starts_at;
                 e.ends_at = s.ends_at;
                 e.comment = s.comment;
                 e.created_by = s.created_by;
@@ -261,6 +264,27 @@ mod tests {
             ss.set(post("a=b", 0, 10), 50).unwrap_err().0,
             "end time can't be in the past"
         );
+    }
+
+    #[test]
+    fn update_in_place_or_replace() {
+        let mut ss = Silences::new();
+        let id = ss.set(post("a=b", 0, 1000), 0).unwrap();
+        // extend an active silence: same ID
+        let mut p = post("a=b", 0, 2000);
+        p.id = Some(id.clone());
+        assert_eq!(ss.set(p, 10).unwrap(), id);
+        assert_eq!(ss.get(&id).unwrap().ends_at, 2000);
+        // change its matchers: the old one expires, a new ID is issued
+        let mut p = post("a=c", 0, 2000);
+        p.id = Some(id.clone());
+        let id2 = ss.set(p, 20).unwrap();
+        assert_ne!(id2, id);
+        assert_eq!(ss.get(&id).unwrap().state_at(20), SilenceState::Expired);
+        assert_eq!(ss.get(&id2).unwrap().starts_at, 20, "start moved to now");
+        let mut p = post("a=c", 0, 2000);
+        p.id = Some("nope".into());
+        assert_eq!(ss.set(p, 30).unwrap_err().0, "silence nope not found");
     }
 
     #[test]
