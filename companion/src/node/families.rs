@@ -58,6 +58,17 @@ impl Families {
         family.samples.push(Sample::new(name, labels, value));
     }
 
+    /// Adds a whole family (a textfile's), under the name it is exposed as; its samples join
+    /// those of a family of that name already there.
+    pub fn insert_family(&mut self, exposed: &str, family: MetricFamily) {
+        match self.map.get_mut(exposed) {
+            Some(existing) => existing.samples.extend(family.samples),
+            None => {
+                self.map.insert(exposed.to_string(), family);
+            }
+        }
+    }
+
     /// Moves `other`'s samples into `self`.
     pub fn merge(&mut self, other: Families) {
         for (name, fam) in other.map {
@@ -70,19 +81,28 @@ impl Families {
         }
     }
 
-    /// The families sorted by exposed name, samples by label values; a label set seen twice in
-    /// one family keeps its first sample (the exposition must not repeat a series).
+    /// The families sorted by exposed name, samples by label values (histograms and summaries
+    /// keep their order: their samples of one series belong together); a sample seen twice
+    /// (same name and labels) keeps its first value (the exposition must not repeat a series).
     pub fn into_sorted(self) -> Vec<MetricFamily> {
         self.map
             .into_values()
             .map(|mut f| {
-                f.samples.sort_by(|a, b| {
-                    a.labels
-                        .iter()
-                        .map(|l| &l.1)
-                        .cmp(b.labels.iter().map(|l| &l.1))
-                });
-                f.samples.dedup_by(|b, a| a.labels == b.labels);
+                if matches!(
+                    f.typ,
+                    MetricType::Counter | MetricType::Gauge | MetricType::Unknown
+                ) {
+                    f.samples.sort_by(|a, b| {
+                        a.labels
+                            .iter()
+                            .map(|l| &l.1)
+                            .cmp(b.labels.iter().map(|l| &l.1))
+                            .then_with(|| a.name.cmp(&b.name))
+                    });
+                }
+                let mut seen = std::collections::HashSet::new();
+                f.samples
+                    .retain(|s| seen.insert((s.name.clone(), s.labels.clone())));
                 f
             })
             .collect()

@@ -10,23 +10,37 @@
 //! Defaults are those of Debian's `prometheus-node-exporter` 1.5 (netdev excludes `^lo$`, the
 //! filesystem and diskstats exclusion patterns of `--help`).
 
+mod arp;
+mod conntrack;
 mod cpu;
 mod diskstats;
+mod entropy;
 mod families;
 mod filefd;
 mod filesystem;
 mod loadavg;
 mod meminfo;
+mod netclass;
 mod netdev;
+mod netstat;
+mod os;
 mod pressure;
+mod process;
+mod selinux;
 mod server;
+mod sockstat;
+mod softnet;
 mod stat;
+mod textfile;
 mod time;
+mod timex;
+mod udp_queues;
 mod uname;
 mod vmstat;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -50,19 +64,27 @@ pub struct Args {
     /// udev data directory (disk info labels)
     #[arg(long = "path.udev.data", default_value = "/run/udev/data")]
     pub udev_data: PathBuf,
+    /// Directory to read text files with metrics from
+    #[arg(
+        long = "collector.textfile.directory",
+        default_value = "/var/lib/prometheus/node-exporter"
+    )]
+    pub textfile_directory: PathBuf,
     /// Print one scrape (text format 0.0.4) to stdout and exit instead of serving
     #[arg(long)]
     pub once: bool,
 }
 
 pub fn run(args: &Args) -> anyhow::Result<i32> {
-    let node = Node::new(Paths {
+    let mut node = Node::new(Paths {
         proc: args.procfs.clone(),
         sys: args.sysfs.clone(),
         rootfs: args.rootfs.clone(),
         udev_data: args.udev_data.clone(),
     });
+    node.ctx.textfile_directory = args.textfile_directory.clone();
     if args.once {
+        node.handler.in_flight.store(1, Ordering::Relaxed);
         let (_, body) = node.scrape(None);
         print!("{body}");
         return Ok(0);
@@ -145,6 +167,7 @@ pub struct Ctx {
     pub paths: Paths,
     pub cpu_state: Mutex<cpu::CpuState>,
     pub device_filters: DeviceFilters,
+    pub textfile_directory: PathBuf,
 }
 
 /// The devices and mounts left out, as Debian's node_exporter 1.5 leaves them out by default.
@@ -154,6 +177,7 @@ pub struct DeviceFilters {
     pub mount_points_exclude: regex::Regex,
     pub fs_types_exclude: regex::Regex,
     pub vmstat_fields: regex::Regex,
+    pub netstat_fields: regex::Regex,
 }
 
 impl Default for DeviceFilters {
@@ -170,6 +194,7 @@ impl Default for DeviceFilters {
                 "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$",
             ),
             vmstat_fields: re("^(oom_kill|pgpg|pswp|pg.*fault).*"),
+            netstat_fields: re(netstat::DEFAULT_FIELDS),
         }
     }
 }
@@ -178,16 +203,28 @@ type CollectFn = fn(&Ctx, &mut Families) -> Result<(), NodeError>;
 
 /// The collectors, by node_exporter's names.
 const COLLECTORS: &[(&str, CollectFn)] = &[
+    ("arp", arp::collect),
+    ("conntrack", conntrack::collect),
     ("cpu", cpu::collect),
     ("diskstats", diskstats::collect),
+    ("entropy", entropy::collect),
     ("filefd", filefd::collect),
     ("filesystem", filesystem::collect),
     ("loadavg", loadavg::collect),
     ("meminfo", meminfo::collect),
+    ("netclass", netclass::collect),
     ("netdev", netdev::collect),
+    ("netstat", netstat::collect),
+    ("os", os::collect),
     ("pressure", pressure::collect),
+    ("selinux", selinux::collect),
+    ("sockstat", sockstat::collect),
+    ("softnet", softnet::collect),
     ("stat", stat::collect),
+    ("textfile", textfile::collect),
     ("time", time::collect),
+    ("timex", timex::collect),
+    ("udp_queues", udp_queues::collect),
     ("uname", uname::collect),
     ("vmstat", vmstat::collect),
 ];
@@ -195,6 +232,52 @@ const COLLECTORS: &[(&str, CollectFn)] = &[
 /// The exporter: collectors plus their state.
 pub struct Node {
     ctx: Ctx,
+    /// The `/metrics` handler's own counts (promhttp's instrumentation).
+    pub handler: HandlerStats,
+}
+
+/// What client_golang's promhttp counts about the metrics handler.
+#[derive(Default)]
+pub struct HandlerStats {
+    /// Scrapes being served now.
+    pub in_flight: AtomicU64,
+    /// Scrapes answered, by status code: 200, 500, 503.
+    pub answered: [AtomicU64; 3],
+    /// Gathering errors (a collector thread that died).
+    pub gathering_errors: AtomicU64,
+}
+
+impl HandlerStats {
+    fn expose(&self, out: &mut Families) {
+        const ERRORS: &str =
+            "Total number of internal errors encountered by the promhttp metric handler.";
+        out.counter(
+            "promhttp_metric_handler_errors_total",
+            ERRORS,
+            &[("cause", "encoding")],
+            0.0,
+        );
+        out.counter(
+            "promhttp_metric_handler_errors_total",
+            ERRORS,
+            &[("cause", "gathering")],
+            self.gathering_errors.load(Ordering::Relaxed) as f64,
+        );
+        out.gauge(
+            "promhttp_metric_handler_requests_in_flight",
+            "Current number of scrapes being served.",
+            &[],
+            self.in_flight.load(Ordering::Relaxed) as f64,
+        );
+        for (code, n) in ["200", "500", "503"].iter().zip(&self.answered) {
+            out.counter(
+                "promhttp_metric_handler_requests_total",
+                "Total number of scrapes by HTTP status code.",
+                &[("code", code)],
+                n.load(Ordering::Relaxed) as f64,
+            );
+        }
+    }
 }
 
 impl Node {
@@ -204,7 +287,9 @@ impl Node {
                 paths,
                 cpu_state: Mutex::new(cpu::CpuState::default()),
                 device_filters: DeviceFilters::default(),
+                textfile_directory: PathBuf::from("/var/lib/prometheus/node-exporter"),
             },
+            handler: HandlerStats::default(),
         }
     }
 
@@ -239,6 +324,8 @@ impl Node {
                 if ok { 1.0 } else { 0.0 },
             );
         }
+        process::collect(&mut out);
+        self.handler.expose(&mut out);
         out.into_sorted()
     }
 

@@ -1,6 +1,7 @@
 //! The HTTP side of `promplay node`: `/metrics` (format negotiated by `Accept`), an index page
 //! at `/`, graceful shutdown on SIGINT and SIGTERM.
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -30,14 +31,28 @@ async fn metrics(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response 
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    node.handler.in_flight.fetch_add(1, Ordering::Relaxed);
     // The collectors read files and call statfs: keep that off the async workers.
-    match tokio::task::spawn_blocking(move || node.scrape(accept.as_deref())).await {
-        Ok((content_type, body)) => ([(header::CONTENT_TYPE, content_type)], body).into_response(),
-        Err(e) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("error gathering metrics: {e}\n"),
-        )
-            .into_response(),
+    let worker = node.clone();
+    let result = tokio::task::spawn_blocking(move || worker.scrape(accept.as_deref())).await;
+    node.handler.in_flight.fetch_sub(1, Ordering::Relaxed);
+    // Counted once answered, as promhttp counts: a scrape sees the scrapes before it.
+    match result {
+        Ok((content_type, body)) => {
+            node.handler.answered[0].fetch_add(1, Ordering::Relaxed);
+            ([(header::CONTENT_TYPE, content_type)], body).into_response()
+        }
+        Err(e) => {
+            node.handler.answered[1].fetch_add(1, Ordering::Relaxed);
+            node.handler
+                .gathering_errors
+                .fetch_add(1, Ordering::Relaxed);
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("error gathering metrics: {e}\n"),
+            )
+                .into_response()
+        }
     }
 }
 
