@@ -643,6 +643,56 @@ mod tests {
     }
 
     #[test]
+    fn every_example_behaves_as_its_code_under_traffic() {
+        for e in Example::ALL {
+            let mut w = World::seed_world(11, START);
+            w.set_example("localhost:8000", e).unwrap();
+            w.set_traffic(
+                "localhost:8000",
+                Traffic {
+                    rate: 20.0,
+                    latency: crate::traffic::Latency::LogNormal {
+                        mean: 0.2,
+                        sigma: 0.8,
+                    },
+                    failure_ratio: 0.2,
+                },
+            )
+            .unwrap();
+            let t = START + 300_000;
+            w.advance_to(t);
+            let app = w.hello("localhost:8000").unwrap();
+            let r = app.registry();
+            let v = |n: &str| r.get_sample_value(n, &[]);
+            let requests = v("hello_worlds_total");
+            if let Some(n) = requests {
+                assert!((5400.0..6600.0).contains(&n), "{e:?}: {n}");
+            }
+            if let Some(x) = v("hello_world_exceptions_total") {
+                let n = requests.unwrap();
+                // Requests still in flight have not failed yet.
+                assert!((x / n - 0.2).abs() < 0.02, "{e:?}: {x}/{n}");
+            }
+            if let Some(s) = v("hello_world_sales_euro_total") {
+                let n = requests.unwrap();
+                let expected = if e == Example::Hello { 0.8 * 0.5 } else { 0.5 };
+                assert!((s / n - expected).abs() < 0.03, "{e:?}: {s}/{n}");
+            }
+            if let Some(g) = v("hello_worlds_inprogress") {
+                assert_eq!(g, app.in_flight() as f64, "{e:?}");
+                assert!(g > 0.0, "{e:?}: 20/s × 0.2 s should keep some in flight");
+            }
+            if let Some(l) = v("hello_world_last_time_seconds") {
+                let now = t as f64 / 1000.0;
+                assert!(l <= now && l > now - 5.0, "{e:?}: {l}");
+            }
+            if let Some(ts) = v("time_seconds") {
+                assert_eq!(ts, t as f64 / 1000.0);
+            }
+        }
+    }
+
+    #[test]
     fn faults_shape_the_answer() {
         let mut w = World::seed_world(1, START);
         w.set_delay("localhost:9100", 12_000).unwrap();
