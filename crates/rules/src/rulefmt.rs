@@ -88,6 +88,7 @@ pub fn parse(content: &str, ignore_unknown_fields: bool) -> Result<RuleGroups, V
     let pos = Positions::scan(content);
     let mut d = Decoder {
         pos: &pos,
+        src: content,
         unknown_ok: ignore_unknown_fields,
         errors: Vec::new(),
         fatal: None,
@@ -131,6 +132,7 @@ fn yaml_error(e: &serde_yaml_ng::Error) -> String {
 
 struct Decoder<'a> {
     pos: &'a Positions,
+    src: &'a str,
     unknown_ok: bool,
     errors: Vec<String>,
     fatal: Option<String>,
@@ -219,8 +221,26 @@ impl Decoder<'_> {
                 self.type_err(path, v, "string");
                 String::new()
             }
+            Yaml::Number(_) | Yaml::Bool(_) => self
+                .raw_plain_scalar(path)
+                .unwrap_or_else(|| scalar_text(v).unwrap_or_default()),
             _ => scalar_text(v).unwrap_or_default(),
         }
+    }
+
+    /// The text of a plain scalar as written (`1e3`, `0x10`): Go decodes a number or bool
+    /// into a string field as its text.
+    fn raw_plain_scalar(&self, path: &[Seg]) -> Option<String> {
+        let p = self.pos.value(path)?;
+        let line = self.src.lines().nth(p.line.checked_sub(1)?)?;
+        let start = line.char_indices().nth(p.col.checked_sub(1)?)?.0;
+        let rest = &line[start..];
+        let end = rest.find(" #").unwrap_or(rest.len());
+        let text = rest[..end].trim();
+        if text.is_empty() || text.starts_with(['"', '\'', '{', '[', '|', '>', '&', '*', '!']) {
+            return None;
+        }
+        Some(text.to_string())
     }
 
     fn duration(&mut self, path: &[Seg], v: &Yaml) -> i64 {
@@ -543,6 +563,16 @@ mod tests {
             "yaml: unmarshal errors:\n  line 3: field namespace not found in type rulefmt.RuleGroup\n  line 7: field owner not found in type rulefmt.Rule"
         );
         assert!(parse(src, true).is_ok());
+    }
+
+    #[test]
+    fn numbers_keep_their_text_in_string_fields() {
+        let src = "groups:\n- name: g\n  rules:\n  - record: r\n    expr: 0x10 # c\n    labels:\n      v: 1e3\n      b: true\n";
+        let g = parse(src, false).unwrap();
+        let r = &g.groups[0].rules[0];
+        assert_eq!(r.expr, "0x10");
+        assert_eq!(r.labels.get("v").map(String::as_str), Some("1e3"));
+        assert_eq!(r.labels.get("b").map(String::as_str), Some("true"));
     }
 
     #[test]
