@@ -555,6 +555,7 @@ impl Alertmanager {
                     let c = &rcv.webhook_configs[idx];
                     Ok(Payload::Webhook(WebhookMessage {
                         url: c.url.as_ref().map(|u| u.0.clone()).unwrap_or_default(),
+                        url_file: c.url_file.clone(),
                         body: webhook_body(
                             c,
                             &rcv.name,

@@ -53,15 +53,21 @@ pub struct EmailMessage {
     pub hello: String,
     pub auth_username: String,
     pub auth_password: Secret,
+    /// When set, the host reads the password from this file (`auth_password_file`).
+    pub auth_password_file: String,
     pub auth_identity: String,
     pub auth_secret: Secret,
+    pub auth_secret_file: String,
     pub require_tls: bool,
 }
 
 /// A webhook POST.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct WebhookMessage {
+    /// The URL, or "" when `url_file` is set.
     pub url: String,
+    /// When set, the host reads the URL from this file (`url_file`).
+    pub url_file: Option<String>,
     /// The JSON body.
     pub body: String,
 }
@@ -316,8 +322,10 @@ pub fn build_email(c: &EmailConfig, ctx: &EmailContext<'_>) -> Result<EmailMessa
         hello: c.hello.clone(),
         auth_username: c.auth_username.clone(),
         auth_password: c.auth_password.clone(),
+        auth_password_file: c.auth_password_file.clone(),
         auth_identity: c.auth_identity.clone(),
         auth_secret: c.auth_secret.clone(),
+        auth_secret_file: c.auth_secret_file.clone(),
         require_tls: c.require_tls.unwrap_or(true),
     })
 }
