@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::rc::Rc;
 
-use promplay_exposition::{negotiate, write, FormatKind, MetricFamily};
+use promplay_exposition::{negotiate, write, Format, FormatKind, MetricFamily};
 use promplay_model::{Clock, ManualClock};
 use promplay_server::scrape::{
     ScrapeError, ScrapeErrorKind, ScrapeRequest, ScrapeResponse, TargetFetcher,
@@ -438,7 +438,13 @@ impl World {
                 1 + faults.delay_ms,
             ));
         }
-        let format = negotiate(accept);
+        // prometheus_client negotiates (OpenMetrics for Prometheus's Accept header); Go
+        // programs (node_exporter, Prometheus itself) serve promhttp's default, which does not
+        // enable OpenMetrics: the classic text format.
+        let format = match host.program.kind() {
+            ProgramKind::HelloApp => negotiate(accept),
+            ProgramKind::NodeExporter | ProgramKind::Prometheus => Format::text(),
+        };
         let (body, content_type) = if faults.garbage {
             (GARBAGE.to_vec(), format.content_type().to_string())
         } else {
@@ -549,11 +555,14 @@ mod tests {
     #[test]
     fn seed_world_answers_in_both_formats() {
         let mut w = World::seed_world(1, START);
+        let r = w
+            .get("localhost:8000", "/metrics", Some(OM), START)
+            .unwrap();
+        assert!(r.content_type.starts_with("application/openmetrics-text"));
+        parse(&r.body, FormatKind::OpenMetrics, ParseOptions::default()).unwrap();
         for addr in ["localhost:9090", "localhost:9100", "localhost:8000"] {
-            let r = w.get(addr, "/metrics", Some(OM), START + 60_000).unwrap();
-            assert!(r.content_type.starts_with("application/openmetrics-text"));
-            parse(&r.body, FormatKind::OpenMetrics, ParseOptions::default()).unwrap();
-            let r = w.get(addr, "/metrics", None, START + 60_000).unwrap();
+            let accept = (addr != "localhost:8000").then_some(OM);
+            let r = w.get(addr, "/metrics", accept, START + 60_000).unwrap();
             assert_eq!(r.content_type, "text/plain; version=0.0.4; charset=utf-8");
             parse(&r.body, FormatKind::Text, ParseOptions::default()).unwrap();
         }
@@ -702,12 +711,19 @@ mod tests {
         let r = w.get("localhost:9100", "/metrics", None, START).unwrap();
         assert!(parse(&r.body, FormatKind::Text, ParseOptions::default()).is_err());
         w.heal("localhost:9100").unwrap();
+        w.set_huge("localhost:8000", 1_000_000).unwrap();
+        let r = w
+            .get("localhost:8000", "/metrics", Some(OM), START)
+            .unwrap();
+        assert!(r.body.len() >= 1_000_000);
+        parse(&r.body, FormatKind::OpenMetrics, ParseOptions::default()).unwrap();
+        w.heal("localhost:8000").unwrap();
         w.set_huge("localhost:9100", 1_000_000).unwrap();
         let r = w
             .get("localhost:9100", "/metrics", Some(OM), START)
             .unwrap();
         assert!(r.body.len() >= 1_000_000);
-        parse(&r.body, FormatKind::OpenMetrics, ParseOptions::default()).unwrap();
+        parse(&r.body, FormatKind::Text, ParseOptions::default()).unwrap();
         w.heal("localhost:9100").unwrap();
         w.set_explosion(
             "localhost:8000",
