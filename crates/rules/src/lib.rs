@@ -17,6 +17,37 @@
 //! Time is always a parameter; evaluation durations come from an optional host [`Clock`].
 //!
 //! [`Clock`]: promplay_model::Clock
+//!
+//! # Example: the seed's alert on a virtual clock
+//!
+//! ```
+//! use std::rc::Rc;
+//! use promplay_model::Labels;
+//! use promplay_promql::{Engine, EngineOptions};
+//! use promplay_rules::{engine_query_func, AlertState, ManagerOptions, RuleManager};
+//! use promplay_tsdb::{Db, Options};
+//!
+//! let db = Rc::new(Db::new(Options::default()));
+//! let query = engine_query_func(Engine::new(EngineOptions::default()), db.clone());
+//! let mut opts = ManagerOptions::new(query);
+//! opts.evaluation_interval_ms = 10_000;
+//! let mut rules = RuleManager::new(opts);
+//! let file = "groups:\n- name: example\n  rules:\n  - alert: InstanceDown\n    expr: up == 0\n    for: 1m\n";
+//! rules.update(&[("rules.yml".into(), file.into())], false, 0, &db).unwrap();
+//!
+//! let up = Labels::from_pairs(&[("__name__", "up"), ("job", "node")]);
+//! let mut sent = Vec::new();
+//! for t in (0..=120_000).step_by(10_000) {
+//!     let mut app = db.appender();
+//!     app.append(&up, t, 0.0).unwrap();
+//!     app.commit().unwrap();
+//!     sent.extend(rules.eval_due(t, &db, None)); // alerts for the notifier
+//! }
+//! let rule = rules.groups()[0].rules[0].as_alerting().unwrap();
+//! assert_eq!(rule.state(), AlertState::Firing);
+//! assert_eq!(sent.len(), 1);
+//! let _json = promplay_rules::api::rules_response(rules.groups()); // /api/v1/rules
+//! ```
 
 pub mod api;
 pub mod check;
