@@ -915,7 +915,9 @@ impl<'a> Ctx<'a> {
         // labels for the step (moved out and back, so no label set is cloned per step).
         let mut owners: Vec<Vec<usize>> = vec![Vec::new(); args.len()];
         let mut out: Matrix = Vec::new();
-        let mut index: HashMap<Labels, (usize, i64)> = HashMap::new();
+        let mut index: HashMap<Labels, usize> = HashMap::new();
+        let mut last_ts: Vec<i64> = Vec::new();
+        let mut prev_order: Vec<usize> = Vec::new();
         let temp = self.cur();
         let mut ts = r.start;
         while ts <= r.end {
@@ -980,19 +982,33 @@ impl<'a> Ctx<'a> {
                 self.set_cur(orig + mat_samples(&mat));
                 return Ok(mat);
             }
-            for s in res {
-                match index.get_mut(&s.metric) {
-                    Some((i, last)) => {
-                        if *last == ts {
+            // Output series of the k-th result sample: usually the same as at the previous
+            // step, so check that before hashing the label set.
+            let mut order: Vec<usize> = Vec::with_capacity(res.len());
+            for (k, s) in res.into_iter().enumerate() {
+                let cached = prev_order
+                    .get(k)
+                    .copied()
+                    .filter(|&i| out[i].metric == s.metric);
+                let found = match cached {
+                    Some(i) => Some(i),
+                    None => index.get(&s.metric).copied(),
+                };
+                match found {
+                    Some(i) => {
+                        if last_ts[i] == ts {
                             return Err(exec_err(
                                 "vector cannot contain metrics with the same labelset",
                             ));
                         }
-                        *last = ts;
-                        push_point(&mut out[*i], ts, s.f, s.h);
+                        last_ts[i] = ts;
+                        push_point(&mut out[i], ts, s.f, s.h);
+                        order.push(i);
                     }
                     None => {
-                        index.insert(s.metric.clone(), (out.len(), ts));
+                        let i = out.len();
+                        index.insert(s.metric.clone(), i);
+                        last_ts.push(ts);
                         let mut ss = Series {
                             metric: s.metric,
                             drop_name: s.drop_name,
@@ -1000,9 +1016,11 @@ impl<'a> Ctx<'a> {
                         };
                         push_point(&mut ss, ts, s.f, s.h);
                         out.push(ss);
+                        order.push(i);
                     }
                 }
             }
+            prev_order = order;
             ts += r.interval;
         }
         self.set_cur(orig + mat_samples(&out));
