@@ -479,6 +479,24 @@ fn serves_index_and_negotiated_metrics_and_stops_on_signals() {
         let (status, _, _) = get(&addr, "/nope", None);
         assert_eq!(status, 404);
 
+        // node_exporter's collect[] filter.
+        let (status, _, body) = get(
+            &addr,
+            "/metrics?collect%5B%5D=loadavg&collect[]=uname",
+            None,
+        );
+        assert_eq!(status, 200);
+        let e = parse_exposition(&body);
+        assert_eq!(e["node_scrape_collector_success"].series.len(), 2);
+        assert!(e.contains_key("node_load1") && e.contains_key("node_uname_info"));
+        assert!(!e.contains_key("node_cpu_seconds_total"));
+        let (status, _, body) = get(&addr, "/metrics?collect[]=bogus", None);
+        assert_eq!(status, 400);
+        assert_eq!(
+            body,
+            "Couldn't create filtered metrics handler: couldn't create collector: missing collector: bogus"
+        );
+
         let pid = p.child.id() as libc::pid_t;
         // SAFETY: kill(2) on our own child.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
@@ -586,6 +604,23 @@ fn matches_real_node_exporter() {
     let ours = parse_exposition(&get(&pp_addr, "/metrics", None).2);
     let after = parse_exposition(&get(&ne_addr, "/metrics", None).2);
 
+    // The collect[] filter answers alike, including its error.
+    for q in [
+        "/metrics?collect[]=bogus",
+        "/metrics?collect[]=cpu&collect[]=uname",
+    ] {
+        let (ts, _, tb) = get(&ne_addr, q, None);
+        let (os, _, ob) = get(&pp_addr, q, None);
+        assert_eq!(os, ts, "{q}");
+        if ts == 200 {
+            let t = parse_exposition(&tb);
+            let o = parse_exposition(&ob);
+            let tn: BTreeSet<&String> = t.keys().filter(|n| !exporter_own(n)).collect();
+            assert_eq!(o.keys().collect::<BTreeSet<_>>(), tn, "{q}");
+        } else {
+            assert_eq!(ob, tb, "{q}");
+        }
+    }
     let theirs_names: BTreeSet<&String> = before.keys().filter(|n| !exporter_own(n)).collect();
     let our_names: BTreeSet<&String> = ours.keys().collect();
     assert_eq!(

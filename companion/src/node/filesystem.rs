@@ -3,9 +3,13 @@
 //! (falling back to /proc/mounts), statistics from statfs(2) on the mount point (below
 //! `--path.rootfs`). A mount whose statfs fails reports `node_filesystem_device_error 1` only.
 
+use std::collections::HashSet;
 use std::ffi::CString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::{parse_file, Ctx, Families, NodeError};
 
@@ -128,6 +132,63 @@ pub fn expose(m: &Mount, stats: Option<FsStats>, out: &mut Families) {
     }
 }
 
+/// Mount points whose statfs did not answer in time (an NFS server gone, say): they report a
+/// device error, without a new statfs, until the hung call returns.
+#[derive(Clone, Default)]
+pub struct StuckMounts(Arc<Mutex<HashSet<String>>>);
+
+impl StuckMounts {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn contains(&self, mount_point: &str) -> bool {
+        self.lock().contains(mount_point)
+    }
+}
+
+/// Runs `call` on a thread and waits at most `timeout`: `None` and `mount_point` marked stuck
+/// when it takes longer (the thread unmarks it when the call finally returns).
+pub fn with_timeout<T: Send + 'static>(
+    mount_point: &str,
+    stuck: &StuckMounts,
+    timeout: Duration,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    if stuck.contains(mount_point) {
+        return None;
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    let done = Arc::new(AtomicBool::new(false));
+    let (done2, stuck2, mp) = (done.clone(), stuck.clone(), mount_point.to_string());
+    let spawned = std::thread::Builder::new()
+        .name("statfs".into())
+        .spawn(move || {
+            let r = call();
+            let _ = tx.send(r);
+            let mut set = stuck2.lock();
+            done2.store(true, Ordering::SeqCst);
+            set.remove(&mp);
+        });
+    if spawned.is_err() {
+        return None;
+    }
+    match rx.recv_timeout(timeout) {
+        Ok(r) => Some(r),
+        Err(_) => {
+            let mut set = stuck.lock();
+            if !done.load(Ordering::SeqCst) {
+                eprintln!("promplay node: filesystem: mount point {mount_point} is not responding, marked as stale");
+                set.insert(mount_point.to_string());
+            }
+            None
+        }
+    }
+}
+
+/// How long a statfs may take before its mount is reported stale (node_exporter's default).
+pub const MOUNT_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// `mount_point` below the rootfs path (node_exporter's `rootfsFilePath`).
 fn under_rootfs(rootfs: &Path, mount_point: &str) -> PathBuf {
     rootfs.join(mount_point.trim_start_matches('/'))
@@ -148,7 +209,14 @@ pub fn collect(ctx: &Ctx, out: &mut Families) -> Result<(), NodeError> {
         if !seen.insert((m.device.clone(), m.mount_point.clone(), m.fs_type.clone())) {
             continue;
         }
-        let stats = statfs(&under_rootfs(&ctx.paths.rootfs, &m.mount_point)).ok();
+        let path = under_rootfs(&ctx.paths.rootfs, &m.mount_point);
+        let stats = with_timeout(
+            &m.mount_point,
+            &ctx.stuck_mounts,
+            MOUNT_TIMEOUT,
+            move || statfs(&path),
+        )
+        .and_then(Result::ok);
         expose(&m, stats, out);
     }
     Ok(())
@@ -207,6 +275,28 @@ proc /proc proc rw,relatime 0 0
         ];
         assert_eq!(f.value("node_filesystem_device_error", &l), Some(1.0));
         assert!(f.get("node_filesystem_size_bytes").is_none());
+    }
+
+    #[test]
+    fn a_hung_statfs_marks_its_mount_stale_until_it_returns() {
+        let stuck = StuckMounts::default();
+        let slow = with_timeout("/nfs", &stuck, Duration::from_millis(20), || {
+            std::thread::sleep(Duration::from_millis(300));
+            7
+        });
+        assert_eq!(slow, None);
+        assert!(stuck.contains("/nfs"));
+        // While stuck, no new call is made.
+        assert_eq!(
+            with_timeout("/nfs", &stuck, Duration::from_secs(5), || 1),
+            None
+        );
+        std::thread::sleep(Duration::from_millis(600));
+        assert!(!stuck.contains("/nfs"));
+        assert_eq!(
+            with_timeout("/nfs", &stuck, Duration::from_secs(5), || 1),
+            Some(1)
+        );
     }
 
     #[test]

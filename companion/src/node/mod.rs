@@ -85,7 +85,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     node.ctx.textfile_directory = args.textfile_directory.clone();
     if args.once {
         node.handler.in_flight.store(1, Ordering::Relaxed);
-        let (_, body) = node.scrape(None);
+        let (_, body) = node.scrape(None, &[]);
         print!("{body}");
         return Ok(0);
     }
@@ -168,6 +168,7 @@ pub struct Ctx {
     pub cpu_state: Mutex<cpu::CpuState>,
     pub device_filters: DeviceFilters,
     pub textfile_directory: PathBuf,
+    pub stuck_mounts: filesystem::StuckMounts,
 }
 
 /// The devices and mounts left out, as Debian's node_exporter 1.5 leaves them out by default.
@@ -200,6 +201,17 @@ impl Default for DeviceFilters {
 }
 
 type CollectFn = fn(&Ctx, &mut Families) -> Result<(), NodeError>;
+
+/// Checks `collect[]` names as node_exporter does: `missing collector: x` for an unknown one.
+pub fn check_collectors(names: &[String]) -> Result<(), String> {
+    match names
+        .iter()
+        .find(|n| !COLLECTORS.iter().any(|(c, _)| c == n))
+    {
+        Some(n) => Err(format!("missing collector: {n}")),
+        None => Ok(()),
+    }
+}
 
 /// The collectors, by node_exporter's names.
 const COLLECTORS: &[(&str, CollectFn)] = &[
@@ -288,16 +300,21 @@ impl Node {
                 cpu_state: Mutex::new(cpu::CpuState::default()),
                 device_filters: DeviceFilters::default(),
                 textfile_directory: PathBuf::from("/var/lib/prometheus/node-exporter"),
+                stuck_mounts: filesystem::StuckMounts::default(),
             },
             handler: HandlerStats::default(),
         }
     }
 
-    /// Runs every collector; adds node_exporter's per-collector duration and success families.
-    pub fn gather(&self) -> Vec<MetricFamily> {
+    /// Runs every collector (or those named in `only`, node_exporter's `collect[]`); adds the
+    /// per-collector duration and success families and the exporter's own families.
+    pub fn gather(&self, only: &[String]) -> Vec<MetricFamily> {
         let mut out = Families::default();
         let mut meta = Vec::with_capacity(COLLECTORS.len());
-        for (name, collect) in COLLECTORS {
+        let selected = COLLECTORS
+            .iter()
+            .filter(|(name, _)| only.is_empty() || only.iter().any(|o| o == name));
+        for (name, collect) in selected {
             let start = Instant::now();
             let mut fams = Families::default();
             let result = collect(&self.ctx, &mut fams);
@@ -330,9 +347,9 @@ impl Node {
     }
 
     /// One scrape for an `Accept` header: the `Content-Type` and the body.
-    pub fn scrape(&self, accept: Option<&str>) -> (String, String) {
+    pub fn scrape(&self, accept: Option<&str>, only: &[String]) -> (String, String) {
         let format = promplay_exposition::negotiate(accept);
-        let families = self.gather();
+        let families = self.gather(only);
         let mut body = String::with_capacity(64 * 1024);
         // Writing to a String cannot fail.
         let _ = promplay_exposition::write(&mut body, &families, &format);
@@ -376,6 +393,109 @@ mod tests {
         assert!(!f.vmstat_fields.is_match("nr_free_pages"));
     }
 
+    /// Every parser on every prefix of real /proc files (and mangled copies): errors are fine,
+    /// panics are not.
+    #[test]
+    fn parsers_never_panic_on_truncated_or_mangled_input() {
+        let mut texts: Vec<String> = [
+            "",
+            "\n",
+            "\0\0",
+            ":",
+            "a:",
+            "()",
+            ")(",
+            "x=\"",
+            "%",
+            "é ü 6 ) :",
+            "cpu",
+            "cpu0 ",
+            "IP address\n1 2 3 4 5 6 7\n",
+            "some total=",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for f in [
+            "/proc/stat",
+            "/proc/meminfo",
+            "/proc/net/dev",
+            "/proc/diskstats",
+            "/proc/net/netstat",
+            "/proc/net/snmp6",
+            "/proc/net/sockstat",
+            "/proc/self/stat",
+            "/proc/self/limits",
+            "/proc/1/mounts",
+            "/proc/net/udp",
+            "/proc/pressure/io",
+        ] {
+            if let Ok(t) = std::fs::read_to_string(f) {
+                let t: String = t.chars().take(1500).collect();
+                let cuts: Vec<usize> = t.char_indices().map(|(i, _)| i).step_by(5).collect();
+                for c in cuts {
+                    texts.push(t[..c].to_string());
+                }
+                texts.push(t.replace(' ', ""));
+                texts.push(t.replace(char::is_numeric, "x"));
+                texts.push(t.replace('\n', " "));
+                texts.push(t.replace(':', "("));
+            }
+        }
+        for t in &texts {
+            let _ = stat::parse_proc_stat(t);
+            let _ = meminfo::parse_meminfo(t);
+            let _ = loadavg::parse_loadavg(t);
+            let _ = netdev::parse_net_dev(t);
+            let _ = diskstats::parse_diskstats(t);
+            let _ = diskstats::parse_udev_properties(t);
+            let _ = filesystem::parse_mounts(t);
+            let _ = filefd::parse_file_nr(t);
+            let _ = vmstat::parse_vmstat(t);
+            let _ = pressure::parse_psi(t);
+            let _ = time::parse_available(t);
+            let _ = netstat::parse_netstat(t);
+            let _ = netstat::parse_snmp6(t);
+            let _ = sockstat::parse_sockstat(t);
+            let _ = softnet::parse_softnet(t);
+            let _ = entropy::parse_uint(t);
+            let _ = arp::parse_arp(t);
+            let _ = udp_queues::parse_udp_queues(t);
+            let _ = conntrack::parse_conntrack_stat(t);
+            let _ = os::parse_os_release(t);
+            let _ = os::version_number(t);
+            let _ = selinux::parse_config_mode(t);
+            let _ = process::parse_self_stat(t);
+            let _ = process::parse_limits(t);
+            let _ = netclass::parse_int_auto(t.trim());
+            let _ = textfile::parse_textfile(t, "/x.prom");
+        }
+        assert!(texts.len() > 14);
+    }
+
+    #[test]
+    fn collect_filters_select_collectors() {
+        assert!(check_collectors(&["cpu".into(), "meminfo".into()]).is_ok());
+        assert_eq!(
+            check_collectors(&["cpu".into(), "bogus".into()]),
+            Err("missing collector: bogus".to_string())
+        );
+        let node = Node::new(Paths {
+            proc: "/proc".into(),
+            sys: "/sys".into(),
+            rootfs: "/".into(),
+            udev_data: "/run/udev/data".into(),
+        });
+        let fams = node.gather(&["loadavg".into()]);
+        let success = fams
+            .iter()
+            .find(|f| f.name == "node_scrape_collector_success")
+            .unwrap();
+        assert_eq!(success.samples.len(), 1);
+        assert!(fams.iter().any(|f| f.name == "node_load1"));
+        assert!(!fams.iter().any(|f| f.name == "node_cpu_seconds"));
+    }
+
     #[test]
     fn a_missing_procfs_fails_collectors_without_panicking() {
         let dir = std::env::temp_dir().join(format!("promplay-node-empty-{}", std::process::id()));
@@ -385,7 +505,7 @@ mod tests {
             rootfs: dir.clone(),
             udev_data: dir.join("udev"),
         });
-        let fams = node.gather();
+        let fams = node.gather(&[]);
         let success = fams
             .iter()
             .find(|f| f.name == "node_scrape_collector_success")
