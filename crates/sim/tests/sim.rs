@@ -300,3 +300,15 @@ fn scenario_errors_name_the_line() {
     let e = Scenario::parse(unknown).unwrap_err().to_string();
     assert!(e.starts_with("line 3: unknown field `rules`"), "{e}");
 }
+
+#[test]
+fn the_readme_scenario_parses_and_runs() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).expect("README");
+    let start = readme.find("```yaml\n").expect("a yaml block") + "```yaml\n".len();
+    let len = readme[start..].find("```").expect("its end");
+    let s = Scenario::parse(&readme[start..start + len]).unwrap();
+    assert_eq!(s.events.len(), 9);
+    let report = s.run(&examples("prometheus.yml")).unwrap();
+    assert_eq!(report.to_text(), "at 5m: up\nup{instance=\"localhost:8000\", job=\"example\"} 1\nup{instance=\"localhost:9100\", job=\"node\"} 0\nup{instance=\"localhost:9090\", job=\"prometheus\"} 1\n");
+}
