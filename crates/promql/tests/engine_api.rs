@@ -170,3 +170,25 @@ fn extreme_times_and_ranges_do_not_panic() {
         let _ = e.range_query(&db, q, i64::MAX - 10, i64::MAX, 1);
     }
 }
+
+#[test]
+fn name_removal_is_immediate_by_default_and_delayed_on_request() {
+    let db = db_with(1, 41);
+    let q = r#"label_replace(rate(m_total[1m]), "was", "$1", "__name__", "(.*)")"#;
+    let labels = |e: &Engine| match e.instant_query(&db, q, 600_000).expect("query").value {
+        Value::Vector(v) => v.into_iter().map(|s| s.metric).collect::<Vec<_>>(),
+        o => panic!("{o:?}"),
+    };
+    // Prometheus's default: rate() drops the name before label_replace sees it.
+    let l = labels(&Engine::default());
+    assert_eq!(l.len(), 1);
+    assert!(!l[0].has("__name__") && !l[0].has("was"), "{:?}", l[0]);
+    // With delayed removal the name is still there for label_replace, and dropped at the end.
+    let e = Engine::new(EngineOptions {
+        enable_delayed_name_removal: true,
+        ..Default::default()
+    });
+    let l = labels(&e);
+    assert!(!l[0].has("__name__"), "{:?}", l[0]);
+    assert_eq!(l[0].get("was"), Some("m_total"));
+}

@@ -966,7 +966,14 @@ impl<'a> Ctx<'a> {
                     mats[i][owners[i][k]].metric = std::mem::take(&mut smp.metric);
                 }
             }
-            let res = res?;
+            let mut res = res?;
+            if !self.opts.enable_delayed_name_removal {
+                // Without delayed removal, names go as soon as an operation drops them.
+                for smp in res.iter_mut().filter(|x| x.drop_name) {
+                    smp.metric = drop_metric_name(&smp.metric);
+                    smp.drop_name = false;
+                }
+            }
             let n: usize = res
                 .iter()
                 .map(|s| s.h.as_ref().map(|h| hist_size(h)).unwrap_or(1))

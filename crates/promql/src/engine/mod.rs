@@ -54,7 +54,8 @@ impl Default for EngineOptions {
             max_samples: 50_000_000,
             enable_at_modifier: true,
             enable_negative_offset: true,
-            enable_delayed_name_removal: true,
+            // Prometheus's default: the `promql-delayed-name-removal` feature flag is off.
+            enable_delayed_name_removal: false,
             no_step_subquery_interval_ms: 60 * 1000,
         }
     }
@@ -316,6 +317,10 @@ impl Engine {
             eval::Val::Mat(mut mat) => {
                 if self.opts.enable_delayed_name_removal {
                     mat = eval::cleanup_metric_labels(mat).map_err(QueryError::Eval)?;
+                } else {
+                    for s in mat.iter_mut() {
+                        s.drop_name = false;
+                    }
                 }
                 if step == 0 {
                     match expr.value_type() {
