@@ -80,6 +80,11 @@ fn expand_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
         (Some(d), Some(f)) => (d.to_path_buf(), f.to_string_lossy().into_owned()),
         _ => return Vec::new(),
     };
+    let dir = if dir.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        dir
+    };
     let Ok(rd) = std::fs::read_dir(&dir) else {
         return Vec::new();
     };

@@ -729,7 +729,11 @@ fn lex_action(src: &str, ctx: &str) -> Result<Vec<Tok>> {
                     None => return err(format!("{ctx}: unterminated character constant")),
                 };
                 if !rest[used..].starts_with('\'') {
-                    return err(format!("{ctx}: unterminated character constant"));
+                    let end = rest.find('\'').map_or(rest.len(), |e| e + 1);
+                    return err(format!(
+                        "{ctx}: malformed character constant: '{}",
+                        &rest[..end]
+                    ));
                 }
                 out.push(Tok::Lit(Value::Int(v as i64)));
                 i += 1 + used + 1;
@@ -840,6 +844,10 @@ impl TokParser<'_> {
                 args.push(self.operand()?);
             }
             if args.is_empty() {
+                // Go accepts a trailing `|` with nothing after it.
+                if !cmds.is_empty() && self.peek().is_none() {
+                    break;
+                }
                 return err(format!("{}: missing value for command", self.ctx));
             }
             cmds.push(Command { args });
@@ -978,7 +986,10 @@ fn lex(name: &str, src: &str) -> Result<Vec<Item>> {
                 None => return err(format!("template: {name}:{line}: unclosed comment")),
             }
         } else {
-            find_close(body_src)
+            match find_close(body_src) {
+                Ok(c) => Some(c),
+                Err(e) => return err(format!("template: {name}:{line}: {e}")),
+            }
         };
         let Some(close) = close else {
             return err(format!("template: {name}:{line}: unclosed action"));
@@ -1012,19 +1023,28 @@ fn lex(name: &str, src: &str) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// Finds the closing `}}` (or ` -}}`) of an action, skipping quoted strings.
-fn find_close(s: &str) -> Option<usize> {
+/// Finds the closing `}}` (or ` -}}`) of an action, skipping quoted strings; the error is
+/// Go's lexer's.
+fn find_close(s: &str) -> std::result::Result<usize, &'static str> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'"' => {
+            q @ (b'"' | b'\'') => {
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
+                loop {
+                    match b.get(i) {
+                        None | Some(b'\n') => {
+                            return Err(if q == b'"' {
+                                "unterminated quoted string"
+                            } else {
+                                "unterminated character constant"
+                            })
+                        }
+                        Some(&c) if c == q => break,
+                        Some(b'\\') => i += 2,
+                        Some(_) => i += 1,
                     }
-                    i += 1;
                 }
             }
             b'`' => {
@@ -1032,25 +1052,19 @@ fn find_close(s: &str) -> Option<usize> {
                 while i < b.len() && b[i] != b'`' {
                     i += 1;
                 }
-            }
-            b'\'' => {
-                i += 1;
-                while i < b.len() && b[i] != b'\'' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
+                if i >= b.len() {
+                    return Err("unterminated raw quoted string");
                 }
             }
-            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
+            b'}' if b.get(i + 1) == Some(&b'}') => return Ok(i),
             b'-' if s[i..].starts_with("-}}") && i > 0 && b[i - 1].is_ascii_whitespace() => {
-                return Some(i)
+                return Ok(i)
             }
             _ => {}
         }
         i += 1;
     }
-    None
+    Err("unclosed action")
 }
 
 enum Stop {
@@ -1066,10 +1080,48 @@ struct Parser<'a> {
     defs: Vec<(String, Vec<Node>)>,
     depth: usize,
     extra: &'a HashMap<String, Func>,
+    /// Variables in scope (Go checks them when parsing).
+    vars: Vec<String>,
+    /// The line of the last `{{end}}`/`{{else}}` seen.
+    last_line: usize,
+}
+
+fn check_args(args: &[Arg], vars: &[String], ctx: &str) -> Result<()> {
+    for a in args {
+        match a {
+            Arg::Var(v, _) if !vars.contains(v) => {
+                return err(format!("{ctx}: undefined variable {v:?}"))
+            }
+            Arg::Pipe(p, _) => check_pipe(p, vars, ctx)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_pipe(p: &Pipeline, vars: &[String], ctx: &str) -> Result<()> {
+    for c in &p.cmds {
+        check_args(&c.args, vars, ctx)?;
+    }
+    // Go checks `$x = …` only when executing.
+    Ok(())
 }
 
 impl Parser<'_> {
     fn list(&mut self) -> Result<(Vec<Node>, Stop)> {
+        let mark = self.vars.len();
+        let r = self.list_inner();
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn declare(&mut self, p: &Pipeline) {
+        if !p.assign {
+            self.vars.extend(p.decl.iter().cloned());
+        }
+    }
+
+    fn list_inner(&mut self) -> Result<(Vec<Node>, Stop)> {
         self.depth += 1;
         if self.depth > 200 {
             return err(format!("template: {}: nesting too deep", self.name));
@@ -1093,25 +1145,33 @@ impl Parser<'_> {
             match kw {
                 "end" => {
                     self.depth -= 1;
+                    self.last_line = line;
                     return Ok((nodes, Stop::End));
                 }
                 "else" => {
                     self.depth -= 1;
+                    self.last_line = line;
                     return Ok((nodes, Stop::Else(rest.to_string())));
                 }
                 "break" => nodes.push(Node::Break),
                 "continue" => nodes.push(Node::Continue),
                 "if" | "with" | "range" => {
+                    if rest.is_empty() {
+                        return err(format!("{ctx}: missing value for {kw}"));
+                    }
                     let pipe = parse_pipeline(rest, &ctx, true, self.extra)?;
                     nodes.push(self.control(kw, pipe, line, &ctx)?);
                 }
                 "define" => {
                     let toks = lex_action(rest, &ctx)?;
                     let Some(Tok::Lit(Value::Str(n))) = toks.first() else {
-                        return err(format!("{ctx}: define needs a quoted name"));
+                        return err(format!("{ctx}: unexpected \"}}}}\" in define clause"));
                     };
                     let n = n.to_string();
-                    let (body, stop) = self.list()?;
+                    let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+                    let r = self.list();
+                    self.vars = saved;
+                    let (body, stop) = r?;
                     if !matches!(stop, Stop::End) {
                         return err(format!("{ctx}: unexpected EOF in define"));
                     }
@@ -1120,7 +1180,7 @@ impl Parser<'_> {
                 "template" | "block" => {
                     let toks = lex_action(rest, &ctx)?;
                     let Some(Tok::Lit(Value::Str(n))) = toks.first() else {
-                        return err(format!("{ctx}: {kw} needs a quoted name"));
+                        return err(format!("{ctx}: unexpected \"}}}}\" in {kw} clause"));
                     };
                     let n = n.to_string();
                     let pipe = if toks.len() > 1 {
@@ -1139,8 +1199,14 @@ impl Parser<'_> {
                     } else {
                         None
                     };
+                    if let Some(p) = &pipe {
+                        check_pipe(p, &self.vars, &ctx)?;
+                    }
                     if kw == "block" {
-                        let (body, stop) = self.list()?;
+                        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+                        let r = self.list();
+                        self.vars = saved;
+                        let (body, stop) = r?;
                         if !matches!(stop, Stop::End) {
                             return err(format!("{ctx}: unexpected EOF in block"));
                         }
@@ -1154,6 +1220,8 @@ impl Parser<'_> {
                 }
                 _ => {
                     let pipe = parse_pipeline(&body, &ctx, true, self.extra)?;
+                    check_pipe(&pipe, &self.vars, &ctx)?;
+                    self.declare(&pipe);
                     nodes.push(Node::Action { line, pipe });
                 }
             }
@@ -1163,12 +1231,24 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, kw: &str, pipe: Pipeline, line: usize, ctx: &str) -> Result<Node> {
+        check_pipe(&pipe, &self.vars, ctx)?;
+        let mark = self.vars.len();
+        self.declare(&pipe);
+        let r = self.control_inner(kw, pipe, line, ctx);
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn control_inner(&mut self, kw: &str, pipe: Pipeline, line: usize, ctx: &str) -> Result<Node> {
         let (body, stop) = self.list()?;
         let else_ = match stop {
             Stop::End => Vec::new(),
             Stop::Eof => return err(format!("{ctx}: unexpected EOF")),
             Stop::Else(rest) => {
                 let rest = rest.trim();
+                if rest == "if" || rest == "with" {
+                    return err(format!("{ctx}: missing value for {rest}"));
+                }
                 if let Some(cond) = rest
                     .strip_prefix("if ")
                     .or_else(|| rest.strip_prefix("with "))
@@ -1265,12 +1345,24 @@ impl Template {
             defs: Vec::new(),
             depth: 0,
             extra: &self.funcs,
+            vars: vec!["$".to_string()],
+            last_line: 1,
         };
         let (body, stop) = p.list()?;
         match stop {
             Stop::Eof => {}
-            Stop::End => return err(format!("template: {name}: unexpected {{{{end}}}}")),
-            Stop::Else(_) => return err(format!("template: {name}: unexpected {{{{else}}}}")),
+            Stop::End => {
+                return err(format!(
+                    "template: {name}:{}: unexpected {{{{end}}}}",
+                    p.last_line
+                ))
+            }
+            Stop::Else(_) => {
+                return err(format!(
+                    "template: {name}:{}: unexpected {{{{else}}}}",
+                    p.last_line
+                ))
+            }
         }
         for (n, b) in p.defs {
             self.defs.insert(n, Arc::new(b));
@@ -2736,6 +2828,64 @@ mod tests {
             .0
             .contains("error calling humanize: wrong number of args"));
         assert!(Template::new().parse("x", "{{ humanize 1 }}").is_err());
+    }
+
+    /// Parse errors exactly as `amtool check-config` 0.25 prints them for a template file.
+    #[test]
+    fn parse_errors_match_go() {
+        let cases = [
+            ("{{ if }}", "template: x.tmpl:1: missing value for if"),
+            (
+                "{{ nosuch . }}",
+                "template: x.tmpl:1: function \"nosuch\" not defined",
+            ),
+            ("{{ .A ", "template: x.tmpl:1: unclosed action"),
+            ("a\n{{ end }}", "template: x.tmpl:2: unexpected {{end}}"),
+            ("{{ if .A }}", "template: x.tmpl:1: unexpected EOF"),
+            ("{{ $x }}", "template: x.tmpl:1: undefined variable \"$x\""),
+            ("{{ ( .A }}", "template: x.tmpl:1: unclosed left paren"),
+            ("{{ else }}", "template: x.tmpl:1: unexpected {{else}}"),
+            (
+                "{{ \"x }}",
+                "template: x.tmpl:1: unterminated quoted string",
+            ),
+            (
+                "{{ range $i, $e := . }}{{ $i }}{{ end }}{{ $e }}",
+                "template: x.tmpl:1: undefined variable \"$e\"",
+            ),
+            (
+                "{{ $z := 1 }}{{ define \"d\" }}{{ $z }}{{ end }}",
+                "template: x.tmpl:1: undefined variable \"$z\"",
+            ),
+            (
+                "{{ 'ab' }}",
+                "template: x.tmpl:1: malformed character constant: 'ab'",
+            ),
+            (
+                "{{ `x }}",
+                "template: x.tmpl:1: unterminated raw quoted string",
+            ),
+            (
+                "{{ if 1 }}{{ else if }}{{ end }}",
+                "template: x.tmpl:1: missing value for if",
+            ),
+            (
+                "{{ template }}",
+                "template: x.tmpl:1: unexpected \"}}\" in template clause",
+            ),
+        ];
+        for (src, want) in cases {
+            let got = Template::new().parse("x.tmpl", src).unwrap_err().0;
+            assert_eq!(got, want, "{src}");
+        }
+        for ok in [
+            "{{ .A | }}",
+            "{{ with $x := . }}{{ $x }}{{ else }}{{ $x }}{{ end }}",
+            "{{ $a := 1 }}{{ $a = 2 }}{{ $a }}",
+            "{{ $a = 1 }}",
+        ] {
+            assert!(Template::new().parse("x.tmpl", ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
