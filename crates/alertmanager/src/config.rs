@@ -803,6 +803,13 @@ impl Config {
     }
 }
 
+impl fmt::Display for Config {
+    /// The configuration as YAML, secrets shown as `<secret>` (Alertmanager's `Config.String`).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_yaml())
+    }
+}
+
 /// Routing trees deeper than this are refused (recursion on user input is bounded).
 pub const MAX_ROUTE_DEPTH: usize = 100;
 
@@ -1272,6 +1279,7 @@ receivers:
         assert!(!y.contains("hunter2") && !y.contains("s3cr3t"), "{y}");
         assert!(y.contains("<secret>"));
         assert!(!format!("{c:?}").contains("hunter2"));
+        assert!(!c.to_string().contains("hunter2"));
         assert_eq!(
             c.receivers[0].email_configs[0].auth_password.expose(),
             "hunter2"

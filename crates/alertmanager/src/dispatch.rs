@@ -373,6 +373,16 @@ impl Alertmanager {
         sent
     }
 
+    /// The same as [`Alertmanager::advance_to`], under the name hosts driving a clock expect.
+    pub fn tick(&mut self, now: i64, notifier: &mut dyn Notifier) -> Vec<Notification> {
+        self.advance_to(now, notifier)
+    }
+
+    /// The latest time the engine has been advanced to or received alerts at.
+    pub fn now(&self) -> i64 {
+        self.now
+    }
+
     /// Drops resolved alerts, expired notification log entries and old expired silences.
     pub fn gc(&mut self, now: i64) {
         self.alerts.retain(|_, a| !a.resolved_at(now));
