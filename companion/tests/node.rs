@@ -313,6 +313,21 @@ fn fake_root(tag: &str) -> PathBuf {
         "sys/devices/system/clocksource/clocksource0/current_clocksource",
         "tsc\n",
     );
+    for (cpu, core, count) in [(0, 0, 7), (1, 1, 4)] {
+        let d = format!("sys/devices/system/cpu/cpu{cpu}");
+        std::fs::create_dir_all(root.join(&d).join("topology")).unwrap();
+        std::fs::create_dir_all(root.join(&d).join("thermal_throttle")).unwrap();
+        w(&format!("{d}/topology/physical_package_id"), "0\n");
+        w(&format!("{d}/topology/core_id"), &format!("{core}\n"));
+        w(
+            &format!("{d}/thermal_throttle/core_throttle_count"),
+            &format!("{count}\n"),
+        );
+        w(
+            &format!("{d}/thermal_throttle/package_throttle_count"),
+            "3\n",
+        );
+    }
     // net/dev, pressure/*, net/* and sys/class/net are missing.
     std::fs::create_dir_all(root.join("textfile")).unwrap();
     w(
@@ -397,6 +412,18 @@ fn broken_and_missing_files_fail_only_their_collectors() {
     );
     assert_eq!(e["node_cpu_seconds_total"].series.len(), 16);
     assert_eq!(e["node_cpu_guest_seconds_total"].series.len(), 4);
+    assert_eq!(
+        value(
+            &e,
+            "node_cpu_core_throttles_total",
+            &[("package", "0"), ("core", "1")]
+        ),
+        Some(4.0)
+    );
+    assert_eq!(
+        value(&e, "node_cpu_package_throttles_total", &[("package", "0")]),
+        Some(3.0)
+    );
     assert_eq!(value(&e, "node_boot_time_seconds", &[]), Some(1.7e9));
     assert_eq!(value(&e, "node_intr_total", &[]), Some(99.0));
     assert_eq!(value(&e, "node_forks_total", &[]), Some(42.0));

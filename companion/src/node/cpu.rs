@@ -4,9 +4,11 @@
 //! by 3 s or more means the CPU was hot-plugged, and its cache is reset).
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
+use super::parse_file;
 use super::stat::{parse_proc_stat, CpuStat};
-use super::{parse_file, Ctx, Families, NodeError};
+use super::{read, Ctx, Families, NodeError};
 
 /// node_exporter's `jumpBackSeconds`.
 const JUMP_BACK_SECONDS: f64 = 3.0;
@@ -45,6 +47,80 @@ pub fn update_cpu_stats(state: &mut CpuState, new: &[(u32, CpuStat)]) -> Vec<(u3
     // CPUs gone offline leave the cache.
     state.cpus.retain(|id, _| new.iter().any(|(n, _)| n == id));
     state.cpus.iter().map(|(id, c)| (*id, *c)).collect()
+}
+
+/// What /sys/devices/system/cpu/cpuN says about thermal throttling.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Throttle {
+    pub package: u64,
+    pub core: u64,
+    pub core_count: Option<u64>,
+    pub package_count: Option<u64>,
+}
+
+/// Adds the throttle counters: one per core (the first CPU of a core seen wins, as hyper-threads
+/// share it) and one per package.
+pub fn expose_throttles(cpus: &[Throttle], out: &mut Families) {
+    let mut cores: BTreeMap<(u64, u64), u64> = BTreeMap::new();
+    let mut packages: BTreeMap<u64, u64> = BTreeMap::new();
+    for t in cpus {
+        if let Some(n) = t.core_count {
+            cores.entry((t.package, t.core)).or_insert(n);
+        }
+        if let Some(n) = t.package_count {
+            packages.entry(t.package).or_insert(n);
+        }
+    }
+    for (package, n) in packages {
+        out.counter(
+            "node_cpu_package_throttles_total",
+            "Number of times this CPU package has been throttled.",
+            &[("package", &package.to_string())],
+            n as f64,
+        );
+    }
+    for ((package, core), n) in cores {
+        out.counter(
+            "node_cpu_core_throttles_total",
+            "Number of times this CPU core has been throttled.",
+            &[
+                ("package", &package.to_string()),
+                ("core", &core.to_string()),
+            ],
+            n as f64,
+        );
+    }
+}
+
+fn read_uint(path: &Path) -> Option<u64> {
+    read(path).ok()?.trim().parse().ok()
+}
+
+/// Reads the topology and throttle counts of every CPU that has them.
+fn read_throttles(ctx: &Ctx) -> Vec<Throttle> {
+    let dir = ctx.paths.sys("devices/system/cpu");
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Vec::new();
+    };
+    let mut cpus: Vec<(u32, std::path::PathBuf)> = entries
+        .filter_map(Result::ok)
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let n = name.strip_prefix("cpu")?.parse().ok()?;
+            Some((n, e.path()))
+        })
+        .collect();
+    cpus.sort();
+    cpus.into_iter()
+        .filter_map(|(_, p)| {
+            Some(Throttle {
+                package: read_uint(&p.join("topology/physical_package_id"))?,
+                core: read_uint(&p.join("topology/core_id"))?,
+                core_count: read_uint(&p.join("thermal_throttle/core_throttle_count")),
+                package_count: read_uint(&p.join("thermal_throttle/package_throttle_count")),
+            })
+        })
+        .collect()
 }
 
 pub fn collect(ctx: &Ctx, out: &mut Families) -> Result<(), NodeError> {
@@ -87,6 +163,7 @@ pub fn collect(ctx: &Ctx, out: &mut Families) -> Result<(), NodeError> {
             );
         }
     }
+    expose_throttles(&read_throttles(ctx), out);
     Ok(())
 }
 
@@ -118,6 +195,47 @@ mod tests {
         // cpu1 goes offline.
         let got = update_cpu_stats(&mut st, &[(0, stat(91.0, 1.0))]);
         assert_eq!(got.len(), 1);
+    }
+
+    #[test]
+    fn throttles_per_core_and_package() {
+        let t = |package, core, c, p| Throttle {
+            package,
+            core,
+            core_count: c,
+            package_count: p,
+        };
+        let mut f = Families::default();
+        expose_throttles(
+            &[
+                t(0, 0, Some(5), Some(9)),
+                t(0, 1, Some(2), Some(9)),
+                t(0, 0, Some(5), Some(9)), // hyper-thread sibling
+                t(1, 0, None, Some(1)),
+            ],
+            &mut f,
+        );
+        assert_eq!(
+            f.get("node_cpu_core_throttles_total")
+                .unwrap()
+                .samples
+                .len(),
+            2
+        );
+        assert_eq!(
+            f.value(
+                "node_cpu_core_throttles_total",
+                &[("package", "0"), ("core", "1")]
+            ),
+            Some(2.0)
+        );
+        assert_eq!(
+            f.value("node_cpu_package_throttles_total", &[("package", "1")]),
+            Some(1.0)
+        );
+        let mut f = Families::default();
+        expose_throttles(&[], &mut f);
+        assert!(f.get("node_cpu_core_throttles_total").is_none());
     }
 
     #[test]

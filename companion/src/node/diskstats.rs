@@ -95,8 +95,9 @@ pub fn expose(d: &DiskStat, udev: &HashMap<String, String>, out: &mut Families) 
         }
     }
     let prop = |k: &str| udev.get(k).map(String::as_str).unwrap_or("");
-    let serial = match prop("ID_SERIAL_SHORT") {
-        "" => prop("SCSI_IDENT_SERIAL"),
+    // The serial printed on the disk's label when udev knows it, else the short one.
+    let serial = match prop("SCSI_IDENT_SERIAL") {
+        "" => prop("ID_SERIAL_SHORT"),
         s => s,
     };
     let (major, minor) = (d.major.to_string(), d.minor.to_string());
@@ -115,6 +116,45 @@ pub fn expose(d: &DiskStat, udev: &HashMap<String, String>, out: &mut Families) 
         ],
         1.0,
     );
+    let dm_name = prop("DM_NAME");
+    if !dm_name.is_empty() {
+        out.gauge(
+            "node_disk_device_mapper_info",
+            "Info about disk device mapper.",
+            &[
+                ("device", &d.name),
+                ("name", dm_name),
+                ("uuid", prop("DM_UUID")),
+                ("vg_name", prop("DM_VG_NAME")),
+                ("lv_name", prop("DM_LV_NAME")),
+                ("lv_layer", prop("DM_LV_LAYER")),
+            ],
+            1.0,
+        );
+    }
+    if !prop("ID_ATA").is_empty() {
+        for (key, name, help) in [
+            (
+                "ID_ATA_WRITE_CACHE",
+                "node_disk_ata_write_cache",
+                "ATA disk has a write cache.",
+            ),
+            (
+                "ID_ATA_WRITE_CACHE_ENABLED",
+                "node_disk_ata_write_cache_enabled",
+                "ATA disk has its write cache enabled.",
+            ),
+            (
+                "ID_ATA_ROTATION_RATE_RPM",
+                "node_disk_ata_rotation_rate_rpm",
+                "ATA disk rotation rate in RPMs (0 for SSDs).",
+            ),
+        ] {
+            if let Some(v) = udev.get(key).and_then(|v| v.parse::<f64>().ok()) {
+                out.gauge(name, help, &dev, v);
+            }
+        }
+    }
 }
 
 pub fn collect(ctx: &Ctx, out: &mut Families) -> Result<(), NodeError> {
@@ -153,8 +193,11 @@ mod tests {
         assert_eq!(disks[1].fields.len(), 17);
         assert_eq!(disks[2].fields.len(), 11);
         let mut f = Families::default();
-        let udev =
-            parse_udev_properties("S:disk/by-id/x\nE:ID_MODEL=QEMU\nE:ID_SERIAL_SHORT=abc\n");
+        let udev = parse_udev_properties(
+            "S:disk/by-id/x\nE:ID_MODEL=QEMU\nE:ID_SERIAL_SHORT=abc\nE:ID_ATA=1\n\
+             E:ID_ATA_ROTATION_RATE_RPM=0\nE:ID_ATA_WRITE_CACHE=1\nE:ID_ATA_WRITE_CACHE_ENABLED=x\n\
+             E:DM_NAME=vg-root\nE:DM_VG_NAME=vg\nE:DM_LV_NAME=root\n",
+        );
         expose(&disks[1], &udev, &mut f);
         let dev = [("device", "vda")];
         assert_eq!(
@@ -193,6 +236,19 @@ mod tests {
             ("revision", ""),
         ];
         assert_eq!(f.value("node_disk_info", &info), Some(1.0));
+        assert_eq!(f.value("node_disk_ata_rotation_rate_rpm", &dev), Some(0.0));
+        assert_eq!(f.value("node_disk_ata_write_cache", &dev), Some(1.0));
+        // An unparsable value is left out.
+        assert!(f.get("node_disk_ata_write_cache_enabled").is_none());
+        let dm = [
+            ("device", "vda"),
+            ("name", "vg-root"),
+            ("uuid", ""),
+            ("vg_name", "vg"),
+            ("lv_name", "root"),
+            ("lv_layer", ""),
+        ];
+        assert_eq!(f.value("node_disk_device_mapper_info", &dm), Some(1.0));
         // An old kernel's line has no discard or flush statistics.
         let mut f = Families::default();
         expose(&disks[2], &HashMap::new(), &mut f);
