@@ -514,7 +514,7 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let hour = num(11..13)?;
     let min = num(14..16)?;
     let sec = num(17..19)?;
-    if !(1..=12).contains(&month) || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 59 {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 59 {
         return None;
     }
     let mut i = 19;
@@ -743,8 +743,7 @@ fn series(st: &AppState, p: &Params) -> ApiResult {
         }
     }
     let mut out = String::from("[");
-    let mut n = 0;
-    for l in &all {
+    for (n, l) in all.iter().enumerate() {
         if limit > 0 && n >= limit {
             warnings.push("results truncated due to limit".into());
             break;
@@ -753,7 +752,6 @@ fn series(st: &AppState, p: &Params) -> ApiResult {
             out.push(',');
         }
         write_labels(&mut out, l);
-        n += 1;
     }
     out.push(']');
     Ok(Answer {

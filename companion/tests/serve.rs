@@ -1,0 +1,763 @@
+//! `promplay serve`, run as a user runs it: the binary on a free 127.0.0.1 port, asked over
+//! HTTP. (a) an imported OpenMetrics file through the query API, errors, CORS, reload; (b)
+//! scraping: misbehaving targets played by this test (hang, garbage, a body over the limit,
+//! refused), and — when installed — Debian's `prometheus-node-exporter` and the seed's Python
+//! app; (c) — when Debian's `prometheus` is installed — the same targets scraped by both, the
+//! series and PromQL answers compared. Tests that need a program that is missing print why on
+//! stderr and pass without checking anything.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A child process killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn tmpdir(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("promplay-serve-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// One HTTP/1.0 request; returns status, headers (lowercase names) and body.
+fn http(
+    port: u16,
+    method: &str,
+    target: &str,
+    extra_headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, BTreeMap<String, String>, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    let mut req = format!("{method} {target} HTTP/1.0\r\nHost: 127.0.0.1\r\n");
+    for (k, v) in extra_headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() {
+        req.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
+        req.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw).to_string();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    (status, headers, body.to_string())
+}
+
+fn get(port: u16, target: &str) -> (u16, String) {
+    let (s, _, b) = http(port, "GET", target, &[], "");
+    (s, b)
+}
+
+fn get_json(port: u16, target: &str) -> Value {
+    let (s, b) = get(port, target);
+    assert_eq!(s, 200, "GET {target}: {b}");
+    serde_json::from_str(&b).unwrap_or_else(|e| panic!("GET {target}: {e}: {b}"))
+}
+
+fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn start_serve(dir: &Path, config: &str, extra: &[&str]) -> (Proc, u16) {
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(&cfg, config).unwrap();
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_promplay"));
+    cmd.arg("serve")
+        .arg("--config.file")
+        .arg(&cfg)
+        .arg("--web.listen-address")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(extra)
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(dir.join("serve.log")).unwrap(),
+        ));
+    let child = cmd.spawn().expect("start promplay serve");
+    let p = Proc(child);
+    wait_ready(port, "/-/ready", Duration::from_secs(60));
+    (p, port)
+}
+
+fn wait_ready(port: u16, path: &str, max: Duration) {
+    let t0 = Instant::now();
+    while t0.elapsed() < max {
+        if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+            let _ = s.write_all(format!("GET {path} HTTP/1.0\r\n\r\n").as_bytes());
+            let mut b = String::new();
+            let _ = s.read_to_string(&mut b);
+            if b.starts_with("HTTP/1.0 200") || b.starts_with("HTTP/1.1 200") {
+                return;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("127.0.0.1:{port}{path} not ready after {max:?}");
+}
+
+const OM: &str = r#"# HELP x Requests.
+# TYPE x counter
+x_total{path="/a",code="200"} 10 1767225600
+x_total{path="/b",code="500"} 1 1767225600
+g{k="big"} 1e21 1767225600
+g{k="inf"} +Inf 1767225600
+x_total{path="/a",code="200"} 25 1767225615
+x_total{path="/b",code="500"} 1 1767225615
+g{k="big"} 1.5e-7 1767225615
+g{k="inf"} NaN 1767225615
+x_total{path="/a",code="200"} 40.5 1767225630
+x_total{path="/b",code="500"} 4 1767225630
+# EOF
+"#;
+
+#[test]
+fn serve_imported_file_answers_the_query_api() {
+    let dir = tmpdir("import");
+    std::fs::write(dir.join("data.om"), OM).unwrap();
+    let import = dir.join("data.om");
+    let (_p, port) = start_serve(
+        &dir,
+        "global:\n  scrape_interval: 15s\n",
+        &[
+            "--import",
+            import.to_str().unwrap(),
+            "--storage.tsdb.retention.time",
+            "100y",
+        ],
+    );
+
+    // Instant query: values as strings, timestamps as seconds.
+    let (s, b) = get(
+        port,
+        &format!("/api/v1/query?query={}&time=1767225630", enc("x_total")),
+    );
+    assert_eq!(s, 200);
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"x_total","code":"200","path":"/a"},"value":[1767225630,"40.5"]},{"metric":{"__name__":"x_total","code":"500","path":"/b"},"value":[1767225630,"4"]}]}}"#
+    );
+    // RFC 3339 time, Go float formatting of big/small/special values.
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/query?query=g&time={}",
+            enc("2026-01-01T00:00:00.250Z")
+        ),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{"__name__":"g","k":"big"},"value":[1767225600.250,"1e+21"]},{"metric":{"__name__":"g","k":"inf"},"value":[1767225600.250,"+Inf"]}]}}"#
+    );
+    // Range query.
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/query_range?query={}&start=1767225600&end=1767225630&step=15s",
+            enc("g")
+        ),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":{"resultType":"matrix","result":[{"metric":{"__name__":"g","k":"big"},"values":[[1767225600,"1e+21"],[1767225615,"1.5e-07"],[1767225630,"1.5e-07"]]},{"metric":{"__name__":"g","k":"inf"},"values":[[1767225600,"+Inf"],[1767225615,"NaN"],[1767225630,"NaN"]]}]}}"#
+    );
+    // Scalar result.
+    let (_, b) = get(
+        port,
+        &format!("/api/v1/query?query={}&time=100.5", enc("1+1")),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":{"resultType":"scalar","result":[100.500,"2"]}}"#
+    );
+    // POST form, stats=all.
+    let (s, _, b) = http(
+        port,
+        "POST",
+        "/api/v1/query",
+        &[],
+        &format!("query={}&time=1767225630&stats=all", enc("sum(x_total)")),
+    );
+    assert_eq!(s, 200);
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(v["data"]["result"][0]["value"][1], "44.5");
+    assert!(
+        v["data"]["stats"]["timings"]["execTotalTime"].is_f64(),
+        "{b}"
+    );
+    assert!(
+        v["data"]["stats"]["samples"]["totalQueryableSamples"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    // Annotations come back as warnings/infos.
+    let v = get_json(
+        port,
+        &format!("/api/v1/query?query={}&time=1767225630", enc("rate(g[1m])")),
+    );
+    assert!(
+        v["infos"][0]
+            .as_str()
+            .unwrap_or("")
+            .contains("does not end in _total"),
+        "{v}"
+    );
+
+    // Series, labels, label values.
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/series?{}={}",
+            enc("match[]"),
+            enc("{code=\"500\"}")
+        ),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":[{"__name__":"x_total","code":"500","path":"/b"}]}"#
+    );
+    let (_, b) = get(port, "/api/v1/labels");
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":["__name__","code","k","path"]}"#
+    );
+    let (_, b) = get(port, "/api/v1/label/__name__/values");
+    assert_eq!(b, r#"{"status":"success","data":["g","x_total"]}"#);
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/label/path/values?{}=x_total&start=1767225600&end=1767225601",
+            enc("match[]")
+        ),
+    );
+    assert_eq!(b, r#"{"status":"success","data":["/a","/b"]}"#);
+
+    // Errors: JSON shape and status codes.
+    let (s, b) = get(port, &format!("/api/v1/query?query={}", enc("sum(")));
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"query\": 1:5: parse error: unclosed left parenthesis"}"#
+    );
+    let (s, b) = get(port, "/api/v1/query?query=1&time=yesterday");
+    assert_eq!(s, 400);
+    assert_eq!(
+        b,
+        r#"{"status":"error","errorType":"bad_data","error":"invalid parameter \"time\": cannot parse \"yesterday\" to a valid timestamp"}"#
+    );
+    let (s, b) = get(port, "/api/v1/query_range?query=1&start=10&end=5&step=1");
+    assert_eq!(s, 400, "{b}");
+    assert!(b.contains("end timestamp must not be before start time"));
+    let (s, b) = get(
+        port,
+        "/api/v1/query_range?query=1&start=0&end=100000&step=1",
+    );
+    assert_eq!(s, 400);
+    assert!(
+        b.contains("exceeded maximum resolution of 11,000 points"),
+        "{b}"
+    );
+    let (s, b) = get(port, "/api/v1/series");
+    assert_eq!(s, 400);
+    assert!(b.contains("no match[] parameter provided"));
+    let (s, b) = get(
+        port,
+        &format!(
+            "/api/v1/query?query={}&time=1767225630",
+            enc("x_total + on() x_total")
+        ),
+    );
+    assert_eq!(s, 422, "{b}");
+    assert!(b.contains("\"errorType\":\"execution\""), "{b}");
+
+    // format_query, buildinfo, flags, health, CORS.
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/format_query?query={}",
+            enc("sum(rate(x[5m]))by(job)")
+        ),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":"sum by (job) (rate(x[5m]))"}"#
+    );
+    let v = get_json(port, "/api/v1/status/buildinfo");
+    assert_eq!(v["data"]["version"], "3.14.0");
+    let v = get_json(port, "/api/v1/status/flags");
+    assert_eq!(v["data"]["storage.tsdb.retention.time"], "100y");
+    let (s, b) = get(port, "/-/healthy");
+    assert_eq!((s, b.as_str()), (200, "Prometheus Server is Healthy.\n"));
+    let (_, h, _) = http(
+        port,
+        "GET",
+        "/api/v1/labels",
+        &[("Origin", "http://grafana.local")],
+        "",
+    );
+    assert_eq!(
+        h.get("access-control-allow-origin").map(String::as_str),
+        Some("*")
+    );
+    let (_, b) = get(port, "/metrics");
+    assert!(b.contains("prometheus_tsdb_head_series 4\n"), "{b}");
+}
+
+#[test]
+fn serve_reload_refuses_a_bad_config_and_keeps_the_old_one() {
+    let dir = tmpdir("reload");
+    let (p, port) = start_serve(&dir, "global:\n  scrape_interval: 15s\n", &[]);
+    let cfg = dir.join("prometheus.yml");
+    std::fs::write(&cfg, "global:\n  scrape_interval: 7s\n  bogus: 1\n").unwrap();
+    let (s, _, b) = http(port, "POST", "/-/reload", &[], "");
+    assert_eq!(s, 500);
+    assert!(b.contains("field bogus not found"), "{b}");
+    let v = get_json(port, "/api/v1/status/config");
+    assert!(v["data"]["yaml"]
+        .as_str()
+        .unwrap()
+        .contains("scrape_interval: 15s"));
+    std::fs::write(
+        &cfg,
+        "global:\n  scrape_interval: 7s\nscrape_configs:\n  - job_name: j\n    basic_auth: {username: u, password: hunter2}\n    static_configs: [{targets: ['127.0.0.1:1']}]\n",
+    )
+    .unwrap();
+    // SIGHUP reloads too.
+    let pid = p.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    loop {
+        let v = get_json(port, "/api/v1/status/config");
+        let yaml = v["data"]["yaml"].as_str().unwrap().to_string();
+        if yaml.contains("scrape_interval: 7s") {
+            assert!(yaml.contains("password: <secret>"), "{yaml}");
+            assert!(!yaml.contains("hunter2"));
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "SIGHUP did not reload"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // Graceful shutdown on SIGTERM.
+    let mut p = p;
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            assert!(st.success(), "exit status {st}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "no exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A target played by the test: answers each connection with `behaviour`.
+fn bad_target(behaviour: &'static str) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                match behaviour {
+                    "hang" => std::thread::sleep(Duration::from_secs(30)),
+                    "garbage" => {
+                        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nthis is {{{ not metrics\n");
+                    }
+                    "huge" => {
+                        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n");
+                        let line = b"# a comment line that makes the body large\n".repeat(1000);
+                        for _ in 0..2000 {
+                            if c.write_all(&line).is_err() {
+                                break;
+                            }
+                        }
+                    }
+                    _ => {
+                        let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nConnection: close\r\n\r\nok_metric{a=\"b\"} 1\n");
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+fn targets_by_job(port: u16) -> BTreeMap<String, Value> {
+    let v = get_json(port, "/api/v1/targets");
+    v["data"]["activeTargets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["scrapePool"].as_str().unwrap().to_string(), t.clone()))
+        .collect()
+}
+
+#[test]
+fn serve_survives_targets_that_hang_send_garbage_or_too_much() {
+    let dir = tmpdir("bad");
+    let (hang, garbage, huge, good) = (
+        bad_target("hang"),
+        bad_target("garbage"),
+        bad_target("huge"),
+        bad_target("good"),
+    );
+    let refused = free_port();
+    let cfg = format!(
+        "global:\n  scrape_interval: 2s\n  scrape_timeout: 1s\nscrape_configs:\n\
+         - job_name: hang\n  static_configs: [{{targets: ['127.0.0.1:{hang}']}}]\n\
+         - job_name: garbage\n  static_configs: [{{targets: ['127.0.0.1:{garbage}']}}]\n\
+         - job_name: huge\n  body_size_limit: 1MB\n  static_configs: [{{targets: ['127.0.0.1:{huge}']}}]\n\
+         - job_name: refused\n  static_configs: [{{targets: ['127.0.0.1:{refused}']}}]\n\
+         - job_name: good\n  honor_labels: true\n  static_configs: [{{targets: ['127.0.0.1:{good}'], labels: {{a: overridden}}}}]\n"
+    );
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    let t0 = Instant::now();
+    let ts = loop {
+        let ts = targets_by_job(port);
+        if ts.len() == 5 && ts.values().all(|t| t["health"] != "unknown") {
+            break ts;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "targets not scraped: {ts:?}"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    let err = |j: &str| ts[j]["lastError"].as_str().unwrap().to_string();
+    assert_eq!(ts["hang"]["health"], "down");
+    assert!(
+        err("hang").ends_with("context deadline exceeded"),
+        "{}",
+        err("hang")
+    );
+    assert_eq!(ts["garbage"]["health"], "down");
+    assert!(!err("garbage").is_empty());
+    assert_eq!(ts["huge"]["health"], "down");
+    assert_eq!(err("huge"), "body size limit exceeded");
+    assert_eq!(ts["refused"]["health"], "down");
+    assert!(
+        err("refused").contains("connection refused"),
+        "{}",
+        err("refused")
+    );
+    assert_eq!(ts["good"]["health"], "up", "{}", ts["good"]);
+    let v = get_json(port, &format!("/api/v1/query?query={}", enc("up")));
+    let up: BTreeMap<String, String> = v["data"]["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["metric"]["job"].as_str().unwrap().to_string(),
+                r["value"][1].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let want: BTreeMap<String, String> = [
+        ("garbage", "0"),
+        ("good", "1"),
+        ("hang", "0"),
+        ("huge", "0"),
+        ("refused", "0"),
+    ]
+    .iter()
+    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .collect();
+    assert_eq!(up, want);
+    // honor_labels: the exposed a="b" wins over the target label.
+    let v = get_json(port, &format!("/api/v1/query?query={}", enc("ok_metric")));
+    assert_eq!(v["data"]["result"][0]["metric"]["a"], "b", "{v}");
+}
+
+fn python_with_prometheus_client() -> Option<String> {
+    let mut candidates = vec![];
+    if let Ok(p) = std::env::var("PROMPLAY_PYTHON") {
+        candidates.push(p);
+    }
+    candidates.push("/tmp/promplay-peers/venv/bin/python".into());
+    candidates.push("python3".into());
+    candidates.into_iter().find(|p| {
+        Command::new(p)
+            .args(["-c", "import prometheus_client"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    })
+}
+
+fn shared() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared")
+}
+
+/// The seed's hello app on free ports (its source with the two port numbers replaced).
+fn start_hello(python: &str) -> (Proc, u16) {
+    let src = std::fs::read_to_string(shared().join("peers/app/hello.py")).expect("hello.py");
+    let (mport, aport) = (free_port(), free_port());
+    let src = src
+        .replace("8000", &mport.to_string())
+        .replace("8001", &aport.to_string());
+    let child = Command::new(python)
+        .args(["-c", &src])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start hello.py");
+    let p = Proc(child);
+    wait_ready(mport, "/metrics", Duration::from_secs(30));
+    // Some traffic, so the counters move.
+    for _ in 0..5 {
+        let _ = get(aport, "/");
+    }
+    (p, mport)
+}
+
+fn start_node_exporter() -> Option<(Proc, u16)> {
+    let bin = "/usr/bin/prometheus-node-exporter";
+    if !Path::new(bin).exists() {
+        return None;
+    }
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .ok()?;
+    let p = Proc(child);
+    wait_ready(port, "/metrics", Duration::from_secs(30));
+    Some((p, port))
+}
+
+fn series_set(port: u16, matcher: &str) -> BTreeSet<String> {
+    let v = get_json(
+        port,
+        &format!("/api/v1/series?{}={}", enc("match[]"), enc(matcher)),
+    );
+    v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            let m: BTreeMap<String, String> = serde_json::from_value(s.clone()).unwrap();
+            format!("{m:?}")
+        })
+        .collect()
+}
+
+fn wait_up(port: u16, jobs: &[&str], max: Duration) {
+    let t0 = Instant::now();
+    loop {
+        let v = get_json(port, &format!("/api/v1/query?query={}", enc("up == 1")));
+        let up: BTreeSet<String> = v["data"]["result"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["metric"]["job"].as_str().unwrap_or("").to_string())
+            .collect();
+        if jobs.iter().all(|j| up.contains(*j)) {
+            return;
+        }
+        assert!(t0.elapsed() < max, "jobs {jobs:?} not up on :{port}: {v}");
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+fn serve_scrapes_node_exporter_and_the_python_app() {
+    let Some((_ne, ne_port)) = start_node_exporter() else {
+        eprintln!("SKIP serve_scrapes_node_exporter_and_the_python_app: /usr/bin/prometheus-node-exporter is not installed (apt-get install prometheus-node-exporter)");
+        return;
+    };
+    let Some(python) = python_with_prometheus_client() else {
+        eprintln!("SKIP serve_scrapes_node_exporter_and_the_python_app: no python with prometheus_client (pip install 'prometheus_client==0.26.*', or set PROMPLAY_PYTHON)");
+        return;
+    };
+    let (_hello, hello_port) = start_hello(&python);
+    let dir = tmpdir("real");
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n\
+         - job_name: node\n  static_configs: [{{targets: ['127.0.0.1:{ne_port}']}}]\n\
+         - job_name: example\n  static_configs: [{{targets: ['127.0.0.1:{hello_port}']}}]\n"
+    );
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    wait_up(port, &["node", "example"], Duration::from_secs(30));
+    let node = series_set(port, "{job=\"node\"}");
+    assert!(node.len() > 200, "node series: {}", node.len());
+    assert!(node
+        .iter()
+        .any(|s| s.contains("\"node_cpu_seconds_total\"")));
+    let v = get_json(
+        port,
+        &format!(
+            "/api/v1/query?query={}",
+            enc("hello_worlds_total{job=\"example\"}")
+        ),
+    );
+    let n: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(n >= 5.0, "{v}");
+    let v = get_json(port, "/api/v1/metadata?metric=hello_worlds");
+    assert_eq!(v["data"]["hello_worlds"][0]["type"], "counter", "{v}");
+    assert_eq!(
+        v["data"]["hello_worlds"][0]["help"],
+        "Hello Worlds requested."
+    );
+    let v = get_json(
+        port,
+        &format!(
+            "/api/v1/query?query={}",
+            enc("scrape_samples_scraped{job=\"node\"}")
+        ),
+    );
+    let scraped: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(scraped > 200.0);
+}
+
+/// Debian's Prometheus and promplay scrape the same two targets; every series Prometheus has,
+/// promplay has with the same labels, and PromQL over stable series answers the same.
+#[test]
+fn serve_side_by_side_with_prometheus() {
+    let prom = "/usr/bin/prometheus";
+    if !Path::new(prom).exists() {
+        eprintln!("SKIP serve_side_by_side_with_prometheus: /usr/bin/prometheus is not installed (apt-get install prometheus)");
+        return;
+    }
+    let Some((_ne, ne_port)) = start_node_exporter() else {
+        eprintln!(
+            "SKIP serve_side_by_side_with_prometheus: prometheus-node-exporter is not installed"
+        );
+        return;
+    };
+    let Some(python) = python_with_prometheus_client() else {
+        eprintln!("SKIP serve_side_by_side_with_prometheus: no python with prometheus_client");
+        return;
+    };
+    let (_hello, hello_port) = start_hello(&python);
+    let dir = tmpdir("side");
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n\
+         - job_name: node\n  static_configs: [{{targets: ['127.0.0.1:{ne_port}']}}]\n\
+         - job_name: example\n  static_configs: [{{targets: ['127.0.0.1:{hello_port}']}}]\n"
+    );
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    let pdir = dir.join("prom");
+    std::fs::create_dir_all(&pdir).unwrap();
+    std::fs::write(pdir.join("prometheus.yml"), &cfg).unwrap();
+    let pport = free_port();
+    let child = Command::new(prom)
+        .arg(format!(
+            "--config.file={}",
+            pdir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            pdir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{pport}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(pdir.join("log")).unwrap(),
+        ))
+        .spawn()
+        .expect("start prometheus");
+    let _prom = Proc(child);
+    wait_ready(pport, "/-/ready", Duration::from_secs(60));
+    wait_up(pport, &["node", "example"], Duration::from_secs(30));
+    wait_up(port, &["node", "example"], Duration::from_secs(30));
+    std::thread::sleep(Duration::from_secs(3));
+
+    for job in ["node", "example"] {
+        let m = format!("{{job=\"{job}\"}}");
+        let theirs = series_set(pport, &m);
+        let ours = series_set(port, &m);
+        let missing: Vec<&String> = theirs.difference(&ours).collect();
+        assert!(
+            missing.is_empty(),
+            "job {job}: {} of Prometheus's {} series missing in promplay, e.g. {:?}",
+            missing.len(),
+            theirs.len(),
+            &missing[..missing.len().min(5)]
+        );
+    }
+    // The same PromQL through both APIs: answers over series whose values do not change.
+    for q in [
+        "count by (job) (up)",
+        "count by (__name__) ({job=\"example\"})",
+        "count(node_cpu_seconds_total) by (mode)",
+        "node_uname_info",
+        "python_info",
+        "sum by (device) (node_filesystem_size_bytes)",
+    ] {
+        let ask = |p: u16| {
+            let v = get_json(p, &format!("/api/v1/query?query={}", enc(q)));
+            let mut res: Vec<String> = v["data"]["result"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| format!("{} {}", r["metric"], r["value"][1]))
+                .collect();
+            res.sort();
+            res
+        };
+        assert_eq!(ask(port), ask(pport), "query {q}");
+    }
+}
