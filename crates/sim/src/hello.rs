@@ -16,6 +16,7 @@ use promplay_instrument::{Counter, Gauge, InprogressTracker, Registry};
 use promplay_model::Clock;
 use Example as E;
 
+use crate::python::PythonDefaults;
 use crate::traffic::Request;
 
 /// One of the app's code variants.
@@ -340,6 +341,11 @@ impl HelloApp {
     /// Starts the app (declares its metrics: `_created` is the clock's now).
     pub fn new(example: Example, clock: Rc<dyn Clock>) -> HelloApp {
         let registry = Registry::new(clock.clone());
+        // prometheus_client's default collectors come first, as in the real app's output.
+        let _ = registry.register(Rc::new(PythonDefaults {
+            clock: clock.clone(),
+            start_s: clock.now_ms() as f64 / 1000.0,
+        }));
         let counter = |name: &str, help: &str| Counter::new(&registry, name, help).ok();
         let gauge = |name: &str, help: &str| Gauge::new(&registry, name, help).ok();
         let mut m = Metrics::default();
@@ -643,6 +649,9 @@ mod tests {
             let text = app.registry().render(&Format::text());
             assert!(!text.is_empty(), "{e:?}");
             for f in app.registry().collect() {
+                if f.name.starts_with("python_") || f.name.starts_with("process_") {
+                    continue;
+                }
                 let full = if f.typ == promplay_exposition::MetricType::Counter {
                     format!("{}_total", f.name)
                 } else {

@@ -16,6 +16,7 @@
 
 pub mod hello;
 pub mod node;
+mod python;
 pub mod rng;
 pub mod scenario;
 pub mod selfmon;

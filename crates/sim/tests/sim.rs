@@ -312,3 +312,26 @@ fn the_readme_scenario_parses_and_runs() {
     let report = s.run(&examples("prometheus.yml")).unwrap();
     assert_eq!(report.to_text(), "at 5m: up\nup{instance=\"localhost:8000\", job=\"example\"} 1\nup{instance=\"localhost:9100\", job=\"node\"} 0\nup{instance=\"localhost:9090\", job=\"prometheus\"} 1\n");
 }
+
+#[test]
+fn hello_app_families_match_the_real_app() {
+    let sample = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/samples/hello-text.txt"
+    ))
+    .unwrap();
+    let real = families(&sample);
+    let mut world = World::seed_world(1, START);
+    let ours = world
+        .get("localhost:8000", "/metrics", None, START + 600_000)
+        .unwrap();
+    let ours = families(std::str::from_utf8(&ours.body).unwrap());
+    // The seed app (hello.py) exposes exactly the real app's families.
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        real.keys().collect::<Vec<_>>()
+    );
+    for (name, fam) in &ours {
+        assert_eq!(real.get(name), Some(fam), "{name}");
+    }
+}
