@@ -192,3 +192,23 @@ fn name_removal_is_immediate_by_default_and_delayed_on_request() {
     assert!(!l[0].has("__name__"), "{:?}", l[0]);
     assert_eq!(l[0].get("was"), Some("m_total"));
 }
+
+#[test]
+fn deeply_nested_expressions_evaluate() {
+    let db = db_with(2, 5);
+    let e = Engine::default();
+    // As deep as the parser allows, in the shapes that recurse through the evaluator.
+    for depth in [50usize, 120, 250] {
+        let bin = format!("{}m_total{}", "(1 + ".repeat(depth), ")".repeat(depth));
+        let neg = format!("{}m_total", "-".repeat(depth));
+        let agg = format!("{}m_total{}", "sum(".repeat(depth), ")".repeat(depth));
+        let fun = format!("{}m_total{}", "abs(".repeat(depth), ")".repeat(depth));
+        for q in [bin, neg, agg, fun] {
+            match e.instant_query(&db, &q, 60_000) {
+                Ok(_) | Err(QueryError::Parse(_)) => {}
+                Err(err) => panic!("{q}: {err}"),
+            }
+            let _ = e.range_query(&db, &q, 0, 60_000, 15_000);
+        }
+    }
+}
