@@ -34,11 +34,16 @@ impl Simulation {
     /// Starts scraping `world` with `config`'s scrape configs at the world's time.
     /// Returns the simulation and the target-creation failures.
     pub fn new(config: &Config, world: World) -> (Simulation, Vec<String>) {
+        Simulation::with_db(config, world, Db::new(Options::default()))
+    }
+
+    /// [`Simulation::new`] with a database of the host's (retention, chunk sizes).
+    pub fn with_db(config: &Config, world: World, db: Db) -> (Simulation, Vec<String>) {
         let mut manager = ScrapeManager::new(world.seed());
         let failures = manager.apply_config(config, world.now_ms());
         (
             Simulation {
-                db: Db::new(Options::default()),
+                db,
                 manager,
                 world,
                 engine: Engine::new(EngineOptions::default()),
