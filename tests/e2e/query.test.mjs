@@ -97,6 +97,22 @@ test('Graph tab draws one line per series with a legend', async () => {
   }
 });
 
+test('the range control re-runs the graph and rejects a bad duration', async () => {
+  const range = page.getByTestId('range');
+  await range.fill('bogus');
+  await range.press('Tab'); // change event
+  const err = page.getByTestId('query-error');
+  await err.waitFor();
+  assert.match(await err.innerText(), /not a valid duration string/);
+  await range.fill('15m');
+  await range.press('Tab');
+  await err.waitFor({ state: 'detached' });
+  await page.getByTestId('graph').waitFor({ state: 'visible' });
+  assert.match(await page.getByTestId('step').getAttribute('placeholder'), /auto: 3s/);
+  await range.fill('1h');
+  await range.press('Tab');
+});
+
 test('a parse error shows its line:col and marks the span', async () => {
   await page.getByTestId('tab-table').click();
   const input = page.getByTestId('query-input');
