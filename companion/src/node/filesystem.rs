@@ -132,23 +132,60 @@ pub fn expose(m: &Mount, stats: Option<FsStats>, out: &mut Families) {
     }
 }
 
+type Job = Box<dyn FnOnce() + Send>;
+
 /// Mount points whose statfs did not answer in time (an NFS server gone, say): they report a
-/// device error, without a new statfs, until the hung call returns.
+/// device error, without a new statfs, until the hung call returns. The calls run on one
+/// long-lived worker thread; a worker that hangs is abandoned and the next call starts another.
 #[derive(Clone, Default)]
-pub struct StuckMounts(Arc<Mutex<HashSet<String>>>);
+pub struct StuckMounts {
+    stuck: Arc<Mutex<HashSet<String>>>,
+    worker: Arc<Mutex<Option<std::sync::mpsc::Sender<Job>>>>,
+}
 
 impl StuckMounts {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.stuck.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn contains(&self, mount_point: &str) -> bool {
         self.lock().contains(mount_point)
     }
+
+    /// Hands `job` to the worker, starting one if there is none (or it died).
+    fn submit(&self, job: Job) -> bool {
+        let mut w = self.worker.lock().unwrap_or_else(|p| p.into_inner());
+        let job = match w.as_ref() {
+            Some(tx) => match tx.send(job) {
+                Ok(()) => return true,
+                // The worker is gone: start another.
+                Err(std::sync::mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (tx, rx) = std::sync::mpsc::channel::<Job>();
+        let spawned = std::thread::Builder::new()
+            .name("statfs".into())
+            .spawn(move || {
+                while let Ok(job) = rx.recv() {
+                    job();
+                }
+            });
+        if spawned.is_err() || tx.send(job).is_err() {
+            return false;
+        }
+        *w = Some(tx);
+        true
+    }
+
+    /// Forgets the current worker (it is stuck in a call).
+    fn abandon_worker(&self) {
+        *self.worker.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
 }
 
-/// Runs `call` on a thread and waits at most `timeout`: `None` and `mount_point` marked stuck
-/// when it takes longer (the thread unmarks it when the call finally returns).
+/// Runs `call` on the worker and waits at most `timeout`: `None` and `mount_point` marked stuck
+/// when it takes longer (the worker unmarks it when the call finally returns).
 pub fn with_timeout<T: Send + 'static>(
     mount_point: &str,
     stuck: &StuckMounts,
@@ -161,16 +198,14 @@ pub fn with_timeout<T: Send + 'static>(
     let (tx, rx) = std::sync::mpsc::channel();
     let done = Arc::new(AtomicBool::new(false));
     let (done2, stuck2, mp) = (done.clone(), stuck.clone(), mount_point.to_string());
-    let spawned = std::thread::Builder::new()
-        .name("statfs".into())
-        .spawn(move || {
-            let r = call();
-            let _ = tx.send(r);
-            let mut set = stuck2.lock();
-            done2.store(true, Ordering::SeqCst);
-            set.remove(&mp);
-        });
-    if spawned.is_err() {
+    let submitted = stuck.submit(Box::new(move || {
+        let r = call();
+        let _ = tx.send(r);
+        let mut set = stuck2.lock();
+        done2.store(true, Ordering::SeqCst);
+        set.remove(&mp);
+    }));
+    if !submitted {
         return None;
     }
     match rx.recv_timeout(timeout) {
@@ -180,6 +215,8 @@ pub fn with_timeout<T: Send + 'static>(
             if !done.load(Ordering::SeqCst) {
                 eprintln!("promplay node: filesystem: mount point {mount_point} is not responding, marked as stale");
                 set.insert(mount_point.to_string());
+                drop(set);
+                stuck.abandon_worker();
             }
             None
         }
@@ -286,6 +323,11 @@ proc /proc proc rw,relatime 0 0
         });
         assert_eq!(slow, None);
         assert!(stuck.contains("/nfs"));
+        // Another mount is served meanwhile, by a new worker.
+        assert_eq!(
+            with_timeout("/a", &stuck, Duration::from_secs(5), || 2),
+            Some(2)
+        );
         // While stuck, no new call is made.
         assert_eq!(
             with_timeout("/nfs", &stuck, Duration::from_secs(5), || 1),
@@ -297,6 +339,12 @@ proc /proc proc rw,relatime 0 0
             with_timeout("/nfs", &stuck, Duration::from_secs(5), || 1),
             Some(1)
         );
+        // The worker thread is reused from call to call.
+        let id = || std::thread::current().id();
+        let t1 = with_timeout("/a", &stuck, Duration::from_secs(5), id);
+        let t2 = with_timeout("/b", &stuck, Duration::from_secs(5), id);
+        assert!(t1.is_some());
+        assert_eq!(t1, t2);
     }
 
     #[test]

@@ -40,7 +40,7 @@ mod vmstat;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -126,6 +126,8 @@ pub enum NodeError {
         call: &'static str,
         source: std::io::Error,
     },
+    /// The collector panicked (a bug; reported, not fatal).
+    Panic,
 }
 
 impl fmt::Display for NodeError {
@@ -134,6 +136,7 @@ impl fmt::Display for NodeError {
             NodeError::Io { path, source } => write!(f, "read {}: {source}", path.display()),
             NodeError::Parse { path, msg } => write!(f, "parse {}: {msg}", path.display()),
             NodeError::Sys { call, source } => write!(f, "{call}: {source}"),
+            NodeError::Panic => f.write_str("collector panicked"),
         }
     }
 }
@@ -201,6 +204,9 @@ impl Default for DeviceFilters {
 }
 
 type CollectFn = fn(&Ctx, &mut Families) -> Result<(), NodeError>;
+
+/// One collector's run: its position, families, duration in seconds and result.
+type Outcome = (usize, Families, f64, Result<(), NodeError>);
 
 /// Checks `collect[]` names as node_exporter does: `missing collector: x` for an unknown one.
 pub fn check_collectors(names: &[String]) -> Result<(), String> {
@@ -309,22 +315,54 @@ impl Node {
     /// Runs every collector (or those named in `only`, node_exporter's `collect[]`); adds the
     /// per-collector duration and success families and the exporter's own families.
     pub fn gather(&self, only: &[String]) -> Vec<MetricFamily> {
-        let mut out = Families::default();
-        let mut meta = Vec::with_capacity(COLLECTORS.len());
-        let selected = COLLECTORS
+        let selected: Vec<&(&str, CollectFn)> = COLLECTORS
             .iter()
-            .filter(|(name, _)| only.is_empty() || only.iter().any(|o| o == name));
-        for (name, collect) in selected {
+            .filter(|(name, _)| only.is_empty() || only.iter().any(|o| o == name))
+            .collect();
+        // Like node_exporter, collectors run concurrently (here on up to 4 threads taking the
+        // next collector as they finish one); results are merged in the fixed order.
+        let next = AtomicUsize::new(0);
+        let done: Mutex<Vec<Outcome>> = Mutex::new(Vec::with_capacity(selected.len()));
+        let work = || loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some((_, collect)) = selected.get(i) else {
+                break;
+            };
             let start = Instant::now();
             let mut fams = Families::default();
-            let result = collect(&self.ctx, &mut fams);
+            // A collector that panics fails alone.
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                collect(&self.ctx, &mut fams)
+            }))
+            .unwrap_or(Err(NodeError::Panic));
             let elapsed = start.elapsed().as_secs_f64();
+            done.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push((i, fams, elapsed, result));
+        };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 4)
+            .min(selected.len().max(1));
+        std::thread::scope(|s| {
+            for _ in 1..threads {
+                // If no thread can be started, this one does all the work.
+                let _ = std::thread::Builder::new().spawn_scoped(s, work);
+            }
+            work();
+        });
+        let mut done = done.into_inner().unwrap_or_else(|p| p.into_inner());
+        done.sort_by_key(|d| d.0);
+        let mut out = Families::default();
+        let mut meta = Vec::with_capacity(done.len());
+        for (i, fams, elapsed, result) in done {
+            let name = selected[i].0;
             // Like node_exporter, what a failing collector sent before failing is still exposed.
             out.merge(fams);
             if let Err(e) = &result {
                 eprintln!("promplay node: collector {name} failed: {e}");
             }
-            meta.push((*name, elapsed, result.is_ok()));
+            meta.push((name, elapsed, result.is_ok()));
         }
         for (name, elapsed, ok) in meta {
             let labels = [("collector", name)];

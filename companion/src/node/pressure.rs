@@ -52,7 +52,8 @@ pub fn collect(ctx: &Ctx, out: &mut Families) -> Result<(), NodeError> {
             parse_psi,
         )?);
     }
-    let secs = |us: Option<u64>| us.map(|v| v as f64 / 1e6);
+    // As node_exporter computes it (two divisions round differently from one by 1e6).
+    let secs = |us: Option<u64>| us.map(|v| v as f64 / 1000.0 / 1000.0);
     let mut put = |name: &str, help: &str, v: Option<f64>| {
         if let Some(v) = v {
             out.counter(name, help, &[], v);
