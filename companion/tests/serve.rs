@@ -761,3 +761,231 @@ fn serve_side_by_side_with_prometheus() {
         assert_eq!(ask(port), ask(pport), "query {q}");
     }
 }
+
+/// Accepts HTTP POSTs and keeps their bodies (an Alertmanager's `/api/v2/alerts`).
+fn alert_receiver() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        for c in l.incoming() {
+            let Ok(mut c) = c else { continue };
+            let mut data = Vec::new();
+            let mut buf = [0u8; 65536];
+            // Read headers, then Content-Length bytes.
+            loop {
+                let n = c.read(&mut buf).unwrap_or(0);
+                if n == 0 {
+                    break;
+                }
+                data.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&data).to_string();
+                if let Some((head, body)) = text.split_once("\r\n\r\n") {
+                    let len = head
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())
+                                .flatten()
+                        })
+                        .unwrap_or(0);
+                    if body.len() >= len {
+                        g.lock()
+                            .unwrap()
+                            .push(format!("{}\n{body}", head.lines().next().unwrap_or("")));
+                        let _ = c.write_all(
+                            b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+                        );
+                        break;
+                    }
+                }
+            }
+        }
+    });
+    (port, got)
+}
+
+/// A minimal SMTP server that stores each message's DATA; it starts listening on `port` only
+/// after `delay`, playing a mail server that is down for a while.
+fn smtp_sink(port: u16, delay: Duration) -> std::sync::Arc<std::sync::Mutex<Vec<String>>> {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let g = got.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(delay);
+        let l = TcpListener::bind(("127.0.0.1", port)).expect("smtp sink port");
+        for c in l.incoming() {
+            let Ok(c) = c else { continue };
+            let g = g.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                let mut w = c.try_clone().unwrap();
+                let mut r = std::io::BufReader::new(c);
+                let _ = w.write_all(b"220 sink ESMTP\r\n");
+                let mut line = String::new();
+                loop {
+                    line.clear();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let cmd = line.trim_end().to_ascii_uppercase();
+                    if cmd.starts_with("EHLO") || cmd.starts_with("HELO") {
+                        let _ = w.write_all(b"250-sink\r\n250 8BITMIME\r\n");
+                    } else if cmd.starts_with("DATA") {
+                        let _ = w.write_all(b"354 go ahead\r\n");
+                        let mut msg = String::new();
+                        loop {
+                            line.clear();
+                            if r.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            if line == ".\r\n" || line == ".\n" {
+                                break;
+                            }
+                            msg.push_str(&line);
+                        }
+                        g.lock().unwrap().push(msg);
+                        let _ = w.write_all(b"250 accepted\r\n");
+                    } else if cmd.starts_with("QUIT") {
+                        let _ = w.write_all(b"221 bye\r\n");
+                        return;
+                    } else {
+                        let _ = w.write_all(b"250 ok\r\n");
+                    }
+                }
+            });
+        }
+    });
+    got
+}
+
+/// Rules from `rule_files`, evaluated on the wall clock: a target that is down makes
+/// InstanceDown pending then firing; the alert is posted to the Alertmanager under
+/// `alerting:`, and the built-in Alertmanager emails it — to an SMTP server that is down at
+/// first, so the email goes out once it is back, exactly once.
+#[test]
+fn serve_rules_alerts_and_email() {
+    let dir = tmpdir("rules");
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n  - name: example\n    rules:\n      - alert: InstanceDown\n        expr: up == 0\n        for: 2s\n        annotations:\n          summary: 'Instance {{ $labels.instance }} down'\n      - record: job:up:sum\n        expr: sum by (job) (up)\n",
+    )
+    .unwrap();
+    let smtp_port = free_port();
+    let mails = smtp_sink(smtp_port, Duration::from_secs(6));
+    std::fs::write(
+        dir.join("alertmanager.yml"),
+        format!(
+            "global:\n  smtp_smarthost: '127.0.0.1:{smtp_port}'\n  smtp_from: 'alertmanager@example.org'\n  smtp_require_tls: false\nroute:\n  receiver: mail\n  group_wait: 1s\n  group_interval: 1m\n  repeat_interval: 1h\nreceivers:\n  - name: mail\n    email_configs:\n      - to: 'you@example.org'\n"
+        ),
+    )
+    .unwrap();
+    let (am_port, posts) = alert_receiver();
+    let down = free_port();
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['127.0.0.1:{down}']}}]\n"
+    );
+    let am_cfg = dir.join("alertmanager.yml");
+    let (_p, port) = start_serve(
+        &dir,
+        &cfg,
+        &["--alertmanager.config", am_cfg.to_str().unwrap()],
+    );
+
+    let t0 = Instant::now();
+    let mut saw_pending = false;
+    loop {
+        let v = get_json(port, "/api/v1/alerts");
+        let state = v["data"]["alerts"][0]["state"]
+            .as_str()
+            .unwrap_or("")
+            .to_string();
+        saw_pending |= state == "pending";
+        if state == "firing" {
+            assert_eq!(
+                v["data"]["alerts"][0]["labels"]["alertname"],
+                "InstanceDown"
+            );
+            assert_eq!(
+                v["data"]["alerts"][0]["annotations"]["summary"],
+                format!("Instance 127.0.0.1:{down} down")
+            );
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "no firing alert: {v}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    assert!(saw_pending, "the alert was never seen pending");
+    let v = get_json(port, "/api/v1/rules");
+    assert_eq!(v["data"]["groups"][0]["name"], "example");
+    assert_eq!(v["data"]["groups"][0]["rules"][0]["type"], "alerting");
+    assert_eq!(v["data"]["groups"][0]["rules"][1]["type"], "recording");
+    // The recording rule writes its series.
+    let t0 = Instant::now();
+    loop {
+        let v = get_json(port, &format!("/api/v1/query?query={}", enc("job:up:sum")));
+        if v["data"]["result"][0]["value"][1] == "0" {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(10), "no job:up:sum: {v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    // ALERTS series.
+    let v = get_json(
+        port,
+        &format!(
+            "/api/v1/query?query={}",
+            enc("ALERTS{alertstate=\"firing\"}")
+        ),
+    );
+    assert_eq!(
+        v["data"]["result"][0]["metric"]["alertname"], "InstanceDown",
+        "{v}"
+    );
+
+    // Posted to the configured Alertmanager as Prometheus posts alerts.
+    let t0 = Instant::now();
+    loop {
+        let got = posts.lock().unwrap().clone();
+        if let Some(p) = got.iter().find(|p| p.contains("InstanceDown")) {
+            assert!(p.starts_with("POST /api/v2/alerts HTTP/1.1"), "{p}");
+            let body = p.split_once('\n').unwrap().1;
+            let v: Value = serde_json::from_str(body).unwrap();
+            assert_eq!(v[0]["labels"]["alertname"], "InstanceDown");
+            assert_eq!(v[0]["labels"]["job"], "node");
+            assert!(v[0]["startsAt"].as_str().unwrap().ends_with('Z'));
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "no alert posted: {got:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    // The email: the SMTP server comes up 6 s after start; delivered once, by retrying.
+    let t0 = Instant::now();
+    loop {
+        if !mails.lock().unwrap().is_empty() {
+            break;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(40), "no email");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(Duration::from_secs(4));
+    let got = mails.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "emails: {got:?}");
+    assert!(
+        // Alertmanager 0.25's default subject (no group_by: empty group labels).
+        got[0].contains(&format!(
+            "Subject: [FIRING:1]  (InstanceDown 127.0.0.1:{down} node)"
+        )),
+        "{}",
+        got[0]
+    );
+    assert!(got[0].contains("To: you@example.org"), "{}", got[0]);
+}

@@ -341,10 +341,10 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
         "/api/v1/targets" if *method == Method::GET => render(targets(st, &params)),
         "/api/v1/metadata" if *method == Method::GET => render(metadata(st, &params)),
         "/api/v1/rules" if *method == Method::GET => {
-            render(Ok(Answer::data("{\"groups\":[]}".into())))
+            json_response(StatusCode::OK, st.rules.rules_json())
         }
         "/api/v1/alerts" if *method == Method::GET => {
-            render(Ok(Answer::data("{\"alerts\":[]}".into())))
+            json_response(StatusCode::OK, st.rules.alerts_json())
         }
         "/api/v1/alertmanagers" if *method == Method::GET => render(Ok(Answer::data(
             "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}".into(),
@@ -1145,6 +1145,23 @@ fn self_metrics(st: &AppState) -> String {
     );
     let _ = writeln!(out, "# TYPE prometheus_target_scrapes_total counter");
     let _ = writeln!(out, "prometheus_target_scrapes_total {scrapes}");
+    let _ = writeln!(
+        out,
+        "# HELP prometheus_notifications_sent_total Total number of alerts sent."
+    );
+    let _ = writeln!(out, "# TYPE prometheus_notifications_sent_total counter");
+    let _ = writeln!(
+        out,
+        "prometheus_notifications_sent_total {}",
+        st.notifier.sent.load(Ordering::Relaxed)
+    );
+    let _ = writeln!(out, "# HELP prometheus_notifications_errors_total Total number of sent alerts affected by errors.");
+    let _ = writeln!(out, "# TYPE prometheus_notifications_errors_total counter");
+    let _ = writeln!(
+        out,
+        "prometheus_notifications_errors_total {}",
+        st.notifier.errors.load(Ordering::Relaxed)
+    );
     let _ = writeln!(out, "# HELP promplay_targets Active targets by health.");
     let _ = writeln!(out, "# TYPE promplay_targets gauge");
     let _ = writeln!(out, "promplay_targets{{health=\"up\"}} {up_targets}");

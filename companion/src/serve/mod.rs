@@ -16,6 +16,8 @@
 pub mod api;
 pub mod import;
 pub mod json;
+pub mod notify;
+pub mod rules;
 pub mod scrape;
 
 use std::net::SocketAddr;
@@ -88,6 +90,8 @@ pub struct AppState {
     pub config_file: PathBuf,
     pub loaded: RwLock<Loaded>,
     pub scraper: scrape::ScraperHandle,
+    pub rules: rules::RulesHandle,
+    pub notifier: notify::NotifierHandle,
     pub flags: Vec<(String, String)>,
     pub query_timeout_ms: i64,
     pub start_ms: i64,
@@ -107,6 +111,23 @@ impl AppState {
             .store(now_ms().max(0) as u64, Ordering::Relaxed);
         match result {
             Ok(loaded) => {
+                let applied =
+                    rules::rules_config(&loaded.config, &self.config_file).and_then(|rc| {
+                        let targets = notify::Targets::from_config(&loaded.config)?;
+                        self.rules.apply(rc)?;
+                        Ok(targets)
+                    });
+                let targets = match applied {
+                    Ok(t) => t,
+                    Err(e) => {
+                        self.metrics.reloads_failed.fetch_add(1, Ordering::Relaxed);
+                        self.metrics.last_reload_ok.store(false, Ordering::Relaxed);
+                        let e = format!("error loading rules, previous rule set restored: {e}");
+                        eprintln!("promplay serve: error reloading config: {e}");
+                        return Err(e);
+                    }
+                };
+                self.notifier.set_targets(targets);
                 self.scraper.apply(loaded.config.clone());
                 *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
                 self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
@@ -153,6 +174,46 @@ fn load_config(path: &Path) -> anyhow::Result<Loaded> {
     Ok(Loaded { config, yaml })
 }
 
+/// The built-in Alertmanager's configuration and the template files it names (globs relative
+/// to its directory).
+fn load_alertmanager_config(
+    path: &Path,
+) -> anyhow::Result<(promplay_alertmanager::Config, Vec<(String, String)>)> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading --alertmanager.config {}", path.display()))?;
+    let cfg = promplay_alertmanager::Config::load(&text)
+        .map_err(|e| anyhow::anyhow!("loading --alertmanager.config {}: {e}", path.display()))?;
+    let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut templates = Vec::new();
+    for pat in &cfg.templates {
+        let full = base.join(pat);
+        let dir = full.parent().map(Path::to_path_buf).unwrap_or_default();
+        let name = full
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let mut found: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map(|rd| {
+                rd.flatten()
+                    .map(|e| e.path())
+                    .filter(|p| {
+                        p.file_name().is_some_and(|n| {
+                            promplay_alertmanager::glob_match(&name, &n.to_string_lossy())
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        found.sort();
+        for f in found {
+            let src = std::fs::read_to_string(&f)
+                .with_context(|| format!("reading template {}", f.display()))?;
+            templates.push((f.display().to_string(), src));
+        }
+    }
+    Ok((cfg, templates))
+}
+
 fn parse_flag_duration(flag: &str, s: &str) -> anyhow::Result<Duration> {
     Duration::parse(s).map_err(|e| anyhow::anyhow!("invalid value {s:?} for --{flag}: {e}"))
 }
@@ -166,16 +227,14 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         .listen_address
         .parse()
         .with_context(|| format!("invalid --web.listen-address {:?}", args.listen_address))?;
-    if let Some(am) = &args.alertmanager_config {
-        let text = std::fs::read_to_string(am)
-            .with_context(|| format!("reading --alertmanager.config {}", am.display()))?;
-        promplay_alertmanager::config::Config::load(&text)
-            .map_err(|e| anyhow::anyhow!("loading --alertmanager.config {}: {e}", am.display()))?;
-        eprintln!(
-            "promplay serve: --alertmanager.config {} is valid; the built-in Alertmanager is not wired into serve yet",
-            am.display()
-        );
-    }
+    let builtin_am = match &args.alertmanager_config {
+        Some(am) => Some(load_alertmanager_config(am)?),
+        None => None,
+    };
+    let rules_cfg = rules::rules_config(&loaded.config, &args.config_file)
+        .map_err(|e| anyhow::anyhow!("error loading rules: {e}"))?;
+    let targets = notify::Targets::from_config(&loaded.config)
+        .map_err(|e| anyhow::anyhow!("alerting configuration: {e}"))?;
 
     let db = Arc::new(Db::new(Options {
         retention_ms: (!retention.is_zero()).then(|| retention.as_millis()),
@@ -242,18 +301,32 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         .build()
         .context("starting the tokio runtime")?;
 
-    let scraper = scrape::start(db.clone(), loaded.config.clone(), rt.handle().clone());
     let engine = Engine::new(EngineOptions {
         lookback_delta_ms: lookback.as_millis(),
         max_samples: args.max_samples,
         ..Default::default()
     });
+    let (alerts_tx, alerts_rx) = std::sync::mpsc::channel();
+    let notifier = notify::start(rt.handle().clone(), targets, alerts_rx, builtin_am)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let external_url = format!("http://{}", args.listen_address);
+    let rules = rules::start(
+        db.clone(),
+        engine.clone(),
+        rules_cfg,
+        alerts_tx,
+        external_url,
+    )
+    .map_err(|e| anyhow::anyhow!("error loading rules: {e}"))?;
+    let scraper = scrape::start(db.clone(), loaded.config.clone(), rt.handle().clone());
     let state = Arc::new(AppState {
         db,
         engine,
         config_file: args.config_file.clone(),
         loaded: RwLock::new(loaded),
         scraper,
+        rules,
+        notifier,
         flags,
         query_timeout_ms: query_timeout.as_millis(),
         start_ms: now_ms(),
@@ -264,6 +337,8 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
 
     let code = rt.block_on(serve(state.clone(), addr))?;
     state.scraper.stop();
+    state.rules.stop();
+    state.notifier.stop();
     rt.shutdown_timeout(StdDuration::from_secs(5));
     Ok(code)
 }
