@@ -452,9 +452,10 @@ impl Alertmanager {
         sent: &mut Vec<Notification>,
     ) -> bool {
         // Inhibition.
-        let store = &self.alerts;
-        let inhibitor = &self.inhibitor;
-        alerts.retain(|a| inhibitor.mutes(&a.labels, store.values(), t).is_none());
+        if !self.inhibitor.rules.is_empty() {
+            let prepared = self.inhibitor.prepare(self.alerts.values(), t);
+            alerts.retain(|a| prepared.mutes(&a.labels).is_none());
+        }
         if alerts.is_empty() {
             return true;
         }

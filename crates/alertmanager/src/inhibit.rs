@@ -86,6 +86,69 @@ impl Inhibitor {
     }
 }
 
+/// The inhibitor's view of the firing source alerts at one instant, indexed by the values of
+/// each rule's `equal` labels, so that testing many alerts costs one lookup each.
+pub struct PreparedInhibitor<'a> {
+    rules: &'a [InhibitRule],
+    /// Per rule: equal-label values → the source alerts' labels and fingerprints.
+    sources: Vec<std::collections::HashMap<Vec<&'a str>, Vec<(&'a Labels, u64)>>>,
+}
+
+impl Inhibitor {
+    /// Indexes the firing source alerts among `alerts` at `now`.
+    pub fn prepare<'a>(
+        &'a self,
+        alerts: impl Iterator<Item = &'a Alert> + Clone,
+        now: i64,
+    ) -> PreparedInhibitor<'a> {
+        let sources = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut m: std::collections::HashMap<Vec<&'a str>, Vec<(&'a Labels, u64)>> =
+                    std::collections::HashMap::new();
+                for a in alerts.clone() {
+                    if a.resolved_at(now) || !r.source.matches(&a.labels) {
+                        continue;
+                    }
+                    let key: Vec<&'a str> =
+                        r.equal.iter().map(|n| a.labels.get_or_empty(n)).collect();
+                    m.entry(key)
+                        .or_default()
+                        .push((&a.labels, fingerprint(&a.labels)));
+                }
+                m
+            })
+            .collect();
+        PreparedInhibitor {
+            rules: &self.rules,
+            sources,
+        }
+    }
+}
+
+impl PreparedInhibitor<'_> {
+    /// Same answer as [`Inhibitor::mutes`] for the alerts this was prepared from.
+    pub fn mutes(&self, labels: &Labels) -> Option<u64> {
+        for (r, src) in self.rules.iter().zip(&self.sources) {
+            if !r.target.matches(labels) {
+                continue;
+            }
+            let exclude_two_sided = r.source.matches(labels);
+            let key: Vec<&str> = r.equal.iter().map(|n| labels.get_or_empty(n)).collect();
+            if let Some(cands) = src.get(&key) {
+                for (l, fp) in cands {
+                    if exclude_two_sided && r.target.matches(l) {
+                        continue;
+                    }
+                    return Some(*fp);
+                }
+            }
+        }
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +187,30 @@ mod tests {
             Some(5),
         )];
         assert!(ih.mutes(&warn_a, resolved.iter(), 10).is_none());
+    }
+
+    #[test]
+    fn prepared_agrees_with_plain() {
+        let ih = inhibitor();
+        let alerts: Vec<Alert> = (0..40)
+            .map(|i| {
+                let sev = if i % 3 == 0 { "critical" } else { "warning" };
+                let cluster = format!("c{}", i % 4);
+                let ends = if i % 5 == 0 { Some(5) } else { None };
+                alert(
+                    &[
+                        ("severity", sev),
+                        ("cluster", &cluster),
+                        ("i", &i.to_string()),
+                    ],
+                    ends,
+                )
+            })
+            .collect();
+        let p = ih.prepare(alerts.iter(), 10);
+        for a in &alerts {
+            assert_eq!(p.mutes(&a.labels), ih.mutes(&a.labels, alerts.iter(), 10));
+        }
     }
 
     #[test]
