@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use promplay_model::{CounterResetHint, FloatHistogram, HistogramError, Labels};
 
-use super::eval::{drop_metric_name, exec_err, Ctx, Rng};
+use super::eval::{drop_metric_name, exec_err, mat_samples, push_point, Ctx, Rng};
 use crate::ast::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
 use crate::error::EvalError;
 use crate::value::{Matrix, Sample, ValueType, Vector};
@@ -269,18 +269,8 @@ impl Ctx<'_> {
                     _ => self.vector_binop(op, &v[0], &v[1], &m, b.return_bool, &ords[0], &ords[1]),
                 })
             }
-            (ValueType::Vector, ValueType::Scalar) => {
-                self.range_eval(r, &args, None, &mut |v, _, _| {
-                    let s = v[1].first().map(|s| s.f).unwrap_or(f64::NAN);
-                    Ok(self.vector_scalar_binop(op, &v[0], s, false, b.return_bool))
-                })
-            }
-            (ValueType::Scalar, ValueType::Vector) => {
-                self.range_eval(r, &args, None, &mut |v, _, _| {
-                    let s = v[0].first().map(|s| s.f).unwrap_or(f64::NAN);
-                    Ok(self.vector_scalar_binop(op, &v[1], s, true, b.return_bool))
-                })
-            }
+            (ValueType::Vector, ValueType::Scalar) => self.eval_vector_scalar(b, r, false),
+            (ValueType::Scalar, ValueType::Vector) => self.eval_vector_scalar(b, r, true),
             _ => Err(exec_err(format!(
                 "binary operator {} not allowed between {} and {}",
                 op.as_str(),
@@ -290,53 +280,109 @@ impl Ctx<'_> {
         }
     }
 
-    fn vector_scalar_binop(
+    /// A vector-scalar operation (Prometheus's `VectorscalarBinop` at every step). Each
+    /// output point depends only on its input point and the scalar at that step, so the
+    /// vector's series are transformed point by point, keeping their label sets (no
+    /// per-step label copies).
+    fn eval_vector_scalar(&self, b: &BinaryExpr, r: Rng, swap: bool) -> Result<Matrix, EvalError> {
+        let orig = self.cur();
+        let lhs = self.eval(&b.lhs, r)?.into_mat();
+        let rhs = self.eval(&b.rhs, r)?.into_mat();
+        let (vector, scalar) = if swap { (rhs, lhs) } else { (lhs, rhs) };
+        let sv: &[crate::value::FPoint] =
+            scalar.first().map(|s| s.floats.as_slice()).unwrap_or(&[]);
+        let scalar_at = |t: i64| -> f64 {
+            let i = ((t - r.start) / r.interval) as usize;
+            match sv.get(i) {
+                Some(p) if p.t == t => p.f,
+                _ => match sv.binary_search_by_key(&t, |p| p.t) {
+                    Ok(k) => sv[k].f,
+                    Err(_) => f64::NAN,
+                },
+            }
+        };
+        let (op, return_bool) = (b.op, b.return_bool);
+        let drops = changes_metric_schema(op) || return_bool;
+        let mut out: Matrix = Vec::with_capacity(vector.len());
+        for mut s in vector {
+            self.check_interrupt()?;
+            let floats = std::mem::take(&mut s.floats);
+            let hists = std::mem::take(&mut s.histograms);
+            for p in floats {
+                if let Some((f, h)) = self.vs_elem(op, p.f, None, scalar_at(p.t), swap, return_bool)
+                {
+                    push_point(&mut s, p.t, f, h);
+                }
+            }
+            for p in hists {
+                if let Some((f, h)) =
+                    self.vs_elem(op, 0.0, Some(&p.h), scalar_at(p.t), swap, return_bool)
+                {
+                    push_point(&mut s, p.t, f, h);
+                }
+            }
+            if s.floats.is_empty() && s.histograms.is_empty() {
+                continue;
+            }
+            s.floats.sort_by_key(|p| p.t);
+            s.histograms.sort_by_key(|p| p.t);
+            if drops {
+                if !self.opts.enable_delayed_name_removal {
+                    s.metric = drop_metric_name(&s.metric);
+                }
+                s.drop_name = true;
+            }
+            out.push(s);
+        }
+        if drops && !self.opts.enable_delayed_name_removal {
+            for s in out.iter_mut() {
+                s.drop_name = false;
+            }
+            out = super::eval::merge_same_labelset(out)?;
+        }
+        self.set_cur(orig + mat_samples(&out));
+        if self.cur() > self.opts.max_samples {
+            return Err(EvalError::TooManySamples {
+                context: "query execution",
+            });
+        }
+        Ok(out)
+    }
+
+    /// One element of a vector-scalar operation; `None` when the element is dropped.
+    fn vs_elem(
         &self,
         op: BinaryOp,
-        lhs: &Vector,
-        rhs: f64,
+        vf: f64,
+        vh: Option<&FloatHistogram>,
+        scalar: f64,
         swap: bool,
         return_bool: bool,
-    ) -> Vector {
-        let mut out = Vec::with_capacity(lhs.len());
-        for s in lhs {
-            let (mut lf, mut rf) = (s.f, rhs);
-            let (mut lh, mut rh) = (s.h.as_deref(), None);
-            if swap {
-                std::mem::swap(&mut lf, &mut rf);
-                std::mem::swap(&mut lh, &mut rh);
-            }
-            let res = elem_binop(op, lf, rf, lh, rh);
-            if let Some(e) = &res.err {
-                self.annotate(e);
-                if !e.starts_with("PromQL warning") {
-                    continue;
-                }
-            }
-            let (mut f, mut h, mut keep) = (res.f, res.h, res.keep);
-            if op.is_comparison() && swap {
-                f = rf;
-                h = rh.map(|x| Box::new(x.clone()));
-            }
-            if return_bool {
-                f = btos(keep);
-                h = None;
-                keep = true;
-            }
-            if keep {
-                let mut ns = s.clone();
-                ns.f = f;
-                ns.h = h;
-                if changes_metric_schema(op) || return_bool {
-                    if !self.opts.enable_delayed_name_removal {
-                        ns.metric = drop_metric_name(&ns.metric);
-                    }
-                    ns.drop_name = true;
-                }
-                out.push(ns);
+    ) -> Option<(f64, Option<Box<FloatHistogram>>)> {
+        let (mut lf, mut rf) = (vf, scalar);
+        let (mut lh, mut rh) = (vh, None);
+        if swap {
+            std::mem::swap(&mut lf, &mut rf);
+            std::mem::swap(&mut lh, &mut rh);
+        }
+        let res = elem_binop(op, lf, rf, lh, rh);
+        if let Some(e) = &res.err {
+            self.annotate(e);
+            if !e.starts_with("PromQL warning") {
+                return None;
             }
         }
-        out
+        let (mut f, mut h, mut keep) = (res.f, res.h, res.keep);
+        if op.is_comparison() && swap {
+            f = rf;
+            h = rh.map(|x| Box::new(x.clone()));
+        }
+        if return_bool {
+            f = btos(keep);
+            h = None;
+            keep = true;
+        }
+        keep.then_some((f, h))
     }
 
     #[allow(clippy::too_many_arguments)]
