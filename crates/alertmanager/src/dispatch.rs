@@ -19,7 +19,7 @@ use promplay_model::Labels;
 
 use crate::alert::{compare_alerts, fingerprint, Alert, AlertError, PostableAlert};
 use crate::config::{Config, ConfigError};
-use crate::inhibit::Inhibitor;
+use crate::inhibit::{Inhibitor, PreparedInhibitor};
 use crate::nflog::{needs_update, NotificationLog, ReceiverKey, DEFAULT_RETENTION_MS};
 use crate::notify::{
     build_email, template_data, webhook_body, EmailContext, Notification, Notifier, Payload,
@@ -351,20 +351,28 @@ impl Alertmanager {
         let mut budget: usize = 1_000_000;
         while budget > 0 {
             budget -= 1;
-            let Some((gid, t)) = self
+            let Some(t) = self
                 .groups
-                .iter()
-                .filter(|(_, g)| g.next_flush <= now)
-                .min_by(|a, b| {
-                    a.1.next_flush
-                        .cmp(&b.1.next_flush)
-                        .then_with(|| a.0.cmp(b.0))
-                })
-                .map(|(k, g)| (k.clone(), g.next_flush))
+                .values()
+                .map(|g| g.next_flush)
+                .filter(|t| *t <= now)
+                .min()
             else {
                 break;
             };
-            self.flush(&gid, t, notifier, &mut sent);
+            // Every group due at `t`, in key order; flushes do not change the alert store, so
+            // the inhibitor's index is built once for all of them.
+            let due: Vec<GroupId> = self
+                .groups
+                .iter()
+                .filter(|(_, g)| g.next_flush == t)
+                .map(|(k, _)| k.clone())
+                .collect();
+            let prepared = (!self.inhibitor.rules.is_empty())
+                .then(|| self.inhibitor.prepare(self.alerts.values(), t));
+            for gid in due {
+                self.flush(&gid, t, notifier, &mut sent, prepared.as_ref());
+            }
         }
         self.now = self.now.max(now);
         if now - self.last_gc >= ALERT_GC_INTERVAL_MS {
@@ -397,6 +405,7 @@ impl Alertmanager {
         t: i64,
         notifier: &mut dyn Notifier,
         sent: &mut Vec<Notification>,
+        inhibit: Option<&PreparedInhibitor>,
     ) {
         let Some(g) = self.groups.get_mut(gid) else {
             return;
@@ -421,7 +430,7 @@ impl Alertmanager {
             .collect();
         alerts.sort_by(compare_alerts);
 
-        let ok = self.pipeline(&group, alerts.clone(), t, notifier, sent);
+        let ok = self.pipeline(&group, alerts.clone(), t, notifier, sent, inhibit);
 
         if ok {
             if let Some(g) = self.groups.get_mut(gid) {
@@ -450,11 +459,11 @@ impl Alertmanager {
         t: i64,
         notifier: &mut dyn Notifier,
         sent: &mut Vec<Notification>,
+        inhibit: Option<&PreparedInhibitor>,
     ) -> bool {
         // Inhibition.
-        if !self.inhibitor.rules.is_empty() {
-            let prepared = self.inhibitor.prepare(self.alerts.values(), t);
-            alerts.retain(|a| prepared.mutes(&a.labels).is_none());
+        if let Some(p) = inhibit {
+            alerts.retain(|a| p.mutes(&a.labels).is_none());
         }
         if alerts.is_empty() {
             return true;

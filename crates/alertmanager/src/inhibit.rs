@@ -86,48 +86,52 @@ impl Inhibitor {
     }
 }
 
+/// Equal-label values → the labels and fingerprints of the firing source alerts.
+type SourceIndex = std::collections::HashMap<Vec<String>, Vec<(Labels, u64)>>;
+
 /// The inhibitor's view of the firing source alerts at one instant, indexed by the values of
 /// each rule's `equal` labels, so that testing many alerts costs one lookup each.
-pub struct PreparedInhibitor<'a> {
-    rules: &'a [InhibitRule],
-    /// Per rule: equal-label values → the source alerts' labels and fingerprints.
-    sources: Vec<std::collections::HashMap<Vec<&'a str>, Vec<(&'a Labels, u64)>>>,
+pub struct PreparedInhibitor {
+    rules: Vec<InhibitRule>,
+    sources: Vec<SourceIndex>,
 }
 
 impl Inhibitor {
     /// Indexes the firing source alerts among `alerts` at `now`.
     pub fn prepare<'a>(
-        &'a self,
+        &self,
         alerts: impl Iterator<Item = &'a Alert> + Clone,
         now: i64,
-    ) -> PreparedInhibitor<'a> {
+    ) -> PreparedInhibitor {
         let sources = self
             .rules
             .iter()
             .map(|r| {
-                let mut m: std::collections::HashMap<Vec<&'a str>, Vec<(&'a Labels, u64)>> =
-                    std::collections::HashMap::new();
+                let mut m = SourceIndex::new();
                 for a in alerts.clone() {
                     if a.resolved_at(now) || !r.source.matches(&a.labels) {
                         continue;
                     }
-                    let key: Vec<&'a str> =
-                        r.equal.iter().map(|n| a.labels.get_or_empty(n)).collect();
+                    let key: Vec<String> = r
+                        .equal
+                        .iter()
+                        .map(|n| a.labels.get_or_empty(n).to_string())
+                        .collect();
                     m.entry(key)
                         .or_default()
-                        .push((&a.labels, fingerprint(&a.labels)));
+                        .push((a.labels.clone(), fingerprint(&a.labels)));
                 }
                 m
             })
             .collect();
         PreparedInhibitor {
-            rules: &self.rules,
+            rules: self.rules.clone(),
             sources,
         }
     }
 }
 
-impl PreparedInhibitor<'_> {
+impl PreparedInhibitor {
     /// Same answer as [`Inhibitor::mutes`] for the alerts this was prepared from.
     pub fn mutes(&self, labels: &Labels) -> Option<u64> {
         for (r, src) in self.rules.iter().zip(&self.sources) {
@@ -135,7 +139,11 @@ impl PreparedInhibitor<'_> {
                 continue;
             }
             let exclude_two_sided = r.source.matches(labels);
-            let key: Vec<&str> = r.equal.iter().map(|n| labels.get_or_empty(n)).collect();
+            let key: Vec<String> = r
+                .equal
+                .iter()
+                .map(|n| labels.get_or_empty(n).to_string())
+                .collect();
             if let Some(cands) = src.get(&key) {
                 for (l, fp) in cands {
                     if exclude_two_sided && r.target.matches(l) {
