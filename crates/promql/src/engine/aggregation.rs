@@ -255,7 +255,7 @@ impl Ctx<'_> {
                 grouping.sort();
             }
             let without = a.without;
-            return self.range_eval(r, &[inner], None, &mut |v, _, ts| {
+            return self.range_eval(r, &[inner], None, &mut |v, _, _, ts| {
                 let mut order: Vec<Labels> = Vec::new();
                 let mut counts: HashMap<Labels, usize> = HashMap::new();
                 for s in &v[0] {

@@ -231,7 +231,7 @@ impl Ctx<'_> {
         let args = [&*b.lhs, &*b.rhs];
         match (lt, rt) {
             (ValueType::Scalar, ValueType::Scalar) => {
-                self.range_eval(r, &args, None, &mut |v, _, _| {
+                self.range_eval(r, &args, None, &mut |v, _, _, _| {
                     let l = v[0].first().map(|s| s.f).unwrap_or(f64::NAN);
                     let rr = v[1].first().map(|s| s.f).unwrap_or(f64::NAN);
                     Ok(vec![Sample::float(
@@ -262,11 +262,20 @@ impl Ctx<'_> {
                         l.without(&n)
                     }
                 };
-                self.range_eval(r, &args, Some(&sigf), &mut |v, ords, _| match op {
+                let mut cache: HashMap<(usize, usize), Labels> = HashMap::new();
+                self.range_eval(r, &args, Some(&sigf), &mut |v, ords, owners, _| match op {
                     BinaryOp::And => Ok(vector_and(&v[0], &v[1], &ords[0], &ords[1])),
                     BinaryOp::Or => Ok(vector_or(&v[0], &v[1], &ords[0], &ords[1])),
                     BinaryOp::Unless => Ok(vector_unless(&v[0], &v[1], &ords[0], &ords[1])),
-                    _ => self.vector_binop(op, &v[0], &v[1], &m, b.return_bool, &ords[0], &ords[1]),
+                    _ => self.vector_binop(
+                        op,
+                        (&v[0], &v[1]),
+                        &m,
+                        b.return_bool,
+                        (&ords[0], &ords[1]),
+                        (&owners[0], &owners[1]),
+                        &mut cache,
+                    ),
                 })
             }
             (ValueType::Vector, ValueType::Scalar) => self.eval_vector_scalar(b, r, false),
@@ -389,12 +398,12 @@ impl Ctx<'_> {
     fn vector_binop(
         &self,
         op: BinaryOp,
-        lhs: &Vector,
-        rhs: &Vector,
+        (lhs, rhs): (&Vector, &Vector),
         m: &VectorMatching,
         return_bool: bool,
-        lo: &[usize],
-        ro: &[usize],
+        (lo, ro): (&[usize], &[usize]),
+        (lown, rown): (&[usize], &[usize]),
+        cache: &mut HashMap<(usize, usize), Labels>,
     ) -> Result<Vector, EvalError> {
         if (lhs.is_empty() && rhs.is_empty())
             || ((lhs.is_empty() || rhs.is_empty()) && m.fill.lhs.is_none() && m.fill.rhs.is_none())
@@ -402,16 +411,18 @@ impl Ctx<'_> {
             return Ok(Vec::new());
         }
         let one_to_many = m.card == VectorMatchCardinality::OneToMany;
-        let (lhs, rhs, lo, ro) = if one_to_many {
-            (rhs, lhs, ro, lo)
+        let (lhs, rhs, lo, ro, lown, rown) = if one_to_many {
+            (rhs, lhs, ro, lo, rown, lown)
         } else {
-            (lhs, rhs, lo, ro)
+            (lhs, rhs, lo, ro, lown, rown)
         };
-        let mut right: HashMap<usize, &Sample> = HashMap::with_capacity(rhs.len());
+        // Input series of a sample (usize::MAX for a fill value), for the label cache.
+        const FILL: usize = usize::MAX;
+        let mut right: HashMap<usize, (&Sample, usize)> = HashMap::with_capacity(rhs.len());
         let mut right_order: Vec<usize> = Vec::new();
         for (i, rs) in rhs.iter().enumerate() {
             let o = ro[i];
-            if let Some(d) = right.get(&o) {
+            if let Some((d, _)) = right.get(&o) {
                 let side = if one_to_many { "left" } else { "right" };
                 let ml = match_labels(&rs.metric, m.on, &m.matching_labels);
                 return Err(exec_err(format!(
@@ -419,18 +430,18 @@ impl Ctx<'_> {
                     rs.metric, d.metric
                 )));
             }
-            right.insert(o, rs);
+            right.insert(o, (rs, rown.get(i).copied().unwrap_or(FILL)));
             right_order.push(o);
         }
         let mut matched: HashMap<usize, Option<HashSet<Labels>>> = HashMap::new();
         let mut out = Vec::new();
-        let mut result_cache: HashMap<(Labels, Labels), Labels> = HashMap::new();
         let do_op = |ls: &Sample,
                      rs: &Sample,
+                     key: (usize, usize),
                      o: usize,
                      out: &mut Vector,
                      matched: &mut HashMap<usize, Option<HashSet<Labels>>>,
-                     result_cache: &mut HashMap<(Labels, Labels), Labels>|
+                     cache: &mut HashMap<(usize, usize), Labels>|
          -> Result<(), EvalError> {
             let (mut fl, mut fr) = (ls.f, rs.f);
             let (mut hl, mut hr) = (ls.h.as_deref(), rs.h.as_deref());
@@ -452,13 +463,16 @@ impl Ctx<'_> {
                 h = None;
                 f = btos(keep);
             }
-            let key = (ls.metric.clone(), rs.metric.clone());
-            let mut metric = match result_cache.get(&key) {
-                Some(x) => x.clone(),
-                None => {
-                    let x = result_metric(&ls.metric, &rs.metric, op, m);
-                    result_cache.insert(key, x.clone());
-                    x
+            let mut metric = if key.0 == FILL || key.1 == FILL {
+                result_metric(&ls.metric, &rs.metric, op, m)
+            } else {
+                match cache.get(&key) {
+                    Some(x) => x.clone(),
+                    None => {
+                        let x = result_metric(&ls.metric, &rs.metric, op, m);
+                        cache.insert(key, x.clone());
+                        x
+                    }
                 }
             };
             if !self.opts.enable_delayed_name_removal && return_bool {
@@ -494,8 +508,9 @@ impl Ctx<'_> {
         };
         for (i, ls) in lhs.iter().enumerate() {
             let o = lo[i];
+            let li = lown.get(i).copied().unwrap_or(FILL);
             match right.get(&o) {
-                Some(rs) => do_op(ls, rs, o, &mut out, &mut matched, &mut result_cache)?,
+                Some(&(rs, ri)) => do_op(ls, rs, (li, ri), o, &mut out, &mut matched, cache)?,
                 None => {
                     let Some(fill) = m.fill.rhs else { continue };
                     let rs = Sample::float(
@@ -503,7 +518,7 @@ impl Ctx<'_> {
                         ls.t,
                         fill,
                     );
-                    do_op(ls, &rs, o, &mut out, &mut matched, &mut result_cache)?;
+                    do_op(ls, &rs, (li, FILL), o, &mut out, &mut matched, cache)?;
                 }
             }
         }
@@ -512,13 +527,15 @@ impl Ctx<'_> {
                 if matched.contains_key(&o) {
                     continue;
                 }
-                let rs = right[&o];
+                let Some(&(rs, ri)) = right.get(&o) else {
+                    continue;
+                };
                 let ls = Sample::float(
                     match_labels(&rs.metric, m.on, &m.matching_labels),
                     rs.t,
                     fill,
                 );
-                do_op(&ls, rs, o, &mut out, &mut matched, &mut result_cache)?;
+                do_op(&ls, rs, (FILL, ri), o, &mut out, &mut matched, cache)?;
             }
         }
         Ok(out)

@@ -33,9 +33,10 @@ const ANCHORED_SAFE: &[&str] = &["changes", "delta", "increase", "rate", "resets
 const SMOOTHED_SAFE: &[&str] = &["delta", "increase", "rate"];
 
 /// The per-step callback of [`Ctx::range_eval`]: the argument vectors at this step, their
-/// matching-signature ordinals (when matching), and the step time.
+/// matching-signature ordinals (when matching), the index of each sample's input series
+/// (stable across steps), and the step time.
 pub(crate) type StepFn<'f> =
-    dyn FnMut(&[Vector], &[Vec<usize>], i64) -> Result<Vector, EvalError> + 'f;
+    dyn FnMut(&[Vector], &[Vec<usize>], &[Vec<usize>], i64) -> Result<Vector, EvalError> + 'f;
 
 /// The timestamps the evaluator works with stay within ±2^61 ms (±73 million years), so
 /// that step arithmetic cannot overflow.
@@ -960,7 +961,7 @@ impl<'a> Ctx<'a> {
                 }
                 self.add_samples(v.len())?;
             }
-            let res = f(&vecs, &step_ords, ts);
+            let res = f(&vecs, &step_ords, &owners, ts);
             for (i, v) in vecs.iter_mut().enumerate() {
                 for (k, smp) in v.iter_mut().enumerate() {
                     mats[i][owners[i][k]].metric = std::mem::take(&mut smp.metric);
@@ -1071,7 +1072,7 @@ impl<'a> Ctx<'a> {
             // No range-vector argument: call per step.
             let exprs = &c.args;
             let mut ann = Annotations::default();
-            let res = self.range_eval(r, &args, None, &mut |vecs, _, ts| {
+            let res = self.range_eval(r, &args, None, &mut |vecs, _, _, ts| {
                 let fargs: Vec<FnArg> = args
                     .iter()
                     .zip(vecs)
@@ -1172,7 +1173,7 @@ impl<'a> Ctx<'a> {
         let mut ann = Annotations::default();
         let exprs = &c.args;
         let empty: [&Expr; 0] = [];
-        let res = self.range_eval(r, &empty, None, &mut |_, _, ts| {
+        let res = self.range_eval(r, &empty, None, &mut |_, _, _, ts| {
             let mut v: Vector = Vec::new();
             for (i, s) in series.iter().enumerate() {
                 let p = &per[i];
