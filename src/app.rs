@@ -167,6 +167,13 @@ pub fn App() -> impl IntoView {
         .map(|h| Page::from_hash(&h))
         .unwrap_or(Page::Query);
     let page = RwSignal::new(initial);
+    // Back/forward and typed URLs move between pages too.
+    let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
+        if let Some(h) = web_sys::window().and_then(|w| w.location().hash().ok()) {
+            page.set(Page::from_hash(&h));
+        }
+    });
+    on_cleanup(move || on_hash.remove());
 
     view! {
         <header class="top">
@@ -508,7 +515,7 @@ pub fn QueryEditor(
                     b.set_scroll_top(ta.scroll_top());
                 }
                 on:keydown=move |ev: leptos::ev::KeyboardEvent| {
-                    if ev.key() == "Enter" && !ev.shift_key() {
+                    if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
                         ev.prevent_default();
                         on_execute.run(());
                     }

@@ -150,6 +150,8 @@ test('pages that do not exist yet say so', async () => {
     const text = await page.getByTestId('not-yet').innerText();
     assert.match(text, /^This page arrives with .+; nothing here works yet\.$/);
   }
+  await page.goBack(); // the browser's Back button follows the pages
+  await page.waitForFunction(() => document.querySelector('main h1')?.innerText === 'Workshop');
   await page.getByRole('link', { name: 'Query', exact: true }).click();
   await page.getByTestId('query-input').waitFor();
 });
