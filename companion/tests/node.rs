@@ -16,6 +16,7 @@ const COLLECTORS: &[&str] = &[
     "arp",
     "conntrack",
     "cpu",
+    "cpufreq",
     "diskstats",
     "entropy",
     "filefd",
@@ -27,11 +28,13 @@ const COLLECTORS: &[&str] = &[
     "netstat",
     "os",
     "pressure",
+    "schedstat",
     "selinux",
     "sockstat",
     "softnet",
     "stat",
     "textfile",
+    "thermal_zone",
     "time",
     "timex",
     "udp_queues",
@@ -313,6 +316,27 @@ fn fake_root(tag: &str) -> PathBuf {
         "sys/devices/system/clocksource/clocksource0/current_clocksource",
         "tsc\n",
     );
+    w(
+        "proc/schedstat",
+        "version 15\ntimestamp 1\ncpu0 0 0 0 0 0 0 2500000000 500000000 42\n",
+    );
+    std::fs::create_dir_all(root.join("sys/devices/system/cpu/cpu0/cpufreq")).unwrap();
+    w(
+        "sys/devices/system/cpu/cpu0/cpufreq/scaling_cur_freq",
+        "1200000\n",
+    );
+    w(
+        "sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq",
+        "3800000\n",
+    );
+    for d in ["thermal_zone0", "cooling_device0"] {
+        std::fs::create_dir_all(root.join("sys/class/thermal").join(d)).unwrap();
+    }
+    w("sys/class/thermal/thermal_zone0/type", "acpitz\n");
+    w("sys/class/thermal/thermal_zone0/temp", "51500\n");
+    w("sys/class/thermal/cooling_device0/type", "Processor\n");
+    w("sys/class/thermal/cooling_device0/cur_state", "0\n");
+    w("sys/class/thermal/cooling_device0/max_state", "10\n");
     for (cpu, core, count) in [(0, 0, 7), (1, 1, 4)] {
         let d = format!("sys/devices/system/cpu/cpu{cpu}");
         std::fs::create_dir_all(root.join(&d).join("topology")).unwrap();
@@ -389,6 +413,9 @@ fn broken_and_missing_files_fail_only_their_collectors() {
         "selinux",
         "textfile",
         "timex",
+        "schedstat",
+        "cpufreq",
+        "thermal_zone",
     ] {
         assert_eq!(ok(c), Some(1.0), "{c} should work: {err}");
     }
@@ -459,6 +486,40 @@ fn broken_and_missing_files_fail_only_their_collectors() {
             &[("clocksource", "hpet"), ("device", "0")]
         ),
         Some(1.0)
+    );
+    let cpu0 = [("cpu", "0")];
+    assert_eq!(
+        value(&e, "node_schedstat_running_seconds_total", &cpu0),
+        Some(2.5)
+    );
+    assert_eq!(
+        value(&e, "node_schedstat_timeslices_total", &cpu0),
+        Some(42.0)
+    );
+    assert_eq!(
+        value(&e, "node_cpu_scaling_frequency_hertz", &cpu0),
+        Some(1.2e9)
+    );
+    assert_eq!(
+        value(&e, "node_cpu_frequency_max_hertz", &cpu0),
+        Some(3.8e9)
+    );
+    assert!(!e.contains_key("node_cpu_frequency_min_hertz"));
+    assert_eq!(
+        value(
+            &e,
+            "node_thermal_zone_temp",
+            &[("type", "acpitz"), ("zone", "0")]
+        ),
+        Some(51.5)
+    );
+    assert_eq!(
+        value(
+            &e,
+            "node_cooling_device_max_state",
+            &[("name", "0"), ("type", "Processor")]
+        ),
+        Some(10.0)
     );
     // The good textfile is exposed, the bad one is an error.
     assert_eq!(

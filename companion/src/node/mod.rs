@@ -13,6 +13,7 @@
 mod arp;
 mod conntrack;
 mod cpu;
+mod cpufreq;
 mod diskstats;
 mod entropy;
 mod families;
@@ -26,12 +27,14 @@ mod netstat;
 mod os;
 mod pressure;
 mod process;
+mod schedstat;
 mod selinux;
 mod server;
 mod sockstat;
 mod softnet;
 mod stat;
 mod textfile;
+mod thermal_zone;
 mod time;
 mod timex;
 mod udp_queues;
@@ -224,6 +227,7 @@ const COLLECTORS: &[(&str, CollectFn)] = &[
     ("arp", arp::collect),
     ("conntrack", conntrack::collect),
     ("cpu", cpu::collect),
+    ("cpufreq", cpufreq::collect),
     ("diskstats", diskstats::collect),
     ("entropy", entropy::collect),
     ("filefd", filefd::collect),
@@ -235,11 +239,13 @@ const COLLECTORS: &[(&str, CollectFn)] = &[
     ("netstat", netstat::collect),
     ("os", os::collect),
     ("pressure", pressure::collect),
+    ("schedstat", schedstat::collect),
     ("selinux", selinux::collect),
     ("sockstat", sockstat::collect),
     ("softnet", softnet::collect),
     ("stat", stat::collect),
     ("textfile", textfile::collect),
+    ("thermal_zone", thermal_zone::collect),
     ("time", time::collect),
     ("timex", timex::collect),
     ("udp_queues", udp_queues::collect),
@@ -507,6 +513,9 @@ mod tests {
             let _ = process::parse_limits(t);
             let _ = netclass::parse_int_auto(t.trim());
             let _ = textfile::parse_textfile(t, "/x.prom");
+            let _ = schedstat::parse_schedstat(t);
+            let _ = cpufreq::parse_khz(t);
+            let _ = thermal_zone::parse_int(t);
         }
         assert!(texts.len() > 14);
     }
