@@ -163,29 +163,26 @@ fn map(l: &Labels) -> BTreeMap<String, String> {
 /// ordered by fingerprint.
 pub fn alerts_json(am: &Alertmanager, now: i64) -> String {
     let list: Vec<GettableAlert> = am
-        .alerts()
-        .filter(|a| !a.resolved_at(now))
-        .map(|a| {
-            let st = am.status(&a.labels, now);
-            GettableAlert {
-                annotations: map(&a.annotations),
-                ends_at: rfc3339_nano(a.ends_at),
-                fingerprint: fingerprint_string(a.fingerprint()),
-                receivers: am
-                    .receivers_for(&a.labels)
-                    .into_iter()
-                    .map(|name| ReceiverRef { name })
-                    .collect(),
-                starts_at: rfc3339_nano(Some(a.starts_at)),
-                status: StatusJson {
-                    inhibited_by: st.inhibited_by,
-                    silenced_by: st.silenced_by,
-                    state: st.state,
-                },
-                updated_at: rfc3339_nano(Some(a.updated_at)),
-                generator_url: a.generator_url.clone(),
-                labels: map(&a.labels),
-            }
+        .alert_statuses(now)
+        .into_iter()
+        .map(|(a, st)| GettableAlert {
+            annotations: map(&a.annotations),
+            ends_at: rfc3339_nano(a.ends_at),
+            fingerprint: fingerprint_string(a.fingerprint()),
+            receivers: am
+                .receivers_for(&a.labels)
+                .into_iter()
+                .map(|name| ReceiverRef { name })
+                .collect(),
+            starts_at: rfc3339_nano(Some(a.starts_at)),
+            status: StatusJson {
+                inhibited_by: st.inhibited_by,
+                silenced_by: st.silenced_by,
+                state: st.state,
+            },
+            updated_at: rfc3339_nano(Some(a.updated_at)),
+            generator_url: a.generator_url.clone(),
+            labels: map(&a.labels),
         })
         .collect();
     go_json(serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))

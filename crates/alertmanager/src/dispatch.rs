@@ -275,6 +275,36 @@ impl Alertmanager {
         }
     }
 
+    /// The status of every stored alert that is not resolved at `now`, ordered by
+    /// fingerprint (the inhibition index is built once).
+    pub fn alert_statuses(&self, now: i64) -> Vec<(&Alert, AlertStatus)> {
+        let prepared = self.inhibitor.prepare(self.alerts.values(), now);
+        self.alerts
+            .values()
+            .filter(|a| !a.resolved_at(now))
+            .map(|a| {
+                let silenced_by = self.silences.muted_by(&a.labels, now);
+                let inhibited_by: Vec<String> = prepared
+                    .mutes(&a.labels)
+                    .map(|fp| vec![crate::alert::fingerprint_string(fp)])
+                    .unwrap_or_default();
+                let state = if !silenced_by.is_empty() || !inhibited_by.is_empty() {
+                    "suppressed"
+                } else {
+                    "active"
+                };
+                (
+                    a,
+                    AlertStatus {
+                        state,
+                        silenced_by,
+                        inhibited_by,
+                    },
+                )
+            })
+            .collect()
+    }
+
     /// Receives alerts (`POST /api/v2/alerts`) at `now`. Returns, per alert, its fingerprint or
     /// why it was refused.
     pub fn put_alerts(
