@@ -99,6 +99,15 @@ fn expand_glob(base: &Path, pattern: &str) -> Vec<PathBuf> {
 
 /// amtool `check-config` for `files`; returns the exit code.
 pub fn check(files: &[PathBuf], out: &mut impl Write, err: &mut impl Write) -> anyhow::Result<i32> {
+    // amtool refuses missing files before checking any (kingpin's ExistingFiles).
+    if let Some(f) = files.iter().find(|f| !f.exists()) {
+        writeln!(
+            err,
+            "promplay: error: path '{}' does not exist",
+            f.display()
+        )?;
+        return Ok(1);
+    }
     let mut failed = 0;
     for f in files {
         write!(out, "Checking '{}'", f.display())?;
@@ -173,6 +182,14 @@ pub fn routes_test(
     out: &mut impl Write,
     err: &mut impl Write,
 ) -> anyhow::Result<i32> {
+    if !args.config.exists() {
+        writeln!(
+            err,
+            "promplay: error: path '{}' does not exist",
+            args.config.display()
+        )?;
+        return Ok(1);
+    }
     let route = match load_route(&args.config) {
         Ok(r) => r,
         Err(e) => {
