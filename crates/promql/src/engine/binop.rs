@@ -8,7 +8,7 @@ use promplay_model::{CounterResetHint, FloatHistogram, HistogramError, Labels};
 use super::eval::{drop_metric_name, exec_err, mat_samples, push_point, Ctx, Rng};
 use crate::ast::{BinaryExpr, BinaryOp, VectorMatchCardinality, VectorMatching};
 use crate::error::EvalError;
-use crate::value::{Matrix, Sample, ValueType, Vector};
+use crate::value::{Matrix, Sample, Series, ValueType, Vector};
 
 fn btos(b: bool) -> f64 {
     if b {
@@ -262,20 +262,13 @@ impl Ctx<'_> {
                         l.without(&n)
                     }
                 };
-                let mut cache: HashMap<(usize, usize), Labels> = HashMap::new();
-                self.range_eval(r, &args, Some(&sigf), &mut |v, ords, owners, _| match op {
+                if !op.is_set_operator() {
+                    return self.eval_vector_matching(b, &m, r, &sigf);
+                }
+                self.range_eval(r, &args, Some(&sigf), &mut |v, ords, _, _| match op {
                     BinaryOp::And => Ok(vector_and(&v[0], &v[1], &ords[0], &ords[1])),
                     BinaryOp::Or => Ok(vector_or(&v[0], &v[1], &ords[0], &ords[1])),
-                    BinaryOp::Unless => Ok(vector_unless(&v[0], &v[1], &ords[0], &ords[1])),
-                    _ => self.vector_binop(
-                        op,
-                        (&v[0], &v[1]),
-                        &m,
-                        b.return_bool,
-                        (&ords[0], &ords[1]),
-                        (&owners[0], &owners[1]),
-                        &mut cache,
-                    ),
+                    _ => Ok(vector_unless(&v[0], &v[1], &ords[0], &ords[1])),
                 })
             }
             (ValueType::Vector, ValueType::Scalar) => self.eval_vector_scalar(b, r, false),
@@ -394,149 +387,248 @@ impl Ctx<'_> {
         keep.then_some((f, h))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn vector_binop(
+    /// An arithmetic or comparison operator between two instant vectors (Prometheus's
+    /// `VectorBinop` at every step), with one-to-one, many-to-one/one-to-many matching and
+    /// fill values. Output points go straight into output series found by the pair of
+    /// input series they come from, so no label set is copied per step.
+    fn eval_vector_matching(
         &self,
-        op: BinaryOp,
-        (lhs, rhs): (&Vector, &Vector),
+        b: &BinaryExpr,
         m: &VectorMatching,
-        return_bool: bool,
-        (lo, ro): (&[usize], &[usize]),
-        (lown, rown): (&[usize], &[usize]),
-        cache: &mut HashMap<(usize, usize), Labels>,
-    ) -> Result<Vector, EvalError> {
-        if (lhs.is_empty() && rhs.is_empty())
-            || ((lhs.is_empty() || rhs.is_empty()) && m.fill.lhs.is_none() && m.fill.rhs.is_none())
-        {
-            return Ok(Vec::new());
-        }
+        r: Rng,
+        sigf: &dyn Fn(&Labels) -> Labels,
+    ) -> Result<Matrix, EvalError> {
+        const NONE: usize = usize::MAX;
+        let orig = self.cur();
+        let (op, return_bool) = (b.op, b.return_bool);
+        let lm = self.eval(&b.lhs, r)?.into_mat();
+        let rm = self.eval(&b.rhs, r)?.into_mat();
+        let mut sigs: HashMap<Labels, usize> = HashMap::new();
+        let mut ord = |l: &Labels| {
+            let n = sigs.len();
+            *sigs.entry(sigf(l)).or_insert(n)
+        };
+        let lo0: Vec<usize> = lm.iter().map(|s| ord(&s.metric)).collect();
+        let ro0: Vec<usize> = rm.iter().map(|s| ord(&s.metric)).collect();
+        let nsig = sigs.len();
         let one_to_many = m.card == VectorMatchCardinality::OneToMany;
-        let (lhs, rhs, lo, ro, lown, rown) = if one_to_many {
-            (rhs, lhs, ro, lo, rown, lown)
+        // After the swap, `ls` is the "many" side and `rs` the "one" side.
+        let (ls, rs, lo, ro) = if one_to_many {
+            (&rm, &lm, &ro0, &lo0)
         } else {
-            (lhs, rhs, lo, ro, lown, rown)
+            (&lm, &rm, &lo0, &ro0)
         };
-        // Input series of a sample (usize::MAX for a fill value), for the label cache.
-        const FILL: usize = usize::MAX;
-        let mut right: HashMap<usize, (&Sample, usize)> = HashMap::with_capacity(rhs.len());
-        let mut right_order: Vec<usize> = Vec::new();
-        for (i, rs) in rhs.iter().enumerate() {
-            let o = ro[i];
-            if let Some((d, _)) = right.get(&o) {
-                let side = if one_to_many { "left" } else { "right" };
-                let ml = match_labels(&rs.metric, m.on, &m.matching_labels);
-                return Err(exec_err(format!(
-                    "found duplicate series for the match group {ml} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
-                    rs.metric, d.metric
-                )));
+        let mut right_at = vec![NONE; nsig];
+        let mut matched = vec![false; nsig];
+        let mut matched_sets: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut pair_out: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut out: Matrix = Vec::new();
+        let mut out_index: HashMap<Labels, usize> = HashMap::new();
+        let mut last_ts: Vec<i64> = Vec::new();
+        let mut lpos = vec![(0usize, 0usize); ls.len()];
+        let mut rpos = vec![(0usize, 0usize); rs.len()];
+        // Samples present at a step: (series, float value, index of the histogram point).
+        type Present = Vec<(usize, f64, Option<usize>)>;
+        let gather = |mat: &Matrix, pos: &mut [(usize, usize)], ts: i64, into: &mut Present| {
+            into.clear();
+            for (i, s) in mat.iter().enumerate() {
+                let p = &mut pos[i];
+                while p.0 < s.floats.len() && s.floats[p.0].t < ts {
+                    p.0 += 1;
+                }
+                while p.1 < s.histograms.len() && s.histograms[p.1].t < ts {
+                    p.1 += 1;
+                }
+                if p.0 < s.floats.len() && s.floats[p.0].t == ts {
+                    into.push((i, s.floats[p.0].f, None));
+                } else if p.1 < s.histograms.len() && s.histograms[p.1].t == ts {
+                    into.push((i, 0.0, Some(p.1)));
+                }
             }
-            right.insert(o, (rs, rown.get(i).copied().unwrap_or(FILL)));
-            right_order.push(o);
-        }
-        let mut matched: HashMap<usize, Option<HashSet<Labels>>> = HashMap::new();
-        let mut out = Vec::new();
-        let do_op = |ls: &Sample,
-                     rs: &Sample,
-                     key: (usize, usize),
-                     o: usize,
-                     out: &mut Vector,
-                     matched: &mut HashMap<usize, Option<HashSet<Labels>>>,
-                     cache: &mut HashMap<(usize, usize), Labels>|
-         -> Result<(), EvalError> {
-            let (mut fl, mut fr) = (ls.f, rs.f);
-            let (mut hl, mut hr) = (ls.h.as_deref(), rs.h.as_deref());
-            if one_to_many {
-                std::mem::swap(&mut fl, &mut fr);
-                std::mem::swap(&mut hl, &mut hr);
+        };
+        let mut lp: Present = Vec::new();
+        let mut rp: Present = Vec::new();
+        let mut touched: Vec<usize> = Vec::new();
+        let mut ts = r.start;
+        while ts <= r.end {
+            self.check_interrupt()?;
+            gather(ls, &mut lpos, ts, &mut lp);
+            gather(rs, &mut rpos, ts, &mut rp);
+            self.add_samples(lp.len() + rp.len())?;
+            let no_fill = m.fill.lhs.is_none() && m.fill.rhs.is_none();
+            if (lp.is_empty() && rp.is_empty()) || ((lp.is_empty() || rp.is_empty()) && no_fill) {
+                self.set_cur(self.cur() - lp.len() - rp.len());
+                ts += r.interval;
+                continue;
             }
-            let res = elem_binop(op, fl, fr, hl, hr);
-            if let Some(e) = &res.err {
-                self.annotate(e);
-                return Ok(());
+            for &o in &touched {
+                right_at[o] = NONE;
+                matched[o] = false;
             }
-            if let Some(i) = &res.info {
-                self.annotate(i);
+            touched.clear();
+            matched_sets.clear();
+            for &(ri, _, _) in &rp {
+                let o = ro[ri];
+                if right_at[o] != NONE {
+                    let side = if one_to_many { "left" } else { "right" };
+                    let ml = match_labels(&rs[ri].metric, m.on, &m.matching_labels);
+                    return Err(exec_err(format!(
+                        "found duplicate series for the match group {ml} on the {side} hand-side of the operation: [{}, {}];many-to-many matching not allowed: matching labels must be unique on one side",
+                        rs[ri].metric, rs[right_at[o]].metric
+                    )));
+                }
+                right_at[o] = ri;
+                touched.push(o);
             }
-            let (mut f, mut h) = (res.f, res.h);
-            let keep = res.keep;
-            if return_bool {
-                h = None;
-                f = btos(keep);
-            }
-            let mut metric = if key.0 == FILL || key.1 == FILL {
-                result_metric(&ls.metric, &rs.metric, op, m)
-            } else {
-                match cache.get(&key) {
-                    Some(x) => x.clone(),
+            let rvals: HashMap<usize, (f64, Option<usize>)> =
+                rp.iter().map(|&(i, f, h)| (i, (f, h))).collect();
+            // One element: `li`/`ri` are series indices, NONE for a fill value.
+            let mut do_op = |li: usize,
+                             lv: (f64, Option<usize>),
+                             ri: usize,
+                             rv: (f64, Option<usize>),
+                             o: usize,
+                             matched: &mut Vec<bool>,
+                             touched: &mut Vec<usize>|
+             -> Result<(), EvalError> {
+                let (mut fl, mut fr) = (lv.0, rv.0);
+                fn hist(mat: &Matrix, i: usize, k: Option<usize>) -> Option<&FloatHistogram> {
+                    k.and_then(|k| mat.get(i)?.histograms.get(k)).map(|p| &*p.h)
+                }
+                let (mut hl, mut hr) = (hist(ls, li, lv.1), hist(rs, ri, rv.1));
+                if one_to_many {
+                    std::mem::swap(&mut fl, &mut fr);
+                    std::mem::swap(&mut hl, &mut hr);
+                }
+                let res = elem_binop(op, fl, fr, hl, hr);
+                if let Some(e) = &res.err {
+                    self.annotate(e);
+                    return Ok(());
+                }
+                if let Some(i) = &res.info {
+                    self.annotate(i);
+                }
+                let (mut f, mut h) = (res.f, res.h);
+                let keep = res.keep;
+                if return_bool {
+                    h = None;
+                    f = btos(keep);
+                }
+                let key = (li, ri);
+                let oi = match (li != NONE && ri != NONE)
+                    .then(|| pair_out.get(&key))
+                    .flatten()
+                {
+                    Some(&oi) => oi,
                     None => {
-                        let x = result_metric(&ls.metric, &rs.metric, op, m);
-                        cache.insert(key, x.clone());
-                        x
+                        let ll = if li != NONE {
+                            ls[li].metric.clone()
+                        } else {
+                            match_labels(&rs[ri].metric, m.on, &m.matching_labels)
+                        };
+                        let rl = if ri != NONE {
+                            rs[ri].metric.clone()
+                        } else {
+                            match_labels(&ls[li].metric, m.on, &m.matching_labels)
+                        };
+                        let mut metric = result_metric(&ll, &rl, op, m);
+                        if !self.opts.enable_delayed_name_removal && return_bool {
+                            metric = drop_metric_name(&metric);
+                        }
+                        let oi = match out_index.get(&metric) {
+                            Some(&oi) => oi,
+                            None => {
+                                let oi = out.len();
+                                out_index.insert(metric.clone(), oi);
+                                out.push(Series {
+                                    metric,
+                                    drop_name: return_bool,
+                                    ..Default::default()
+                                });
+                                last_ts.push(i64::MIN);
+                                oi
+                            }
+                        };
+                        if li != NONE && ri != NONE {
+                            pair_out.insert(key, oi);
+                        }
+                        oi
                     }
-                }
-            };
-            if !self.opts.enable_delayed_name_removal && return_bool {
-                metric = drop_metric_name(&metric);
-            }
-            if m.card == VectorMatchCardinality::OneToOne {
-                if matched.contains_key(&o) {
-                    return Err(exec_err(
-                        "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
-                    ));
-                }
-                matched.insert(o, None);
-            } else {
-                let e = matched.entry(o).or_insert_with(|| Some(HashSet::new()));
-                let set = e.get_or_insert_with(HashSet::new);
-                if !set.insert(metric.clone()) {
-                    return Err(exec_err(
-                        "multiple matches for labels: grouping labels must ensure unique matches",
-                    ));
-                }
-            }
-            if !keep && !return_bool {
-                return Ok(());
-            }
-            out.push(Sample {
-                metric,
-                t: ls.t,
-                f,
-                h,
-                drop_name: return_bool,
-            });
-            Ok(())
-        };
-        for (i, ls) in lhs.iter().enumerate() {
-            let o = lo[i];
-            let li = lown.get(i).copied().unwrap_or(FILL);
-            match right.get(&o) {
-                Some(&(rs, ri)) => do_op(ls, rs, (li, ri), o, &mut out, &mut matched, cache)?,
-                None => {
-                    let Some(fill) = m.fill.rhs else { continue };
-                    let rs = Sample::float(
-                        match_labels(&ls.metric, m.on, &m.matching_labels),
-                        ls.t,
-                        fill,
-                    );
-                    do_op(ls, &rs, (li, FILL), o, &mut out, &mut matched, cache)?;
-                }
-            }
-        }
-        if let Some(fill) = m.fill.lhs {
-            for o in right_order {
-                if matched.contains_key(&o) {
-                    continue;
-                }
-                let Some(&(rs, ri)) = right.get(&o) else {
-                    continue;
                 };
-                let ls = Sample::float(
-                    match_labels(&rs.metric, m.on, &m.matching_labels),
-                    rs.t,
-                    fill,
-                );
-                do_op(&ls, rs, (FILL, ri), o, &mut out, &mut matched, cache)?;
+                if m.card == VectorMatchCardinality::OneToOne {
+                    if matched[o] {
+                        return Err(exec_err(
+                            "multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)",
+                        ));
+                    }
+                } else {
+                    let set = matched_sets.entry(o).or_default();
+                    if set.contains(&oi) {
+                        return Err(exec_err(
+                            "multiple matches for labels: grouping labels must ensure unique matches",
+                        ));
+                    }
+                    set.push(oi);
+                }
+                if !matched[o] {
+                    matched[o] = true;
+                    touched.push(o);
+                }
+                if !keep && !return_bool {
+                    return Ok(());
+                }
+                if last_ts[oi] == ts {
+                    return Err(exec_err(
+                        "vector cannot contain metrics with the same labelset",
+                    ));
+                }
+                last_ts[oi] = ts;
+                push_point(&mut out[oi], ts, f, h);
+                Ok(())
+            };
+            for &(li, lf, lh) in &lp {
+                let o = lo[li];
+                let ri = right_at[o];
+                if ri != NONE {
+                    let rv = rvals.get(&ri).copied().unwrap_or((f64::NAN, None));
+                    do_op(li, (lf, lh), ri, rv, o, &mut matched, &mut touched)?;
+                } else if let Some(fill) = m.fill.rhs {
+                    do_op(
+                        li,
+                        (lf, lh),
+                        NONE,
+                        (fill, None),
+                        o,
+                        &mut matched,
+                        &mut touched,
+                    )?;
+                }
             }
+            if let Some(fill) = m.fill.lhs {
+                for &(ri, rf, rh) in &rp {
+                    let o = ro[ri];
+                    if matched[o] || right_at[o] != ri {
+                        continue;
+                    }
+                    do_op(
+                        NONE,
+                        (fill, None),
+                        ri,
+                        (rf, rh),
+                        o,
+                        &mut matched,
+                        &mut touched,
+                    )?;
+                }
+            }
+            self.set_cur(self.cur() - lp.len() - rp.len());
+            ts += r.interval;
+        }
+        self.set_cur(orig + mat_samples(&out));
+        if self.cur() > self.opts.max_samples {
+            return Err(EvalError::TooManySamples {
+                context: "query execution",
+            });
         }
         Ok(out)
     }
