@@ -18,6 +18,7 @@ const COLLECTORS: &[&str] = &[
     "cpu",
     "cpufreq",
     "diskstats",
+    "dmi",
     "entropy",
     "filefd",
     "filesystem",
@@ -316,6 +317,9 @@ fn fake_root(tag: &str) -> PathBuf {
         "sys/devices/system/clocksource/clocksource0/current_clocksource",
         "tsc\n",
     );
+    std::fs::create_dir_all(root.join("sys/class/dmi/id")).unwrap();
+    w("sys/class/dmi/id/bios_vendor", "innotek GmbH\n");
+    w("sys/class/dmi/id/board_asset_tag", "\n");
     w(
         "proc/schedstat",
         "version 15\ntimestamp 1\ncpu0 0 0 0 0 0 0 2500000000 500000000 42\n",
@@ -416,6 +420,7 @@ fn broken_and_missing_files_fail_only_their_collectors() {
         "schedstat",
         "cpufreq",
         "thermal_zone",
+        "dmi",
     ] {
         assert_eq!(ok(c), Some(1.0), "{c} should work: {err}");
     }
@@ -520,6 +525,14 @@ fn broken_and_missing_files_fail_only_their_collectors() {
             &[("name", "0"), ("type", "Processor")]
         ),
         Some(10.0)
+    );
+    assert_eq!(
+        value(
+            &e,
+            "node_dmi_info",
+            &[("bios_vendor", "innotek GmbH"), ("board_asset_tag", "")]
+        ),
+        Some(1.0)
     );
     // The good textfile is exposed, the bad one is an error.
     assert_eq!(

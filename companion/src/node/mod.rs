@@ -15,6 +15,7 @@ mod conntrack;
 mod cpu;
 mod cpufreq;
 mod diskstats;
+mod dmi;
 mod entropy;
 mod families;
 mod filefd;
@@ -229,6 +230,7 @@ const COLLECTORS: &[(&str, CollectFn)] = &[
     ("cpu", cpu::collect),
     ("cpufreq", cpufreq::collect),
     ("diskstats", diskstats::collect),
+    ("dmi", dmi::collect),
     ("entropy", entropy::collect),
     ("filefd", filefd::collect),
     ("filesystem", filesystem::collect),
