@@ -989,3 +989,91 @@ fn serve_rules_alerts_and_email() {
     );
     assert!(got[0].contains("To: you@example.org"), "{}", got[0]);
 }
+
+/// remote_write into Debian's Prometheus (`--web.enable-remote-write-receiver`), which comes
+/// up only after promplay has started sending: the batches are retried until it takes them,
+/// and it ends up with the same samples as promplay.
+#[test]
+fn serve_remote_write_into_prometheus() {
+    let prom = "/usr/bin/prometheus";
+    if !Path::new(prom).exists() {
+        eprintln!("SKIP serve_remote_write_into_prometheus: /usr/bin/prometheus is not installed (apt-get install prometheus)");
+        return;
+    }
+    let good = bad_target("good");
+    let pport = free_port();
+    let dir = tmpdir("rw");
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: good\n    static_configs: [{{targets: ['127.0.0.1:{good}']}}]\nremote_write:\n  - url: http://127.0.0.1:{pport}/api/v1/write\n    queue_config: {{batch_send_deadline: 1s, min_backoff: 200ms, max_backoff: 1s}}\n    write_relabel_configs:\n      - {{source_labels: [__name__], regex: scrape_series_added, action: drop}}\n"
+    );
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    std::thread::sleep(Duration::from_secs(4));
+    let pdir = dir.join("prom");
+    std::fs::create_dir_all(&pdir).unwrap();
+    std::fs::write(
+        pdir.join("prometheus.yml"),
+        "global:\n  scrape_interval: 1h\n",
+    )
+    .unwrap();
+    let child = Command::new(prom)
+        .arg(format!(
+            "--config.file={}",
+            pdir.join("prometheus.yml").display()
+        ))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            pdir.join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{pport}"))
+        .arg("--web.enable-remote-write-receiver")
+        .stdout(Stdio::null())
+        .stderr(Stdio::from(
+            std::fs::File::create(pdir.join("log")).unwrap(),
+        ))
+        .spawn()
+        .expect("start prometheus");
+    let _prom = Proc(child);
+    wait_ready(pport, "/-/ready", Duration::from_secs(60));
+    // Wait for the retried batches to land, then compare counts at a fixed past instant.
+    std::thread::sleep(Duration::from_secs(5));
+    let t = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - 2)
+    .to_string();
+    let count = |p: u16, q: &str| -> String {
+        let v = get_json(p, &format!("/api/v1/query?query={}&time={t}", enc(q)));
+        v["data"]["result"][0]["value"][1]
+            .as_str()
+            .unwrap_or("none")
+            .to_string()
+    };
+    for q in [
+        "count_over_time(up{job=\"good\"}[10m])",
+        "count_over_time(ok_metric[10m])",
+    ] {
+        let ours = count(port, q);
+        let theirs = count(pport, q);
+        assert_eq!(ours, theirs, "{q}");
+        assert!(ours.parse::<f64>().unwrap_or(0.0) >= 6.0, "{q}: {ours}");
+    }
+    // write_relabel_configs dropped a series.
+    let v = get_json(
+        pport,
+        &format!(
+            "/api/v1/query?query={}&time={t}",
+            enc("scrape_series_added")
+        ),
+    );
+    assert_eq!(v["data"]["result"], serde_json::json!([]));
+    let (_, m) = get(port, "/metrics");
+    assert!(
+        m.contains("promplay_remote_storage_retried_sends_total "),
+        "{m}"
+    );
+    assert!(
+        !m.contains("promplay_remote_storage_retried_sends_total 0\n"),
+        "no retry happened: {m}"
+    );
+}

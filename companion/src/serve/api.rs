@@ -1162,6 +1162,33 @@ fn self_metrics(st: &AppState) -> String {
         "prometheus_notifications_errors_total {}",
         st.notifier.errors.load(Ordering::Relaxed)
     );
+    let rc = &st.remote.counters;
+    for (name, help, v) in [
+        (
+            "prometheus_remote_storage_samples_total",
+            "Total number of samples sent to remote storage.",
+            &rc.samples_sent,
+        ),
+        (
+            "prometheus_remote_storage_samples_dropped_total",
+            "Total number of samples dropped (non-recoverable errors, shutdown).",
+            &rc.dropped_samples,
+        ),
+        (
+            "promplay_remote_storage_failed_sends_total",
+            "Batches whose send failed (each retry counts).",
+            &rc.failed_sends,
+        ),
+        (
+            "promplay_remote_storage_retried_sends_total",
+            "Batches sent again after a recoverable error.",
+            &rc.retried_sends,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {}", v.load(Ordering::Relaxed));
+    }
     let _ = writeln!(out, "# HELP promplay_targets Active targets by health.");
     let _ = writeln!(out, "# TYPE promplay_targets gauge");
     let _ = writeln!(out, "promplay_targets{{health=\"up\"}} {up_targets}");

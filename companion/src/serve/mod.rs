@@ -17,6 +17,7 @@ pub mod api;
 pub mod import;
 pub mod json;
 pub mod notify;
+pub mod remote_write;
 pub mod rules;
 pub mod scrape;
 
@@ -92,6 +93,7 @@ pub struct AppState {
     pub scraper: scrape::ScraperHandle,
     pub rules: rules::RulesHandle,
     pub notifier: notify::NotifierHandle,
+    pub remote: remote_write::RemoteWriters,
     pub flags: Vec<(String, String)>,
     pub query_timeout_ms: i64,
     pub start_ms: i64,
@@ -129,6 +131,14 @@ impl AppState {
                 };
                 self.notifier.set_targets(targets);
                 self.scraper.apply(loaded.config.clone());
+                let rw_changed = self
+                    .loaded
+                    .read()
+                    .map(|l| l.config.remote_write != loaded.config.remote_write)
+                    .unwrap_or(true);
+                if rw_changed {
+                    self.remote.apply(&loaded.config);
+                }
                 *self.loaded.write().unwrap_or_else(|e| e.into_inner()) = loaded;
                 self.metrics.reloads_ok.fetch_add(1, Ordering::Relaxed);
                 self.metrics.last_reload_ok.store(true, Ordering::Relaxed);
@@ -319,6 +329,8 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     )
     .map_err(|e| anyhow::anyhow!("error loading rules: {e}"))?;
     let scraper = scrape::start(db.clone(), loaded.config.clone(), rt.handle().clone());
+    let remote = remote_write::RemoteWriters::new(db.clone(), rt.handle().clone());
+    remote.apply(&loaded.config);
     let state = Arc::new(AppState {
         db,
         engine,
@@ -327,6 +339,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         scraper,
         rules,
         notifier,
+        remote,
         flags,
         query_timeout_ms: query_timeout.as_millis(),
         start_ms: now_ms(),
@@ -339,6 +352,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     state.scraper.stop();
     state.rules.stop();
     state.notifier.stop();
+    state.remote.stop();
     rt.shutdown_timeout(StdDuration::from_secs(5));
     Ok(code)
 }
