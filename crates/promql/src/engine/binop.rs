@@ -420,8 +420,9 @@ impl Ctx<'_> {
         };
         let mut right_at = vec![NONE; nsig];
         let mut matched = vec![false; nsig];
-        let mut matched_sets: HashMap<usize, Vec<usize>> = HashMap::new();
-        let mut pair_out: HashMap<(usize, usize), usize> = HashMap::new();
+        let mut matched_sets: HashMap<usize, Vec<usize>, FastHash> = HashMap::default();
+        let mut pair_out: HashMap<(usize, usize), usize, FastHash> = HashMap::default();
+        let mut rvals: Vec<(f64, Option<usize>)> = vec![(f64::NAN, None); rs.len()];
         let mut out: Matrix = Vec::new();
         let mut out_index: HashMap<Labels, usize> = HashMap::new();
         let mut last_ts: Vec<i64> = Vec::new();
@@ -480,8 +481,9 @@ impl Ctx<'_> {
                 right_at[o] = ri;
                 touched.push(o);
             }
-            let rvals: HashMap<usize, (f64, Option<usize>)> =
-                rp.iter().map(|&(i, f, h)| (i, (f, h))).collect();
+            for &(i, f, h) in &rp {
+                rvals[i] = (f, h);
+            }
             // One element: `li`/`ri` are series indices, NONE for a fill value.
             let mut do_op = |li: usize,
                              lv: (f64, Option<usize>),
@@ -590,7 +592,7 @@ impl Ctx<'_> {
                 let o = lo[li];
                 let ri = right_at[o];
                 if ri != NONE {
-                    let rv = rvals.get(&ri).copied().unwrap_or((f64::NAN, None));
+                    let rv = rvals[ri];
                     do_op(li, (lf, lh), ri, rv, o, &mut matched, &mut touched)?;
                 } else if let Some(fill) = m.fill.rhs {
                     do_op(
@@ -633,6 +635,30 @@ impl Ctx<'_> {
         Ok(out)
     }
 }
+
+/// A fast hasher for small integer keys (Fx-style multiply-rotate); not DoS-resistant, which
+/// is fine for keys the engine derives itself.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+}
+
+pub(crate) type FastHash = std::hash::BuildHasherDefault<FxHasher>;
 
 fn result_metric(lhs: &Labels, rhs: &Labels, op: BinaryOp, m: &VectorMatching) -> Labels {
     let mut base = if changes_metric_schema(op) {
