@@ -596,3 +596,25 @@ receivers:
         ]
     );
 }
+
+#[test]
+fn reload_keeps_alerts_and_log_without_renotifying() {
+    let mut am = engine(WEBHOOK);
+    let mut inbox = Inbox::default();
+    am.put_alerts(vec![instance_down(s(0.0), Some(s(7200.0)))], s(0.0));
+    assert_eq!(timeline(&mut am, &mut inbox, s(60.0)).len(), 1);
+    // same routing: the group is rebuilt, flushes at once, and the log suppresses a repeat
+    let same = promplay_alertmanager::Config::load(WEBHOOK).unwrap();
+    am.apply_config(same, &[], s(60.0)).unwrap();
+    assert_eq!(am.groups().count(), 1);
+    assert!(timeline(&mut am, &mut inbox, s(120.0)).is_empty());
+    // a new receiver for the alert: it is told right away
+    let other = WEBHOOK.replace("receiver: hook", "receiver: other")
+        + "  - name: other\n    webhook_configs:\n      - url: http://127.0.0.1:5002/\n";
+    let c = promplay_alertmanager::Config::load(&other).unwrap();
+    am.apply_config(c, &[], s(120.0)).unwrap();
+    let got = timeline(&mut am, &mut inbox, s(130.0));
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].1.receiver, "other");
+    assert_eq!(got[0].0, s(120.0));
+}
