@@ -9,7 +9,8 @@
 
 use std::io::Read as _;
 
-use promplay_rules::check::check_rules;
+use promplay_rules::check::check_rules_output;
+use promplay_rules::unittest::Out;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -47,47 +48,22 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         }
     }
     let (mut failed, mut has_errors) = (false, false);
-    for (name, content) in inputs {
-        if name == "-" {
-            println!("Checking standard input");
+    for (name, content) in &inputs {
+        let shown = if name == "-" {
+            None
         } else {
-            println!("Checking {name}");
-        }
-        let content = match content {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("  FAILED:");
-                eprintln!("{e}");
-                failed = true;
-                has_errors = true;
-                continue;
-            }
+            Some(name.as_str())
         };
-        let shown = if name == "-" { "" } else { name.as_str() };
-        let report = check_rules(shown, &content, args.ignore_unknown_fields, lint_dups);
-        if !report.ok() {
-            eprintln!("  FAILED:");
-            for e in &report.errors {
-                let e = if shown.is_empty() {
-                    e.strip_prefix(": ").unwrap_or(e)
-                } else {
-                    e
-                };
-                eprintln!("{e}");
+        let content = content.as_ref().map(String::as_str).map_err(String::as_str);
+        let o = check_rules_output(shown, content, args.ignore_unknown_fields, lint_dups);
+        for l in o.lines {
+            match l {
+                Out::Stdout(s) => println!("{s}"),
+                Out::Stderr(s) => eprintln!("{s}"),
             }
-            failed = true;
-            has_errors = true;
-            continue;
         }
-        match &report.lint {
-            Some(l) => {
-                eprintln!("  FAILED:");
-                eprintln!("{l}");
-                failed = true;
-            }
-            None => println!("  SUCCESS: {} rules found", report.rules),
-        }
-        println!();
+        failed |= o.failed;
+        has_errors |= o.has_errors;
     }
     Ok(if failed && has_errors {
         1

@@ -5,6 +5,77 @@ use std::fmt::Write as _;
 use promplay_model::Labels;
 
 use crate::rulefmt::{self, RuleGroups};
+use crate::unittest::Out;
+
+/// promtool's `check rules` output for one file, and how it went.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CheckOutput {
+    /// `Checking NAME`, then `  SUCCESS: N rules found` or `  FAILED:` and the errors, in
+    /// order (stdout and stderr lines as promtool writes them).
+    pub lines: Vec<Out>,
+    /// Something was reported (errors or lint findings).
+    pub failed: bool,
+    /// Real errors (not only lint findings): exit code 1.
+    pub has_errors: bool,
+}
+
+/// Checks one file as `promtool check rules` does (and as `check config` does for each rule
+/// file): `content` is the file's text or the reason it could not be read (printed as is).
+/// `name` is shown in `Checking NAME` and prefixes errors; `None` means standard input.
+pub fn check_rules_output(
+    name: Option<&str>,
+    content: Result<&str, &str>,
+    ignore_unknown_fields: bool,
+    lint_duplicates: bool,
+) -> CheckOutput {
+    let mut o = CheckOutput::default();
+    o.lines.push(Out::Stdout(match name {
+        Some(n) => format!("Checking {n}"),
+        None => "Checking standard input".into(),
+    }));
+    let content = match content {
+        Ok(c) => c,
+        Err(e) => {
+            o.lines.push(Out::Stderr("  FAILED:".into()));
+            o.lines.push(Out::Stderr(e.to_string()));
+            o.failed = true;
+            o.has_errors = true;
+            return o;
+        }
+    };
+    let report = check_rules(
+        name.unwrap_or(""),
+        content,
+        ignore_unknown_fields,
+        lint_duplicates,
+    );
+    if !report.ok() {
+        o.lines.push(Out::Stderr("  FAILED:".into()));
+        for e in &report.errors {
+            let e = match name {
+                None => e.strip_prefix(": ").unwrap_or(e),
+                Some(_) => e,
+            };
+            o.lines.push(Out::Stderr(e.to_string()));
+        }
+        o.failed = true;
+        o.has_errors = true;
+        return o;
+    }
+    match report.lint {
+        Some(l) => {
+            o.lines.push(Out::Stderr("  FAILED:".into()));
+            o.lines.push(Out::Stderr(l));
+            o.failed = true;
+        }
+        None => o.lines.push(Out::Stdout(format!(
+            "  SUCCESS: {} rules found",
+            report.rules
+        ))),
+    }
+    o.lines.push(Out::Stdout(String::new()));
+    o
+}
 
 /// The result of checking one rule file.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +169,50 @@ fn duplicates_message(rgs: &RuleGroups) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn promtool_output() {
+        let o = check_rules_output(
+            Some("r.yml"),
+            Ok("groups:\n- name: a\n  rules:\n  - record: x\n    expr: up\n"),
+            false,
+            true,
+        );
+        assert_eq!(
+            o.lines,
+            vec![
+                Out::Stdout("Checking r.yml".into()),
+                Out::Stdout("  SUCCESS: 1 rules found".into()),
+                Out::Stdout(String::new())
+            ]
+        );
+        assert!(!o.failed);
+        let o = check_rules_output(
+            None,
+            Ok("groups:\n- name: a\n  rules:\n  - record: x\n"),
+            false,
+            true,
+        );
+        assert_eq!(
+            o.lines,
+            vec![
+                Out::Stdout("Checking standard input".into()),
+                Out::Stderr("  FAILED:".into()),
+                Out::Stderr(
+                    "0:0: group \"a\", rule 1, \"x\": field 'expr' must be set in rule".into()
+                ),
+            ]
+        );
+        assert!(o.failed && o.has_errors);
+        let o = check_rules_output(
+            Some("m.yml"),
+            Err("m.yml: open m.yml: no such file or directory"),
+            false,
+            true,
+        );
+        assert!(o.has_errors);
+        assert_eq!(o.lines.len(), 3);
+    }
 
     #[test]
     fn counts_and_duplicates() {
