@@ -316,6 +316,18 @@ fn serve_imported_file_answers_the_query_api() {
         b,
         r#"{"status":"success","data":"sum by (job) (rate(x[5m]))"}"#
     );
+    // parse_query: the tree as Prometheus's translateAST gives it (Go maps: sorted keys).
+    let (_, b) = get(
+        port,
+        &format!(
+            "/api/v1/parse_query?query={}",
+            enc("sum by (job) (rate(x{a=\"<b>\"}[5m] offset 1m))")
+        ),
+    );
+    assert_eq!(
+        b,
+        r#"{"status":"success","data":{"expr":{"args":[{"anchored":false,"matchers":[{"name":"a","type":"=","value":"\u003cb\u003e"},{"name":"__name__","type":"=","value":"x"}],"name":"x","offset":60000,"range":300000,"smoothed":false,"startOrEnd":null,"timestamp":null,"type":"matrixSelector"}],"func":{"argTypes":["matrix"],"name":"rate","returnType":"vector","variadic":0},"type":"call"},"grouping":["job"],"op":"sum","param":null,"type":"aggregation","without":false}}"#
+    );
     let v = get_json(port, "/api/v1/status/buildinfo");
     assert_eq!(v["data"]["version"], "3.14.0");
     let v = get_json(port, "/api/v1/status/flags");
@@ -335,6 +347,30 @@ fn serve_imported_file_answers_the_query_api() {
     );
     let (_, b) = get(port, "/metrics");
     assert!(b.contains("prometheus_tsdb_head_series 4\n"), "{b}");
+
+    // promtool (Prometheus's client_golang API client) reads the same answers.
+    if Path::new("/usr/bin/promtool").exists() {
+        let url = format!("http://127.0.0.1:{port}");
+        let out = Command::new("/usr/bin/promtool")
+            .args(["query", "instant", &url, "x_total", "--time=1767225630"])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "x_total{code=\"200\", path=\"/a\"} => 40.5 @[1767225630]\nx_total{code=\"500\", path=\"/b\"} => 4 @[1767225630]\n"
+        );
+        let out = Command::new("/usr/bin/promtool")
+            .args(["query", "series", &url, "--match=g"])
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "{__name__=\"g\", k=\"big\"}\n{__name__=\"g\", k=\"inf\"}\n"
+        );
+    } else {
+        eprintln!("SKIP (part) promtool checks: /usr/bin/promtool is not installed");
+    }
 }
 
 #[test]

@@ -248,6 +248,9 @@ fn handler_label(path: &str) -> String {
         | "/api/v1/format_query"
         | "/api/v1/query_exemplars"
         | "/api/v1/alertmanagers"
+        | "/api/v1/parse_query"
+        | "/api/v1/status/walreplay"
+        | "/api/v1/status/tsdb"
         | "/-/ready"
         | "/-/healthy"
         | "/-/reload"
@@ -383,6 +386,14 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
         "/api/v1/status/runtimeinfo" if *method == Method::GET => render(Ok(runtime_info(st))),
         "/api/v1/status/tsdb" if *method == Method::GET => render(Ok(tsdb_status(st))),
         "/api/v1/format_query" if get_or_post => render(format_query(&params)),
+        "/api/v1/parse_query" if get_or_post => render(
+            parse_query(params.value("query")).map(|e| {
+                Answer::data(json::go_escape(json::translate_ast(&e).to_string()))
+            }),
+        ),
+        "/api/v1/status/walreplay" if *method == Method::GET => render(Ok(Answer::data(
+            "{\"min\":0,\"max\":0,\"current\":0}".into(),
+        ))),
         _ if path.starts_with("/api/v1/") => {
             let known = handler_label(path) != "other" || path.starts_with("/api/v1/label/");
             if known {

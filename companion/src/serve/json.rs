@@ -289,3 +289,135 @@ mod tests {
         assert_eq!(str_json("a<b>&\"\n"), r#""a\u003cb\u003e\u0026\"\n""#);
     }
 }
+
+/// `/api/v1/parse_query`'s tree (Prometheus's `translateAST`): Go maps, so keys sorted.
+pub fn translate_ast(e: &promplay_promql::ast::Expr) -> serde_json::Value {
+    use promplay_promql::ast::{Expr, StartOrEnd};
+    use serde_json::{json, Value as J};
+    fn ms(d: &promplay_promql::ast::Duration) -> i64 {
+        d.as_millis().unwrap_or(0)
+    }
+    fn soe(s: Option<StartOrEnd>) -> J {
+        match s {
+            Some(StartOrEnd::Start) => json!("start"),
+            Some(StartOrEnd::End) => json!("end"),
+            None => J::Null,
+        }
+    }
+    fn matchers(ms: &[promplay_model::Matcher]) -> J {
+        J::Array(
+            ms.iter()
+                .map(|m| json!({"type": m.kind.as_str(), "name": m.name, "value": m.value}))
+                .collect(),
+        )
+    }
+    fn vt(t: promplay_promql::value::ValueType) -> &'static str {
+        use promplay_promql::value::ValueType as T;
+        match t {
+            T::None => "none",
+            T::Scalar => "scalar",
+            T::Vector => "vector",
+            T::Matrix => "matrix",
+            T::String => "string",
+        }
+    }
+    fn go(e: &Expr, depth: usize) -> J {
+        if depth > 1000 {
+            return J::Null;
+        }
+        let d = depth + 1;
+        match e {
+            Expr::Aggregate(a) => json!({
+                "type": "aggregation",
+                "op": a.op.as_str(),
+                "expr": go(&a.expr, d),
+                "param": a.param.as_ref().map_or(J::Null, |p| go(p, d)),
+                "grouping": a.grouping,
+                "without": a.without,
+            }),
+            Expr::Binary(b) => json!({
+                "type": "binaryExpr",
+                "op": b.op.as_str(),
+                "lhs": go(&b.lhs, d),
+                "rhs": go(&b.rhs, d),
+                "matching": b.matching.as_ref().map_or(J::Null, |m| json!({
+                    "card": m.card.as_str(),
+                    "labels": m.matching_labels,
+                    "on": m.on,
+                    "include": m.include,
+                    "fillValues": {"lhs": m.fill.lhs, "rhs": m.fill.rhs},
+                })),
+                "bool": b.return_bool,
+            }),
+            Expr::Call(c) => json!({
+                "type": "call",
+                "func": {
+                    "name": c.func.name,
+                    "argTypes": c.func.arg_types.iter().map(|t| vt(*t)).collect::<Vec<_>>(),
+                    "variadic": c.func.variadic,
+                    "returnType": vt(c.func.return_type),
+                },
+                "args": c.args.iter().map(|a| go(a, d)).collect::<Vec<_>>(),
+            }),
+            Expr::MatrixSelector(m) => {
+                let vs = &m.vector_selector;
+                json!({
+                    "type": "matrixSelector",
+                    "name": vs.name.clone().unwrap_or_default(),
+                    "range": ms(&m.range),
+                    "offset": ms(&vs.offset),
+                    "matchers": matchers(&vs.matchers),
+                    "timestamp": vs.timestamp,
+                    "startOrEnd": soe(vs.start_or_end),
+                    "anchored": vs.anchored,
+                    "smoothed": vs.smoothed,
+                })
+            }
+            Expr::Subquery(s) => json!({
+                "type": "subquery",
+                "expr": go(&s.expr, d),
+                "range": ms(&s.range),
+                "offset": ms(&s.offset),
+                "step": s.step.as_ref().map_or(0, ms),
+                "timestamp": s.timestamp,
+                "startOrEnd": soe(s.start_or_end),
+            }),
+            Expr::NumberLiteral(n) => {
+                let v = if n.val.is_nan() {
+                    "NaN".to_string()
+                } else if n.val.is_infinite() {
+                    if n.val > 0.0 { "+Inf" } else { "-Inf" }.to_string()
+                } else {
+                    format!("{}", n.val)
+                };
+                json!({"type": "numberLiteral", "val": v})
+            }
+            Expr::StringLiteral(s) => json!({"type": "stringLiteral", "val": s.val}),
+            Expr::Paren(p) => json!({"type": "parenExpr", "expr": go(&p.expr, d)}),
+            Expr::Unary(u) => {
+                json!({"type": "unaryExpr", "op": u.op.as_str(), "expr": go(&u.expr, d)})
+            }
+            Expr::VectorSelector(vs) => json!({
+                "type": "vectorSelector",
+                "name": vs.name.clone().unwrap_or_default(),
+                "offset": ms(&vs.offset),
+                "matchers": matchers(&vs.matchers),
+                "timestamp": vs.timestamp,
+                "startOrEnd": soe(vs.start_or_end),
+                "anchored": vs.anchored,
+                "smoothed": vs.smoothed,
+            }),
+        }
+    }
+    go(e, 0)
+}
+
+/// serde_json output with Go's HTML escaping (`<`, `>`, `&` only occur inside strings).
+pub fn go_escape(s: String) -> String {
+    if !s.contains(['<', '>', '&']) {
+        return s;
+    }
+    s.replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
