@@ -243,53 +243,6 @@ pub fn write_str_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
     out.push(']');
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn values_as_go_formats_them() {
-        let cases: &[(f64, &str)] = &[
-            (1.0, "1"),
-            (0.1, "0.1"),
-            (1e21, "1e+21"),
-            (1e20, "100000000000000000000"),
-            (1.5e-7, "1.5e-07"),
-            (0.000001, "0.000001"),
-            (-2.5e300, "-2.5e+300"),
-            (f64::INFINITY, "+Inf"),
-            (f64::NEG_INFINITY, "-Inf"),
-            (f64::NAN, "NaN"),
-            (0.0, "0"),
-            (1795612490.988606, "1795612490.988606"),
-        ];
-        for (v, want) in cases {
-            assert_eq!(format_value(*v), *want, "{v}");
-        }
-    }
-
-    #[test]
-    fn timestamps_as_marshal_timestamp() {
-        let cases: &[(i64, &str)] = &[
-            (1795612718717, "1795612718.717"),
-            (1500, "1.500"),
-            (1005, "1.005"),
-            (2000, "2"),
-            (-1500, "-1.500"),
-        ];
-        for (t, want) in cases {
-            let mut s = String::new();
-            write_ts(&mut s, *t);
-            assert_eq!(s, *want);
-        }
-    }
-
-    #[test]
-    fn strings_escape_html_as_go() {
-        assert_eq!(str_json("a<b>&\"\n"), r#""a\u003cb\u003e\u0026\"\n""#);
-    }
-}
-
 /// `/api/v1/parse_query`'s tree (Prometheus's `translateAST`): Go maps, so keys sorted.
 pub fn translate_ast(e: &promplay_promql::ast::Expr) -> serde_json::Value {
     use promplay_promql::ast::{Expr, StartOrEnd};
@@ -420,4 +373,51 @@ pub fn go_escape(s: String) -> String {
     s.replace('<', "\\u003c")
         .replace('>', "\\u003e")
         .replace('&', "\\u0026")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_as_go_formats_them() {
+        let cases: &[(f64, &str)] = &[
+            (1.0, "1"),
+            (0.1, "0.1"),
+            (1e21, "1e+21"),
+            (1e20, "100000000000000000000"),
+            (1.5e-7, "1.5e-07"),
+            (0.000001, "0.000001"),
+            (-2.5e300, "-2.5e+300"),
+            (f64::INFINITY, "+Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (f64::NAN, "NaN"),
+            (0.0, "0"),
+            (1795612490.988606, "1795612490.988606"),
+        ];
+        for (v, want) in cases {
+            assert_eq!(format_value(*v), *want, "{v}");
+        }
+    }
+
+    #[test]
+    fn timestamps_as_marshal_timestamp() {
+        let cases: &[(i64, &str)] = &[
+            (1795612718717, "1795612718.717"),
+            (1500, "1.500"),
+            (1005, "1.005"),
+            (2000, "2"),
+            (-1500, "-1.500"),
+        ];
+        for (t, want) in cases {
+            let mut s = String::new();
+            write_ts(&mut s, *t);
+            assert_eq!(s, *want);
+        }
+    }
+
+    #[test]
+    fn strings_escape_html_as_go() {
+        assert_eq!(str_json("a<b>&\"\n"), r#""a\u003cb\u003e\u0026\"\n""#);
+    }
 }
