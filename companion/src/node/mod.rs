@@ -7,8 +7,17 @@
 //! A collector that fails (missing or malformed file) reports
 //! `node_scrape_collector_success{collector="x"} 0`; the others keep working.
 //!
+//! Collectors (node_exporter's names): arp, conntrack, cpu (with thermal throttles), cpufreq,
+//! diskstats, dmi, entropy, filefd, filesystem, loadavg, meminfo, netclass, netdev, netstat, os,
+//! pressure, schedstat, selinux, sockstat, softnet, stat, textfile, thermal_zone, time, timex,
+//! udp_queues, uname, vmstat. They run concurrently; `/metrics?collect[]=cpu&collect[]=...`
+//! runs only those named, as node_exporter's filter does. Besides the collectors' families:
+//! `node_scrape_collector_{duration_seconds,success}`, this process's `process_*` and the
+//! handler's `promhttp_metric_handler_*`.
+//!
 //! Defaults are those of Debian's `prometheus-node-exporter` 1.5 (netdev excludes `^lo$`, the
-//! filesystem and diskstats exclusion patterns of `--help`).
+//! filesystem, diskstats, vmstat and netstat patterns of its `--help`, textfile directory
+//! /var/lib/prometheus/node-exporter).
 
 mod arp;
 mod conntrack;
