@@ -7,10 +7,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::pages::{TargetsPage, TimeControls, WorkshopPage};
 use crate::playground::{Playground, QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
@@ -55,7 +56,7 @@ pub fn show_banner(msg: &str) {
     banner.set_text_content(Some(msg));
 }
 
-/// The pages of the nav bar. Only [`Page::Query`] exists yet.
+/// The pages of the nav bar. Query, Targets and Workshop exist yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Query,
@@ -144,24 +145,6 @@ impl Session {
 pub fn App() -> impl IntoView {
     let session = StoredValue::new_local(Session::new(Playground::new()));
     let now = RwSignal::new(session.with_value(|s| s.with(|p| p.now_ms()).unwrap_or(0)));
-    let running = RwSignal::new(true);
-
-    // The virtual clock follows real time (1 s per s) while running.
-    let tick = Interval::new(1000, move || {
-        if running.get_untracked() {
-            if let Some(t) = session.with_value(|s| {
-                s.with(|p| {
-                    p.advance(1000);
-                    p.now_ms()
-                })
-            }) {
-                now.set(t);
-            }
-        }
-    });
-    let tick = StoredValue::new_local(Some(tick));
-    on_cleanup(move || tick.update_value(|t| drop(t.take())));
-
     let initial = web_sys::window()
         .and_then(|w| w.location().hash().ok())
         .map(|h| Page::from_hash(&h))
@@ -178,16 +161,7 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="top">
             <span class="brand">"prom"<span>"play"</span></span>
-            <span class="clock" title="The playground's virtual time (UTC)">
-                "virtual time "
-                <time data-testid="virtual-time">{move || format_utc(now.get())}" UTC"</time>
-                <button
-                    data-testid="clock-toggle"
-                    on:click=move |_| running.update(|r| *r = !*r)
-                >
-                    {move || if running.get() { "pause" } else { "resume" }}
-                </button>
-            </span>
+            <TimeControls session=session now=now />
         </header>
         <nav class="pages">
             {Page::ALL
@@ -208,6 +182,12 @@ pub fn App() -> impl IntoView {
         <main>
             {move || match page.get() {
                 Page::Query => view! { <QueryPage session=session now=now /> }.into_any(),
+                Page::Targets => {
+                    view! { <TargetsPage session=session now=now /> }.into_any()
+                }
+                Page::Workshop => {
+                    view! { <WorkshopPage session=session now=now /> }.into_any()
+                }
                 other => view! { <NotYet page=other /> }.into_any(),
             }}
         </main>

@@ -1,21 +1,28 @@
 //! The promplay playground: Prometheus in a browser tab.
 //!
 //! Module map:
-//! - [`playground`] — the engine side of one session: virtual clock, data, queries. Plain Rust.
-//! - [`dataset`] — the generated dataset used until simulated scraping lands. Plain Rust.
+//! - [`playground`] — the engine side of one session: the simulated world (crates/sim) scraped
+//!   with the seed's prometheus.yml into the TSDB, its virtual clock, queries. Plain Rust.
+//! - [`timecontrols`] — play/pause, speed, step and jump, reached in bounded slices. Plain Rust.
+//! - [`targets`] — the Targets page's rows per job. Plain Rust.
+//! - [`workshop`] — the Workshop's queries and the app's `/metrics` lines. Plain Rust.
 //! - [`shape`] — query results shaped into table rows and graph series. Plain Rust.
 //! - [`time`] — UTC date-times and Prometheus durations for the controls. Plain Rust.
-//! - `app`, `chart` (wasm only) — the Leptos components and the plotters graph.
+//! - `app`, `chart`, `pages` (wasm only) — the Leptos components and the plotters graph.
 //!
-//! Architecture invariant: only `app` and `chart` know the browser. Everything else compiles
+//! Architecture invariant: only `app`, `chart` and `pages` know the browser. Everything else compiles
 //! and is tested natively (`cargo test -p promplay-web`).
 
-pub mod dataset;
 pub mod playground;
 pub mod shape;
+pub mod targets;
 pub mod time;
+pub mod timecontrols;
+pub mod workshop;
 
 #[cfg(target_arch = "wasm32")]
 pub mod app;
 #[cfg(target_arch = "wasm32")]
 pub mod chart;
+#[cfg(target_arch = "wasm32")]
+pub mod pages;

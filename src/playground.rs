@@ -2,21 +2,32 @@
 //!
 //! Plain Rust (no browser): the app drives it, native tests exercise it the way the app does.
 
-use promplay_model::{Clock, ManualClock};
 use promplay_promql::ast::Expr;
 use promplay_promql::engine::{Engine, EngineOptions, QueryOptions};
 use promplay_promql::parser;
 use promplay_promql::value::{Annotations, Value};
+use promplay_server::scrape::TargetsView;
+use promplay_server::Config;
+use promplay_sim::{Example, Simulation, World, WorldError};
 use promplay_tsdb::{Db, Options};
-
-use crate::dataset::Dataset;
 
 /// Where the virtual clock starts: 2026-01-01 00:00:00 UTC.
 pub const START_MS: i64 = 1_767_225_600_000;
-/// How much generated history exists before [`START_MS`] when the playground opens.
-pub const HISTORY_MS: i64 = 3_600_000;
+/// How much simulated history exists before [`START_MS`] when the playground opens (the
+/// world starts this long before, so `rate(...[5m])` has data at once).
+pub const HISTORY_MS: i64 = 10 * 60_000;
 /// Prometheus's limit on points per series of a range query.
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
+/// The seed of the simulated world (traffic, latencies, failures).
+pub const WORLD_SEED: u64 = 42;
+/// The seed's prometheus.yml (a copy of `peers/conf/prometheus.yml`): three jobs scraped
+/// every 10 s.
+pub const SEED_CONFIG: &str = include_str!("../crates/sim/examples/prometheus.yml");
+/// The hello app's address in the seed's world.
+pub const HELLO_APP: &str = "localhost:8000";
+/// The slice the clock advances by at most per call of [`Playground::advance`]'s inner loop
+/// (one scrape interval's worth of work at a time).
+const SLICE_MS: i64 = 60_000;
 
 /// A query that failed, to show under the editor.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,14 +88,18 @@ impl RangeParams {
     }
 }
 
-/// The virtual clock, the data and the query engine of one playground session.
+/// What the Targets page can do to an endpoint (the World's fault injection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HostAction {
+    Stop,
+    Start,
+    Restart,
+}
+
+/// The simulated world, its scrapes into the TSDB and the query engine of one session.
 pub struct Playground {
-    clock: ManualClock,
-    dataset: Dataset,
-    db: Db,
+    sim: Simulation,
     engine: Engine,
-    samples: usize,
-    rejected: usize,
     last_retention_ms: i64,
 }
 
@@ -102,67 +117,130 @@ pub const MAX_SAMPLES: usize = 5_000_000;
 pub const RETENTION_MS: i64 = 24 * 3_600_000;
 
 impl Playground {
-    /// A playground at [`START_MS`] with [`HISTORY_MS`] of generated data behind it.
+    /// The seed's world scraped with the seed's prometheus.yml, at [`START_MS`] with
+    /// [`HISTORY_MS`] of scrapes behind it.
     pub fn new() -> Self {
+        let world = World::seed_world(WORLD_SEED, START_MS - HISTORY_MS);
+        // The embedded seed config is valid (a native test loads it); an empty config would
+        // only mean no targets, never a panic.
+        let config = Config::load(SEED_CONFIG).unwrap_or_default();
+        let db = Db::new(Options {
+            retention_ms: Some(RETENTION_MS),
+            ..Default::default()
+        });
+        let (sim, _failures) = Simulation::with_db(&config, world, db);
         let mut p = Playground {
-            clock: ManualClock::new(START_MS),
-            dataset: Dataset::new(START_MS - HISTORY_MS),
-            db: Db::new(Options {
-                retention_ms: Some(RETENTION_MS),
-                ..Default::default()
-            }),
+            sim,
             engine: Engine::new(EngineOptions {
                 max_samples: MAX_SAMPLES,
                 ..Default::default()
             }),
-            samples: 0,
-            rejected: 0,
-            last_retention_ms: START_MS,
+            last_retention_ms: START_MS - HISTORY_MS,
         };
-        p.catch_up();
+        p.advance_to(START_MS);
         p
     }
 
     /// The virtual time, ms since the Unix epoch.
     pub fn now_ms(&self) -> i64 {
-        self.clock.now_ms()
+        self.sim.now_ms()
     }
 
-    /// Moves the virtual clock forward by `ms` (negative values are ignored) and writes the
-    /// scrapes that became due.
+    /// Moves the virtual clock forward by `ms` (negative values are ignored), running the
+    /// scrapes and requests that became due.
     pub fn advance(&mut self, ms: i64) {
-        self.clock.advance(ms.max(0));
-        self.catch_up();
+        self.advance_to(self.now_ms().saturating_add(ms.max(0)));
     }
 
-    /// Samples written so far, and samples the TSDB rejected (should stay 0).
-    pub fn samples_written(&self) -> (usize, usize) {
-        (self.samples, self.rejected)
+    /// Moves the virtual clock forward to `t` (earlier times are ignored: the world only
+    /// moves forward). Callers that must stay responsive advance in slices (see
+    /// [`crate::timecontrols::Driver`]).
+    pub fn advance_to(&mut self, t: i64) {
+        while self.now_ms() < t {
+            let next = (self.now_ms() + SLICE_MS).min(t);
+            self.sim.run_until(next);
+            if next - self.last_retention_ms >= 60_000 {
+                self.sim.db.apply_retention(next);
+                self.last_retention_ms = next;
+            }
+        }
+    }
+
+    /// Scrapes run so far.
+    pub fn scrapes(&self) -> usize {
+        self.sim.scrapes()
     }
 
     /// The TSDB, for reading (e.g. its stats).
     pub fn db(&self) -> &Db {
-        &self.db
+        &self.sim.db
     }
 
-    fn catch_up(&mut self) {
-        let now = self.clock.now_ms();
-        let (mut ok, mut rejected) = (0, 0);
-        let mut app = self.db.appender();
-        self.dataset
-            .advance_to(now, &mut |l, t, v| match app.append(l, t, v) {
-                Ok(_) => ok += 1,
-                Err(_) => rejected += 1,
-            });
-        if app.commit().is_err() {
-            rejected += 1;
+    /// The scrape manager's view of its targets (the Targets page).
+    pub fn targets(&self) -> TargetsView {
+        self.sim.targets()
+    }
+
+    /// Stops, starts or restarts the program at `address` now.
+    pub fn act(&mut self, address: &str, action: HostAction) -> Result<(), WorldError> {
+        match action {
+            HostAction::Stop => self.sim.world.stop(address),
+            HostAction::Start => self.sim.world.start(address),
+            HostAction::Restart => self.sim.world.restart(address),
         }
-        self.samples += ok;
-        self.rejected += rejected;
-        if now - self.last_retention_ms >= 60_000 {
-            self.db.apply_retention(now);
-            self.last_retention_ms = now;
+    }
+
+    /// Whether the program at `address` runs.
+    pub fn is_running(&self, address: &str) -> bool {
+        self.sim
+            .world
+            .hosts()
+            .iter()
+            .any(|h| h.address == address && h.running)
+    }
+
+    /// The code variant the hello app runs.
+    pub fn example(&self) -> Option<Example> {
+        self.sim.world.hello(HELLO_APP).map(|a| a.example())
+    }
+
+    /// Deploys `example` on the hello app (its process restarts, as a redeploy does).
+    pub fn set_example(&mut self, example: Example) -> Result<(), WorldError> {
+        if self.example() == Some(example) {
+            return Ok(());
         }
+        self.sim.world.set_example(HELLO_APP, example)
+    }
+
+    /// Turns on (or off) the hello app's tracking of what its last request changed.
+    pub fn track_changes(&mut self, on: bool) {
+        if let Some(app) = self.sim.world.hello_mut(HELLO_APP) {
+            app.set_track_changes(on);
+        }
+    }
+
+    /// Sends one request to the hello app now (it completes after its latency).
+    pub fn send_request(&mut self) -> Result<(), WorldError> {
+        self.sim.world.send_request(HELLO_APP).map(|_| ())
+    }
+
+    /// The hello app's `/metrics` now, as `curl` shows it (text format 0.0.4), with the
+    /// indices of the lines its last request changed. An error message if it is down.
+    pub fn app_metrics(&mut self) -> Result<(String, Vec<usize>), String> {
+        let now = self.now_ms();
+        let resp = self
+            .sim
+            .world
+            .get(HELLO_APP, "/metrics", None, now)
+            .map_err(|e| e.message(&format!("http://{HELLO_APP}/metrics")))?;
+        let body = String::from_utf8_lossy(&resp.body).into_owned();
+        let changed = self
+            .sim
+            .world
+            .hello(HELLO_APP)
+            .map(|a| a.changed_lines(&body))
+            .unwrap_or_default();
+        Ok((body, changed))
     }
 
     /// Evaluates `query` at instant `t` (ms). `interrupt` is polled during evaluation; when it
@@ -180,7 +258,7 @@ impl Playground {
             ..Default::default()
         };
         self.engine
-            .instant_query_expr(&self.db, &expr, t, &qo)
+            .instant_query_expr(&self.sim.db, &expr, t, &qo)
             .map(|r| QueryOutcome {
                 value: r.value,
                 annotations: r.annotations,
@@ -202,7 +280,7 @@ impl Playground {
             ..Default::default()
         };
         self.engine
-            .range_query_expr(&self.db, &expr, range.start, range.end, range.step, &qo)
+            .range_query_expr(&self.sim.db, &expr, range.start, range.end, range.step, &qo)
             .map(|r| QueryOutcome {
                 value: r.value,
                 annotations: r.annotations,
@@ -277,16 +355,29 @@ mod tests {
     }
 
     #[test]
+    fn the_seed_config_loads() {
+        let c = Config::load(SEED_CONFIG).unwrap();
+        assert_eq!(c.scrape_configs.len(), 3);
+    }
+
+    #[test]
     fn up_has_one_row_per_target() {
         let p = Playground::new();
-        assert_eq!(p.samples_written().1, 0, "no sample rejected");
+        assert_eq!(p.now_ms(), START_MS);
+        assert!(p.scrapes() >= 3 * 59, "{}", p.scrapes());
         assert_eq!(
             rows(&p, "up"),
             vec![
-                (r#"up{instance="api-0:8080", job="api"}"#.into(), "1".into()),
-                (r#"up{instance="api-1:8080", job="api"}"#.into(), "1".into()),
                 (
-                    r#"up{instance="node-0:9100", job="node"}"#.into(),
+                    r#"up{instance="localhost:8000", job="example"}"#.into(),
+                    "1".into()
+                ),
+                (
+                    r#"up{instance="localhost:9100", job="node"}"#.into(),
+                    "1".into()
+                ),
+                (
+                    r#"up{instance="localhost:9090", job="prometheus"}"#.into(),
                     "1".into()
                 ),
             ]
@@ -294,32 +385,50 @@ mod tests {
     }
 
     #[test]
-    fn the_flaky_target_is_down_twenty_minutes_in() {
+    fn a_stopped_exporter_is_down_and_its_series_go_stale() {
         let mut p = Playground::new();
-        p.advance(21 * 60_000);
+        assert!(p.is_running("localhost:9100"));
+        p.act("localhost:9100", HostAction::Stop).unwrap();
+        assert!(!p.is_running("localhost:9100"));
+        p.advance(30_000);
         let r = rows(&p, "up == 0");
         assert_eq!(r.len(), 1);
-        assert!(r[0].0.contains("api-1:8080"));
-        // its other series went stale: only api-0's request counters remain
+        assert!(r[0].0.contains("localhost:9100"), "{r:?}");
+        assert_eq!(rows(&p, "count(node_load1)"), vec![]);
+        p.act("localhost:9100", HostAction::Start).unwrap();
+        p.advance(30_000);
+        assert_eq!(rows(&p, "up == 0"), vec![]);
         assert_eq!(
-            rows(&p, "count(http_requests_total)"),
-            vec![("{}".into(), "6".into())]
+            rows(&p, "count(node_load1)"),
+            vec![("{}".into(), "1".into())]
         );
+        assert!(p.act("localhost:1234", HostAction::Stop).is_err());
     }
 
     #[test]
     fn rates_are_positive_and_scalars_and_strings_show() {
         let p = Playground::new();
-        let r = rows(
-            &p,
-            r#"sum by (path) (rate(http_requests_total{status="200"}[5m]))"#,
-        );
-        assert_eq!(r.len(), 3);
-        for (_, v) in &r {
-            assert!(v.parse::<f64>().unwrap() > 0.0, "{r:?}");
-        }
+        let r = rows(&p, "rate(hello_worlds_total[1m])");
+        assert_eq!(r.len(), 1, "{r:?}");
+        assert!(r[0].0.contains(r#"job="example""#), "{r:?}");
+        let v: f64 = r[0].1.parse().unwrap();
+        assert!(v > 0.1 && v < 5.0, "{r:?}");
         assert_eq!(rows(&p, "1 + 1"), vec![("scalar".into(), "2".into())]);
         assert_eq!(rows(&p, r#""hi""#), vec![("string".into(), "hi".into())]);
+    }
+
+    #[test]
+    fn advancing_is_forward_only_and_whole() {
+        let mut p = Playground::new();
+        p.advance(-5);
+        assert_eq!(p.now_ms(), START_MS);
+        p.advance_to(START_MS - 1);
+        assert_eq!(p.now_ms(), START_MS);
+        let before = p.scrapes();
+        p.advance(150_000);
+        assert_eq!(p.now_ms(), START_MS + 150_000);
+        // 3 targets every 10 s
+        assert_eq!(p.scrapes() - before, 45);
     }
 
     #[test]
@@ -339,22 +448,17 @@ mod tests {
 
     #[test]
     fn range_query_has_one_point_per_step() {
-        let p = Playground::new();
+        let mut p = Playground::new();
+        p.advance(50 * 60_000);
         let range = RangeParams::new(p.now_ms(), 3_600_000, None).unwrap();
         assert_eq!(range.step, 14_000);
         let o = p.range_query("up", range, None).unwrap();
         let g = shape::graph(&o.value);
         assert_eq!(g.len(), 3);
-        // the dataset starts one hour before the end: the first step sees its first scrape
+        // the world started an hour before the end: every step sees a scrape
         for s in &g {
             assert!(s.points.len() >= 250, "{}: {}", s.label, s.points.len());
-            let zeros = s.points.iter().filter(|p| p.1 == 0.0).count();
-            if s.label.contains("api-1") {
-                // down 23:20–23:25 and 23:50–23:55: two 5-minute windows at a 14 s step
-                assert!((40..=46).contains(&zeros), "{zeros}");
-            } else {
-                assert_eq!(zeros, 0, "{}", s.label);
-            }
+            assert!(s.points.iter().all(|p| p.1 == 1.0), "{}", s.label);
         }
     }
 
@@ -364,7 +468,7 @@ mod tests {
         let stop = || true;
         let range = RangeParams::new(p.now_ms(), 3_600_000, Some(1000)).unwrap();
         let e = p
-            .range_query("rate(http_requests_total[5m])", range, Some(&stop))
+            .range_query("rate(node_cpu_seconds_total[5m])", range, Some(&stop))
             .unwrap_err();
         assert!(e.message.contains("query timed out"), "{}", e.message);
     }
@@ -379,7 +483,7 @@ mod tests {
         };
         for q in [
             "count_over_time(up[1y:1ms])",
-            "max_over_time(sum(rate(http_requests_total[5m]))[1y:10ms])",
+            "max_over_time(sum(rate(hello_worlds_total[5m]))[1y:10ms])",
             "max_over_time(max_over_time(up[1d:1s])[2w:])",
         ] {
             let e = p.instant_query(q, p.now_ms(), Some(&stop)).unwrap_err();
@@ -397,12 +501,13 @@ mod tests {
             polls.set(0);
         }
         // A fine-grained but sane subquery runs.
-        let q = "max_over_time(rate(http_requests_total[5m])[1h:1s])";
+        let q = "max_over_time(rate(node_cpu_seconds_total[5m])[1h:1s])";
         assert_eq!(
             p.instant_query(q, p.now_ms(), Some(&stop))
                 .unwrap()
                 .value_len(),
-            12
+            16,
+            "2 CPUs x 8 modes"
         );
         // In a range query the subquery's window includes the graph's range.
         let range = RangeParams::new(p.now_ms(), 86_400_000, Some(86_400)).unwrap();

@@ -150,13 +150,13 @@ test('Shift+Enter adds a line instead of executing', async () => {
 });
 
 test('pages that do not exist yet say so', async () => {
-  for (const name of ['Targets', 'Alerts', 'Rules', 'Config', 'Workshop', 'Inbox']) {
+  for (const name of ['Alerts', 'Rules', 'Config', 'Inbox']) {
     await page.getByRole('link', { name, exact: true }).click();
     const text = await page.getByTestId('not-yet').innerText();
     assert.match(text, /^This page arrives with .+; nothing here works yet\.$/);
   }
   await page.goBack(); // the browser's Back button follows the pages
-  await page.waitForFunction(() => document.querySelector('main h1')?.innerText === 'Workshop');
+  await page.waitForFunction(() => document.querySelector('main h1')?.innerText === 'Config');
   await page.getByRole('link', { name: 'Query', exact: true }).click();
   await page.getByTestId('query-input').waitFor();
 });
