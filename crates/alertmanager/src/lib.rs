@@ -10,8 +10,8 @@
 //! - [`silence`], [`inhibit`], [`nflog`]: silences, the inhibitor, the notification log.
 //! - [`notify`]: template data, the email (headers, quoted-printable multipart) and webhook
 //!   payloads exactly as Alertmanager builds them.
-//! - [`template`]: a Go `text/template` engine with `html/template`-style escaping, shareable
-//!   by other crates, and Alertmanager's `default.tmpl`.
+//! - [`template`]: the Go `text/template` engine with `html/template`-style escaping and
+//!   Alertmanager's `default.tmpl` (re-exported from the `promplay-template` crate).
 //!
 //! Architecture invariant: no I/O, no wall clock, no network. Time is a parameter (ms since
 //! the Unix epoch); SMTP and HTTP delivery belong to the host. Template files are passed in as

@@ -2,8 +2,10 @@
 //! `text/template` engine, and the expansion of alert labels and annotations with `$labels`,
 //! `$value`, `$externalLabels` and `$externalURL`.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use promplay_model::Labels;
 use promplay_template::{go_time_string, query_escape, Template, Value};
@@ -22,7 +24,7 @@ pub struct AlertTemplateData<'a> {
 }
 
 fn kv(l: &Labels) -> Value {
-    Value::KV(Rc::new(
+    Value::KV(Arc::new(
         l.iter()
             .map(|l| (l.name.to_string(), l.value.to_string()))
             .collect::<BTreeMap<_, _>>(),
@@ -253,25 +255,40 @@ fn sample_field(s: &Value, f: &str) -> Option<Value> {
     }
 }
 
-/// The function map of Prometheus's templates, evaluating `query` at `ts_ms`.
-pub fn add_functions(
-    t: &mut Template,
-    query: Option<Rc<QueryFunc>>,
-    ts_ms: i64,
-    external_url: &str,
-) {
+thread_local! {
+    /// The query function of the expansion in progress (template functions are `Send + Sync`
+    /// and cannot hold the host's query function).
+    static QUERY: RefCell<Option<Rc<QueryFunc>>> = const { RefCell::new(None) };
+}
+
+/// Runs `f` with `query` answering the templates' `query` function.
+pub fn with_query<R>(query: Option<Rc<QueryFunc>>, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<Rc<QueryFunc>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let prev = self.0.take();
+            QUERY.with(|q| *q.borrow_mut() = prev);
+        }
+    }
+    let prev = QUERY.with(|q| std::mem::replace(&mut *q.borrow_mut(), query));
+    let _restore = Restore(prev);
+    f()
+}
+
+/// The function map of Prometheus's templates at `ts_ms`; `query` asks the query function
+/// set by [`with_query`] (none: an empty result).
+pub fn add_functions(t: &mut Template, ts_ms: i64, external_url: &str) {
     let f = |t: &mut Template, n: &str, f: promplay_template::Func| t.add_func(n, f);
-    let q = query.clone();
     f(
         t,
         "query",
-        Rc::new(move |a: &[Value]| {
+        Arc::new(move |a: &[Value]| {
             let expr = str_arg(a, 0)?;
-            let Some(q) = &q else {
-                return Ok(Value::List(Rc::new(Vec::new())));
+            let Some(q) = QUERY.with(|q| q.borrow().clone()) else {
+                return Ok(Value::List(Arc::new(Vec::new())));
             };
             let v = q(&expr, ts_ms).map_err(|e| e.to_string())?;
-            Ok(Value::List(Rc::new(
+            Ok(Value::List(Arc::new(
                 v.iter().map(|s| sample_value(&s.metric, s.f)).collect(),
             )))
         }),
@@ -279,7 +296,7 @@ pub fn add_functions(
     f(
         t,
         "first",
-        Rc::new(|a: &[Value]| match arg(a, 0)? {
+        Arc::new(|a: &[Value]| match arg(a, 0)? {
             Value::List(l) if !l.is_empty() => Ok(l[0].clone()),
             _ => Err("first() called on vector with no elements".into()),
         }),
@@ -287,7 +304,7 @@ pub fn add_functions(
     f(
         t,
         "label",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let name = str_arg(a, 0)?;
             Ok(match a.get(1).and_then(|s| sample_field(s, "Labels")) {
                 Some(Value::KV(m)) => Value::str(m.get(&name).map(String::as_str).unwrap_or("")),
@@ -298,12 +315,12 @@ pub fn add_functions(
     f(
         t,
         "value",
-        Rc::new(|a: &[Value]| Ok(sample_field(arg(a, 0)?, "Value").unwrap_or(Value::Float(0.0)))),
+        Arc::new(|a: &[Value]| Ok(sample_field(arg(a, 0)?, "Value").unwrap_or(Value::Float(0.0)))),
     );
     f(
         t,
         "strvalue",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             Ok(match sample_field(arg(a, 0)?, "Labels") {
                 Some(Value::KV(m)) => {
                     Value::str(m.get("__value__").map(String::as_str).unwrap_or(""))
@@ -315,7 +332,7 @@ pub fn add_functions(
     f(
         t,
         "sortByLabel",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let name = str_arg(a, 0)?;
             let Value::List(l) = arg(a, 1)? else {
                 return Err("sortByLabel: not a query result".into());
@@ -326,19 +343,19 @@ pub fn add_functions(
                 _ => String::new(),
             };
             v.sort_by_key(key);
-            Ok(Value::List(Rc::new(v)))
+            Ok(Value::List(Arc::new(v)))
         }),
     );
     f(
         t,
         "args",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let fields: Vec<(String, Value)> = a
                 .iter()
                 .enumerate()
                 .map(|(i, v)| (format!("arg{i}"), v.clone()))
                 .collect();
-            Ok(Value::Struct(Rc::new(fields.into_iter().collect())))
+            Ok(Value::Struct(Arc::new(fields.into_iter().collect())))
         }),
     );
     for (name, h) in [
@@ -352,13 +369,13 @@ pub fn add_functions(
         f(
             t,
             name,
-            Rc::new(move |a: &[Value]| Ok(Value::str(h(to_float(arg(a, 0)?)?)))),
+            Arc::new(move |a: &[Value]| Ok(Value::str(h(to_float(arg(a, 0)?)?)))),
         );
     }
     f(
         t,
         "humanizeTimestamp",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let v = to_float(arg(a, 0)?)?;
             if v.is_nan() || v.is_infinite() {
                 return Ok(Value::str(format_g(v, 4)));
@@ -369,7 +386,7 @@ pub fn add_functions(
     f(
         t,
         "toTime",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let v = to_float(arg(a, 0)?)?;
             Ok(Value::Time(Some(float_to_ms(v)?)))
         }),
@@ -377,12 +394,12 @@ pub fn add_functions(
     f(
         t,
         "now",
-        Rc::new(move |_: &[Value]| Ok(Value::Float(ts_ms as f64 / 1000.0))),
+        Arc::new(move |_: &[Value]| Ok(Value::Float(ts_ms as f64 / 1000.0))),
     );
     f(
         t,
         "parseDuration",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let s = str_arg(a, 0)?;
             let ms = crate::duration::parse_duration(&s)?;
             Ok(Value::Float(ms as f64 / 1000.0))
@@ -391,7 +408,7 @@ pub fn add_functions(
     f(
         t,
         "graphLink",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             Ok(Value::str(format!(
                 "/graph?g0.expr={}&g0.tab=0",
                 query_escape(&str_arg(a, 0)?)
@@ -401,24 +418,24 @@ pub fn add_functions(
     f(
         t,
         "tableLink",
-        Rc::new(|a: &[Value]| Ok(Value::str(table_link(&str_arg(a, 0)?)))),
+        Arc::new(|a: &[Value]| Ok(Value::str(table_link(&str_arg(a, 0)?)))),
     );
     let ext = external_url.to_string();
     let prefix = url_path(external_url);
     f(
         t,
         "externalURL",
-        Rc::new(move |_: &[Value]| Ok(Value::str(&ext))),
+        Arc::new(move |_: &[Value]| Ok(Value::str(&ext))),
     );
     f(
         t,
         "pathPrefix",
-        Rc::new(move |_: &[Value]| Ok(Value::str(&prefix))),
+        Arc::new(move |_: &[Value]| Ok(Value::str(&prefix))),
     );
     f(
         t,
         "stripPort",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let s = str_arg(a, 0)?;
             Ok(Value::str(strip_port(&s)))
         }),
@@ -426,7 +443,7 @@ pub fn add_functions(
     f(
         t,
         "stripDomain",
-        Rc::new(|a: &[Value]| {
+        Arc::new(|a: &[Value]| {
             let s = str_arg(a, 0)?;
             let (host, port) = match s.rfind(':') {
                 Some(i) if !s[i + 1..].contains(']') && s.matches(':').count() == 1 => {
@@ -476,89 +493,10 @@ pub fn table_link(expr: &str) -> String {
 pub fn parse_test(alert: &str, text: &str) -> Result<(), String> {
     let name = format!("__alert_{alert}");
     let mut t = Template::new();
-    add_functions(&mut t, None, 0, "");
+    add_functions(&mut t, 0, "");
     let src = format!("{DEFS}{text}");
     t.parse(&name, &src).map_err(|e| e.to_string())?;
-    // Go rejects undefined variables when parsing, the engine only when executing a branch
-    // that uses one: check statically that every variable used is declared somewhere.
-    if let Some((line, var)) = undeclared_variable(&src) {
-        return Err(format!(
-            "template: {name}:{line}: undefined variable {var:?}"
-        ));
-    }
     Ok(())
-}
-
-/// The first variable used in an action of `src` but declared nowhere (`$x :=`, `range $i,
-/// $e :=`), with its 1-based line. Scoping is not modelled: a variable declared anywhere counts.
-fn undeclared_variable(src: &str) -> Option<(usize, String)> {
-    let b = src.as_bytes();
-    let mut declared: Vec<String> = vec!["$".into()];
-    let mut used: Vec<(usize, String)> = Vec::new();
-    let mut i = 0;
-    let mut line = 1;
-    let mut in_action = false;
-    while i < b.len() {
-        let c = b[i];
-        if c == b'\n' {
-            line += 1;
-        }
-        if !in_action {
-            if b[i..].starts_with(b"{{") {
-                in_action = true;
-                i += 2;
-                if b[i..].starts_with(b"/*") || b[i..].starts_with(b"- /*") {
-                    // comment action: skip to */
-                    match src[i..].find("*/") {
-                        Some(j) => {
-                            line += src[i..i + j].matches('\n').count();
-                            i += j + 2;
-                        }
-                        None => return None,
-                    }
-                }
-                continue;
-            }
-            i += 1;
-            continue;
-        }
-        match c {
-            b'}' if b[i..].starts_with(b"}}") => {
-                in_action = false;
-                i += 2;
-            }
-            b'"' | b'\'' | b'`' => {
-                let q = c;
-                i += 1;
-                while i < b.len() && b[i] != q {
-                    if b[i] == b'\\' && q != b'`' {
-                        i += 1;
-                    }
-                    if i < b.len() && b[i] == b'\n' {
-                        line += 1;
-                    }
-                    i += 1;
-                }
-                i += 1;
-            }
-            b'$' => {
-                let st = i;
-                i += 1;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_') {
-                    i += 1;
-                }
-                let var = src[st..i].to_string();
-                let rest = src[i..].trim_start_matches([' ', '\t']);
-                if rest.starts_with(":=") || rest.starts_with(',') {
-                    declared.push(var);
-                } else {
-                    used.push((line, var));
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    used.into_iter().find(|(_, v)| !declared.contains(v))
 }
 
 /// Expands one alert label or annotation template (`Expander.Expand`), or says why not in
@@ -572,16 +510,11 @@ pub fn expand_alert(
 ) -> Result<String, String> {
     let name = format!("__alert_{alert}");
     let mut t = Template::new();
-    add_functions(&mut t, query, ts_ms, data.external_url);
+    add_functions(&mut t, ts_ms, data.external_url);
     let src = format!("{DEFS}{text}");
     t.parse(&name, &src)
         .map_err(|e| format!("error parsing template {name}: {e}"))?;
-    if let Some((line, var)) = undeclared_variable(&src) {
-        return Err(format!(
-            "error parsing template {name}: template: {name}:{line}: undefined variable {var:?}"
-        ));
-    }
-    t.execute(&name, &data.to_value())
+    with_query(query, || t.execute(&name, &data.to_value()))
         .map_err(|e| format!("error executing template {name}: {e}"))
 }
 

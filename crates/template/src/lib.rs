@@ -20,7 +20,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
-use std::rc::Rc;
+use std::sync::Arc;
 
 pub mod civil;
 
@@ -55,30 +55,30 @@ pub enum Value {
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<str>),
+    Str(Arc<str>),
     /// Text that HTML mode does not escape (`safeHtml`).
-    SafeHtml(Rc<str>),
-    List(Rc<Vec<Value>>),
+    SafeHtml(Arc<str>),
+    List(Arc<Vec<Value>>),
     /// A struct: fields by name.
-    Struct(Rc<BTreeMap<String, Value>>),
+    Struct(Arc<BTreeMap<String, Value>>),
     /// Alertmanager's `template.KV` (labels, annotations): methods `SortedPairs`, `Names`,
     /// `Values`, `Remove`; keys are also fields.
-    KV(Rc<BTreeMap<String, String>>),
+    KV(Arc<BTreeMap<String, String>>),
     /// `template.Pairs`: a list of `{Name, Value}` with methods `Names`, `Values`.
-    Pairs(Rc<Vec<(String, String)>>),
+    Pairs(Arc<Vec<(String, String)>>),
     /// `template.Alerts`: a list of alerts with methods `Firing`, `Resolved`.
-    Alerts(Rc<Vec<Value>>),
+    Alerts(Arc<Vec<Value>>),
     /// A `time.Time` in milliseconds since the epoch (UTC); `None` is Go's zero time.
     Time(Option<i64>),
 }
 
 impl Value {
     pub fn str(s: impl AsRef<str>) -> Value {
-        Value::Str(Rc::from(s.as_ref()))
+        Value::Str(Arc::from(s.as_ref()))
     }
 
     pub fn kv<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Value {
-        Value::KV(Rc::new(
+        Value::KV(Arc::new(
             pairs
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -87,7 +87,7 @@ impl Value {
     }
 
     pub fn structure(fields: Vec<(&str, Value)>) -> Value {
-        Value::Struct(Rc::new(
+        Value::Struct(Arc::new(
             fields
                 .into_iter()
                 .map(|(k, v)| (k.to_string(), v))
@@ -182,8 +182,8 @@ fn pair(n: &str, v: &str) -> Value {
 }
 
 fn strings(v: impl IntoIterator<Item = String>) -> Value {
-    Value::List(Rc::new(
-        v.into_iter().map(|s| Value::Str(Rc::from(s))).collect(),
+    Value::List(Arc::new(
+        v.into_iter().map(|s| Value::Str(Arc::from(s))).collect(),
     ))
 }
 
@@ -529,7 +529,9 @@ enum Tok {
     Comma,
 }
 
-const KNOWN_FUNCS: [&str; 31] = [
+const KNOWN_FUNCS: [&str; 33] = [
+    "date",
+    "tz",
     "and",
     "or",
     "not",
@@ -729,7 +731,11 @@ fn lex_action(src: &str, ctx: &str) -> Result<Vec<Tok>> {
                     None => return err(format!("{ctx}: unterminated character constant")),
                 };
                 if !rest[used..].starts_with('\'') {
-                    return err(format!("{ctx}: unterminated character constant"));
+                    let end = rest.find('\'').map_or(rest.len(), |e| e + 1);
+                    return err(format!(
+                        "{ctx}: malformed character constant: '{}",
+                        &rest[..end]
+                    ));
                 }
                 out.push(Tok::Lit(Value::Int(v as i64)));
                 i += 1 + used + 1;
@@ -840,6 +846,10 @@ impl TokParser<'_> {
                 args.push(self.operand()?);
             }
             if args.is_empty() {
+                // Go accepts a trailing `|` with nothing after it.
+                if !cmds.is_empty() && self.peek().is_none() {
+                    break;
+                }
                 return err(format!("{}: missing value for command", self.ctx));
             }
             cmds.push(Command { args });
@@ -978,7 +988,10 @@ fn lex(name: &str, src: &str) -> Result<Vec<Item>> {
                 None => return err(format!("template: {name}:{line}: unclosed comment")),
             }
         } else {
-            find_close(body_src)
+            match find_close(body_src) {
+                Ok(c) => Some(c),
+                Err(e) => return err(format!("template: {name}:{line}: {e}")),
+            }
         };
         let Some(close) = close else {
             return err(format!("template: {name}:{line}: unclosed action"));
@@ -1012,19 +1025,28 @@ fn lex(name: &str, src: &str) -> Result<Vec<Item>> {
     Ok(items)
 }
 
-/// Finds the closing `}}` (or ` -}}`) of an action, skipping quoted strings.
-fn find_close(s: &str) -> Option<usize> {
+/// Finds the closing `}}` (or ` -}}`) of an action, skipping quoted strings; the error is
+/// Go's lexer's.
+fn find_close(s: &str) -> std::result::Result<usize, &'static str> {
     let b = s.as_bytes();
     let mut i = 0;
     while i < b.len() {
         match b[i] {
-            b'"' => {
+            q @ (b'"' | b'\'') => {
                 i += 1;
-                while i < b.len() && b[i] != b'"' {
-                    if b[i] == b'\\' {
-                        i += 1;
+                loop {
+                    match b.get(i) {
+                        None | Some(b'\n') => {
+                            return Err(if q == b'"' {
+                                "unterminated quoted string"
+                            } else {
+                                "unterminated character constant"
+                            })
+                        }
+                        Some(&c) if c == q => break,
+                        Some(b'\\') => i += 2,
+                        Some(_) => i += 1,
                     }
-                    i += 1;
                 }
             }
             b'`' => {
@@ -1032,25 +1054,19 @@ fn find_close(s: &str) -> Option<usize> {
                 while i < b.len() && b[i] != b'`' {
                     i += 1;
                 }
-            }
-            b'\'' => {
-                i += 1;
-                while i < b.len() && b[i] != b'\'' {
-                    if b[i] == b'\\' {
-                        i += 1;
-                    }
-                    i += 1;
+                if i >= b.len() {
+                    return Err("unterminated raw quoted string");
                 }
             }
-            b'}' if b.get(i + 1) == Some(&b'}') => return Some(i),
+            b'}' if b.get(i + 1) == Some(&b'}') => return Ok(i),
             b'-' if s[i..].starts_with("-}}") && i > 0 && b[i - 1].is_ascii_whitespace() => {
-                return Some(i)
+                return Ok(i)
             }
             _ => {}
         }
         i += 1;
     }
-    None
+    Err("unclosed action")
 }
 
 enum Stop {
@@ -1066,10 +1082,48 @@ struct Parser<'a> {
     defs: Vec<(String, Vec<Node>)>,
     depth: usize,
     extra: &'a HashMap<String, Func>,
+    /// Variables in scope (Go checks them when parsing).
+    vars: Vec<String>,
+    /// The line of the last `{{end}}`/`{{else}}` seen.
+    last_line: usize,
+}
+
+fn check_args(args: &[Arg], vars: &[String], ctx: &str) -> Result<()> {
+    for a in args {
+        match a {
+            Arg::Var(v, _) if !vars.contains(v) => {
+                return err(format!("{ctx}: undefined variable {v:?}"))
+            }
+            Arg::Pipe(p, _) => check_pipe(p, vars, ctx)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn check_pipe(p: &Pipeline, vars: &[String], ctx: &str) -> Result<()> {
+    for c in &p.cmds {
+        check_args(&c.args, vars, ctx)?;
+    }
+    // Go checks `$x = …` only when executing.
+    Ok(())
 }
 
 impl Parser<'_> {
     fn list(&mut self) -> Result<(Vec<Node>, Stop)> {
+        let mark = self.vars.len();
+        let r = self.list_inner();
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn declare(&mut self, p: &Pipeline) {
+        if !p.assign {
+            self.vars.extend(p.decl.iter().cloned());
+        }
+    }
+
+    fn list_inner(&mut self) -> Result<(Vec<Node>, Stop)> {
         self.depth += 1;
         if self.depth > 200 {
             return err(format!("template: {}: nesting too deep", self.name));
@@ -1093,25 +1147,33 @@ impl Parser<'_> {
             match kw {
                 "end" => {
                     self.depth -= 1;
+                    self.last_line = line;
                     return Ok((nodes, Stop::End));
                 }
                 "else" => {
                     self.depth -= 1;
+                    self.last_line = line;
                     return Ok((nodes, Stop::Else(rest.to_string())));
                 }
                 "break" => nodes.push(Node::Break),
                 "continue" => nodes.push(Node::Continue),
                 "if" | "with" | "range" => {
+                    if rest.is_empty() {
+                        return err(format!("{ctx}: missing value for {kw}"));
+                    }
                     let pipe = parse_pipeline(rest, &ctx, true, self.extra)?;
                     nodes.push(self.control(kw, pipe, line, &ctx)?);
                 }
                 "define" => {
                     let toks = lex_action(rest, &ctx)?;
                     let Some(Tok::Lit(Value::Str(n))) = toks.first() else {
-                        return err(format!("{ctx}: define needs a quoted name"));
+                        return err(format!("{ctx}: unexpected \"}}}}\" in define clause"));
                     };
                     let n = n.to_string();
-                    let (body, stop) = self.list()?;
+                    let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+                    let r = self.list();
+                    self.vars = saved;
+                    let (body, stop) = r?;
                     if !matches!(stop, Stop::End) {
                         return err(format!("{ctx}: unexpected EOF in define"));
                     }
@@ -1120,7 +1182,7 @@ impl Parser<'_> {
                 "template" | "block" => {
                     let toks = lex_action(rest, &ctx)?;
                     let Some(Tok::Lit(Value::Str(n))) = toks.first() else {
-                        return err(format!("{ctx}: {kw} needs a quoted name"));
+                        return err(format!("{ctx}: unexpected \"}}}}\" in {kw} clause"));
                     };
                     let n = n.to_string();
                     let pipe = if toks.len() > 1 {
@@ -1139,8 +1201,14 @@ impl Parser<'_> {
                     } else {
                         None
                     };
+                    if let Some(p) = &pipe {
+                        check_pipe(p, &self.vars, &ctx)?;
+                    }
                     if kw == "block" {
-                        let (body, stop) = self.list()?;
+                        let saved = std::mem::replace(&mut self.vars, vec!["$".to_string()]);
+                        let r = self.list();
+                        self.vars = saved;
+                        let (body, stop) = r?;
                         if !matches!(stop, Stop::End) {
                             return err(format!("{ctx}: unexpected EOF in block"));
                         }
@@ -1154,6 +1222,8 @@ impl Parser<'_> {
                 }
                 _ => {
                     let pipe = parse_pipeline(&body, &ctx, true, self.extra)?;
+                    check_pipe(&pipe, &self.vars, &ctx)?;
+                    self.declare(&pipe);
                     nodes.push(Node::Action { line, pipe });
                 }
             }
@@ -1163,12 +1233,24 @@ impl Parser<'_> {
     }
 
     fn control(&mut self, kw: &str, pipe: Pipeline, line: usize, ctx: &str) -> Result<Node> {
+        check_pipe(&pipe, &self.vars, ctx)?;
+        let mark = self.vars.len();
+        self.declare(&pipe);
+        let r = self.control_inner(kw, pipe, line, ctx);
+        self.vars.truncate(mark);
+        r
+    }
+
+    fn control_inner(&mut self, kw: &str, pipe: Pipeline, line: usize, ctx: &str) -> Result<Node> {
         let (body, stop) = self.list()?;
         let else_ = match stop {
             Stop::End => Vec::new(),
             Stop::Eof => return err(format!("{ctx}: unexpected EOF")),
             Stop::Else(rest) => {
                 let rest = rest.trim();
+                if rest == "if" || rest == "with" {
+                    return err(format!("{ctx}: missing value for {rest}"));
+                }
                 if let Some(cond) = rest
                     .strip_prefix("if ")
                     .or_else(|| rest.strip_prefix("with "))
@@ -1213,12 +1295,12 @@ impl Parser<'_> {
 
 /// A function a host adds to the template language (e.g. Prometheus's `humanize`): it gets the
 /// evaluated arguments and returns a value or an error message.
-pub type Func = Rc<dyn Fn(&[Value]) -> std::result::Result<Value, String>>;
+pub type Func = Arc<dyn Fn(&[Value]) -> std::result::Result<Value, String> + Send + Sync>;
 
 /// A set of named templates, as Go's `*template.Template` with its associated templates.
 #[derive(Clone, Default)]
 pub struct Template {
-    defs: HashMap<String, Rc<Vec<Node>>>,
+    defs: HashMap<String, Arc<Vec<Node>>>,
     funcs: HashMap<String, Func>,
 }
 
@@ -1265,21 +1347,33 @@ impl Template {
             defs: Vec::new(),
             depth: 0,
             extra: &self.funcs,
+            vars: vec!["$".to_string()],
+            last_line: 1,
         };
         let (body, stop) = p.list()?;
         match stop {
             Stop::Eof => {}
-            Stop::End => return err(format!("template: {name}: unexpected {{{{end}}}}")),
-            Stop::Else(_) => return err(format!("template: {name}: unexpected {{{{else}}}}")),
+            Stop::End => {
+                return err(format!(
+                    "template: {name}:{}: unexpected {{{{end}}}}",
+                    p.last_line
+                ))
+            }
+            Stop::Else(_) => {
+                return err(format!(
+                    "template: {name}:{}: unexpected {{{{else}}}}",
+                    p.last_line
+                ))
+            }
         }
         for (n, b) in p.defs {
-            self.defs.insert(n, Rc::new(b));
+            self.defs.insert(n, Arc::new(b));
         }
         let blank = body
             .iter()
             .all(|n| matches!(n, Node::Text(t) if t.trim().is_empty()));
         if !blank || !self.defs.contains_key(name) {
-            self.defs.insert(name.to_string(), Rc::new(body));
+            self.defs.insert(name.to_string(), Arc::new(body));
         }
         Ok(())
     }
@@ -1578,9 +1672,30 @@ impl State<'_> {
         ctx: &str,
     ) -> Result<Value> {
         let first = &c.args[0];
+        // `and` and `or` short-circuit (Go 1.18+): later arguments are not evaluated.
+        if let Arg::Ident(f) = first {
+            if (f == "and" || f == "or") && !self.t.funcs.contains_key(f.as_str()) {
+                let want = f == "or";
+                let mut last = Value::Nil;
+                let n = c.args.len() - 1 + usize::from(fin.is_some());
+                if n == 0 {
+                    return err(format!(
+                        "{ctx}: wrong number of args for {f}: want at least 1 got 0"
+                    ));
+                }
+                for a in &c.args[1..] {
+                    last = self.arg(a, dot, ctx)?;
+                    if last.truthy() == want {
+                        return Ok(last);
+                    }
+                }
+                if let Some(v) = fin {
+                    last = v;
+                }
+                return Ok(last);
+            }
+        }
         let mut rest = Vec::with_capacity(c.args.len());
-        // `and`/`or` short-circuit in Go; evaluating every argument is equivalent here because
-        // evaluation has no side effects besides errors.
         for a in &c.args[1..] {
             rest.push(self.arg(a, dot, ctx)?);
         }
@@ -1649,7 +1764,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
         Value::KV(m) => match name {
             "SortedPairs" => {
                 no_args(name, args, ctx)?;
-                Ok(Value::Pairs(Rc::new(
+                Ok(Value::Pairs(Arc::new(
                     m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 )))
             }
@@ -1669,7 +1784,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
                     ));
                 };
                 let keys = keys.string_list()?;
-                Ok(Value::KV(Rc::new(
+                Ok(Value::KV(Arc::new(
                     m.iter()
                         .filter(|(k, _)| !keys.contains(k))
                         .map(|(k, v)| (k.clone(), v.clone()))
@@ -1699,7 +1814,7 @@ fn field(v: &Value, name: &str, args: &[Value], ctx: &str) -> Result<Value> {
                 _ => return nope(),
             };
             no_args(name, args, ctx)?;
-            Ok(Value::Alerts(Rc::new(
+            Ok(Value::Alerts(Arc::new(
                 a.iter()
                     .filter(|al| {
                         matches!(al, Value::Struct(m) if m.get("Status").and_then(Value::as_str) == Some(want))
@@ -2042,7 +2157,7 @@ fn call(f: &str, args: Vec<Value>, ctx: &str) -> Result<Value> {
         }
         "safeHtml" => {
             want_args(f, &args, 1, ctx)?;
-            Value::SafeHtml(Rc::from(str_arg(f, &args[0], ctx)?))
+            Value::SafeHtml(Arc::from(str_arg(f, &args[0], ctx)?))
         }
         "safeUrl" => {
             want_args(f, &args, 1, ctx)?;
@@ -2069,6 +2184,30 @@ fn call(f: &str, args: Vec<Value>, ctx: &str) -> Result<Value> {
         "toJson" => {
             want_args(f, &args, 1, ctx)?;
             Value::str(serde_json::Value::String(args[0].to_string()).to_string())
+        }
+        "date" => {
+            want_args(f, &args, 2, ctx)?;
+            let layout = str_arg(f, &args[0], ctx)?;
+            match &args[1] {
+                Value::Time(t) => Value::str(go_time_format(*t, layout)),
+                v => {
+                    return err(format!(
+                        "{ctx}: error calling date: expected time.Time, got {}",
+                        v.type_name()
+                    ))
+                }
+            }
+        }
+        "tz" => {
+            // Only UTC is known (no time-zone database in the engine).
+            want_args(f, &args, 2, ctx)?;
+            let name = str_arg(f, &args[0], ctx)?;
+            if name != "UTC" {
+                return err(format!(
+                    "{ctx}: error calling tz: unknown time zone {name} (promplay knows only UTC)"
+                ));
+            }
+            args[1].clone()
         }
         "slice" | "call" => {
             return err(format!(
@@ -2526,6 +2665,11 @@ mod tests {
             ),
             "[3]"
         );
+        // and/or short-circuit: the failing field is never evaluated
+        assert_eq!(
+            run("{{ or .N .Nope.X }}|{{ and false .Nope }}", &d),
+            "3|false"
+        );
     }
 
     #[test]
@@ -2670,7 +2814,7 @@ mod tests {
         let mut t = Template::new();
         t.add_func(
             "humanize",
-            Rc::new(|a: &[Value]| match a {
+            Arc::new(|a: &[Value]| match a {
                 [Value::Float(f)] if *f >= 1000.0 => Ok(Value::str(format!("{}k", f / 1000.0))),
                 [v] => Ok(Value::str(v.to_string())),
                 _ => Err("wrong number of args".into()),
@@ -2686,6 +2830,64 @@ mod tests {
             .0
             .contains("error calling humanize: wrong number of args"));
         assert!(Template::new().parse("x", "{{ humanize 1 }}").is_err());
+    }
+
+    /// Parse errors exactly as `amtool check-config` 0.25 prints them for a template file.
+    #[test]
+    fn parse_errors_match_go() {
+        let cases = [
+            ("{{ if }}", "template: x.tmpl:1: missing value for if"),
+            (
+                "{{ nosuch . }}",
+                "template: x.tmpl:1: function \"nosuch\" not defined",
+            ),
+            ("{{ .A ", "template: x.tmpl:1: unclosed action"),
+            ("a\n{{ end }}", "template: x.tmpl:2: unexpected {{end}}"),
+            ("{{ if .A }}", "template: x.tmpl:1: unexpected EOF"),
+            ("{{ $x }}", "template: x.tmpl:1: undefined variable \"$x\""),
+            ("{{ ( .A }}", "template: x.tmpl:1: unclosed left paren"),
+            ("{{ else }}", "template: x.tmpl:1: unexpected {{else}}"),
+            (
+                "{{ \"x }}",
+                "template: x.tmpl:1: unterminated quoted string",
+            ),
+            (
+                "{{ range $i, $e := . }}{{ $i }}{{ end }}{{ $e }}",
+                "template: x.tmpl:1: undefined variable \"$e\"",
+            ),
+            (
+                "{{ $z := 1 }}{{ define \"d\" }}{{ $z }}{{ end }}",
+                "template: x.tmpl:1: undefined variable \"$z\"",
+            ),
+            (
+                "{{ 'ab' }}",
+                "template: x.tmpl:1: malformed character constant: 'ab'",
+            ),
+            (
+                "{{ `x }}",
+                "template: x.tmpl:1: unterminated raw quoted string",
+            ),
+            (
+                "{{ if 1 }}{{ else if }}{{ end }}",
+                "template: x.tmpl:1: missing value for if",
+            ),
+            (
+                "{{ template }}",
+                "template: x.tmpl:1: unexpected \"}}\" in template clause",
+            ),
+        ];
+        for (src, want) in cases {
+            let got = Template::new().parse("x.tmpl", src).unwrap_err().0;
+            assert_eq!(got, want, "{src}");
+        }
+        for ok in [
+            "{{ .A | }}",
+            "{{ with $x := . }}{{ $x }}{{ else }}{{ $x }}{{ end }}",
+            "{{ $a := 1 }}{{ $a = 2 }}{{ $a }}",
+            "{{ $a = 1 }}",
+        ] {
+            assert!(Template::new().parse("x.tmpl", ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
