@@ -36,11 +36,15 @@
 pub mod alerting;
 pub mod config;
 pub mod duration;
+pub mod notifier;
+pub mod prometheus;
 pub mod relabel;
 pub mod scrape;
 
 pub use config::{Config, ConfigError, ScrapeConfig};
 pub use duration::{ByteSize, Duration};
+pub use notifier::{AlertSink, BuiltinAlertmanager, Inbox, NoAlertmanager, NotifierManager};
+pub use prometheus::{AlertTransition, Prometheus, PrometheusError, PrometheusOptions, Step};
 pub use relabel::{process, Action, RelabelConfig};
 pub use scrape::{
     ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest, ScrapeResponse, TargetFetcher,

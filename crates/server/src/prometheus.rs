@@ -1,0 +1,322 @@
+//! One Prometheus on the host's clock: the configuration, the scrape manager, the rule manager
+//! and the notifier, stepped together so that every scrape, rule evaluation and alert post
+//! happens at its own virtual instant, in time order.
+//!
+//! At one instant: scrapes first, then the Alertmanager's own timers, then rule evaluations,
+//! whose alerts are posted at the evaluation's instant (Prometheus sends right after the
+//! evaluation that produced them).
+//!
+//! ```
+//! use std::rc::Rc;
+//! use promplay_promql::{Engine, EngineOptions};
+//! use promplay_rules::engine_query_func;
+//! use promplay_server::notifier::NoAlertmanager;
+//! use promplay_server::prometheus::{Prometheus, PrometheusOptions};
+//! use promplay_server::scrape::{ScrapeError, ScrapeRequest, ScrapeResponse};
+//! use promplay_server::Config;
+//! use promplay_tsdb::{Db, Options};
+//!
+//! let cfg = Config::load("global:\n  scrape_interval: 10s\n  evaluation_interval: 10s\nrule_files: [r.yml]\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['n:9100']\n").unwrap();
+//! let rules = [("r.yml".to_string(), "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n".to_string())];
+//! let db = Rc::new(Db::new(Options::default()));
+//! let query = engine_query_func(Engine::new(EngineOptions::default()), db.clone());
+//! let (mut prom, errs) = Prometheus::new(cfg, &rules, query, PrometheusOptions::default(), 0, &db).unwrap();
+//! assert!(errs.is_empty());
+//! let mut down = |r: &ScrapeRequest| -> Result<ScrapeResponse, ScrapeError> {
+//!     Err(ScrapeError::connection_refused(&r.address))
+//! };
+//! prom.advance_to(60_000, &db, &mut down, &mut NoAlertmanager);
+//! let firing: Vec<_> = prom.alert_log().iter().filter(|t| t.state.as_str() == "firing").collect();
+//! assert_eq!(firing.len(), 1); // `for: 0s`: firing at the first evaluation that sees up == 0
+//! ```
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use promplay_model::{Label, Labels};
+use promplay_rules::{AlertState, ManagerOptions, QueryFunc, RuleManager};
+use promplay_tsdb::Db;
+
+use crate::config::Config;
+use crate::notifier::{AlertSink, NotifierManager, DEFAULT_QUEUE_CAPACITY};
+use crate::scrape::{ScrapeManager, TargetFetcher};
+
+/// Settings that are flags, not configuration, in Prometheus.
+#[derive(Clone, Debug)]
+pub struct PrometheusOptions {
+    /// Seeds the spreading of scrape offsets (Prometheus uses its hostname and external labels).
+    pub offset_seed: u64,
+    /// `--web.external-url` (alerts' generator URLs).
+    pub external_url: String,
+    /// `--rules.alert.resend-delay`, default 1m.
+    pub resend_delay_ms: i64,
+    /// `--alertmanager.notification-queue-capacity`, default 10000.
+    pub notification_queue_capacity: usize,
+}
+
+impl Default for PrometheusOptions {
+    fn default() -> Self {
+        PrometheusOptions {
+            offset_seed: 0,
+            external_url: "http://localhost:9090".into(),
+            resend_delay_ms: 60_000,
+            notification_queue_capacity: DEFAULT_QUEUE_CAPACITY,
+        }
+    }
+}
+
+/// Why a configuration could not be applied.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PrometheusError {
+    /// The rule files did not load (each message names its file).
+    #[error("error loading rules: {}", .0.join("; "))]
+    Rules(Vec<String>),
+}
+
+/// An alert changing state at an evaluation (the Alerts page's history; `inactive` means
+/// resolved).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertTransition {
+    pub at_ms: i64,
+    pub group: String,
+    pub rule: String,
+    /// The alert's labels (rule labels and the expression's output labels).
+    pub labels: Labels,
+    pub state: AlertState,
+}
+
+/// What one [`Prometheus::advance_to`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Step {
+    pub scrapes: usize,
+    /// Instants at which rule groups were evaluated.
+    pub evaluations: usize,
+    /// Alerts handed to the notifier.
+    pub alerts_sent: usize,
+}
+
+/// How many transitions are kept.
+pub const ALERT_LOG_LIMIT: usize = 10_000;
+
+/// Prometheus, whole: scrape manager, rule manager and notifier on one virtual clock.
+pub struct Prometheus {
+    config: Config,
+    opts: PrometheusOptions,
+    scrapes: ScrapeManager,
+    rules: RuleManager,
+    notifier: NotifierManager,
+    now_ms: i64,
+    states: BTreeMap<(String, String, String), (Labels, AlertState)>,
+    alert_log: Vec<AlertTransition>,
+}
+
+fn manager_options(
+    config: &Config,
+    opts: &PrometheusOptions,
+    query: Rc<QueryFunc>,
+) -> ManagerOptions {
+    let mut m = ManagerOptions::new(query);
+    m.evaluation_interval_ms = config.global.evaluation_interval.as_millis().max(1);
+    m.default_query_offset_ms = config.global.rule_query_offset.as_millis();
+    m.external_labels = Labels::new(
+        config
+            .global
+            .external_labels
+            .iter()
+            .map(|(k, v)| Label::new(k.as_str(), v.as_str()))
+            .collect(),
+    );
+    m.external_url = opts.external_url.clone();
+    m.resend_delay_ms = opts.resend_delay_ms;
+    m
+}
+
+impl Prometheus {
+    /// Starts a server at `now_ms`. `rule_files` are the contents of the files `rule_files`
+    /// names, as (name, content) — the host resolves the globs and reads them. `query`
+    /// answers rule expressions (usually [`promplay_rules::engine_query_func`] over `db`).
+    /// Returns the server and the targets or Alertmanagers that could not be created.
+    pub fn new(
+        config: Config,
+        rule_files: &[(String, String)],
+        query: Rc<QueryFunc>,
+        opts: PrometheusOptions,
+        now_ms: i64,
+        db: &Db,
+    ) -> Result<(Prometheus, Vec<String>), PrometheusError> {
+        let mut rules = RuleManager::new(manager_options(&config, &opts, query));
+        rules
+            .update(rule_files, false, now_ms, db)
+            .map_err(|e| PrometheusError::Rules(e.into_iter().map(|e| e.0).collect()))?;
+        let mut scrapes = ScrapeManager::new(opts.offset_seed);
+        let mut failures = scrapes.apply_config(&config, now_ms);
+        let (mut notifier, errs) = NotifierManager::new(&config);
+        notifier.capacity = opts.notification_queue_capacity;
+        failures.extend(errs);
+        Ok((
+            Prometheus {
+                config,
+                opts,
+                scrapes,
+                rules,
+                notifier,
+                now_ms,
+                states: BTreeMap::new(),
+                alert_log: Vec::new(),
+            },
+            failures,
+        ))
+    }
+
+    /// A reload: the new configuration and rule files at `now_ms`. On a rule error nothing
+    /// changes. Groups, targets and queued alerts that survive keep their state.
+    pub fn apply_config(
+        &mut self,
+        config: Config,
+        rule_files: &[(String, String)],
+        now_ms: i64,
+        db: &Db,
+    ) -> Result<Vec<String>, PrometheusError> {
+        let query = self.rules.opts.query.clone();
+        let old_opts = std::mem::replace(
+            &mut self.rules.opts,
+            manager_options(&config, &self.opts, query),
+        );
+        if let Err(e) = self.rules.update(rule_files, false, now_ms, db) {
+            self.rules.opts = old_opts;
+            return Err(PrometheusError::Rules(e.into_iter().map(|e| e.0).collect()));
+        }
+        let mut failures = self.scrapes.apply_config(&config, now_ms);
+        failures.extend(self.notifier.apply_config(&config));
+        self.config = config;
+        Ok(failures)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    pub fn scrape_manager(&self) -> &ScrapeManager {
+        &self.scrapes
+    }
+
+    pub fn scrape_manager_mut(&mut self) -> &mut ScrapeManager {
+        &mut self.scrapes
+    }
+
+    /// The rule groups and their alerts (`/api/v1/rules`, `/api/v1/alerts`:
+    /// `promplay_rules::api`).
+    pub fn rule_manager(&self) -> &RuleManager {
+        &self.rules
+    }
+
+    pub fn notifier(&self) -> &NotifierManager {
+        &self.notifier
+    }
+
+    /// The latest instant the server was advanced to.
+    pub fn now_ms(&self) -> i64 {
+        self.now_ms
+    }
+
+    /// Alert state changes, oldest first (bounded by [`ALERT_LOG_LIMIT`]).
+    pub fn alert_log(&self) -> &[AlertTransition] {
+        &self.alert_log
+    }
+
+    /// The next instant anything is due: a scrape, an evaluation or the sink's own timer.
+    pub fn next_event_ms(&self, sink: &dyn AlertSink) -> Option<i64> {
+        [
+            self.scrapes.next_event_ms(),
+            self.rules.next_eval_ms(),
+            sink.next_wakeup(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    /// Runs everything due up to `now_ms` (inclusive) in time order, each at its own instant.
+    pub fn advance_to(
+        &mut self,
+        now_ms: i64,
+        db: &Db,
+        fetcher: &mut dyn TargetFetcher,
+        sink: &mut dyn AlertSink,
+    ) -> Step {
+        let mut step = Step::default();
+        // Bounded: every pass moves a scrape loop, a group or a sink timer forward.
+        let mut budget: usize = 100_000_000;
+        while budget > 0 {
+            budget -= 1;
+            let due = |t: Option<i64>| t.filter(|t| *t <= now_ms);
+            let ts = due(self.scrapes.next_event_ms());
+            let tr = due(self.rules.next_eval_ms());
+            let ta = due(sink.next_wakeup());
+            let Some(t) = [ts, tr, ta].into_iter().flatten().min() else {
+                break;
+            };
+            if ts == Some(t) {
+                let n = self.scrapes.run_until(t, db, fetcher);
+                step.scrapes += n;
+                if n == 0 && self.scrapes.next_event_ms() == Some(t) {
+                    break; // nothing moved: do not spin
+                }
+            } else if ta == Some(t) {
+                sink.advance_to(t);
+                if sink.next_wakeup() == Some(t) {
+                    break;
+                }
+            } else {
+                let alerts = self.rules.eval_due(t, db, None);
+                step.evaluations += 1;
+                step.alerts_sent += alerts.len();
+                self.record_transitions(t);
+                self.notifier.send(&alerts);
+                self.notifier.flush(t, sink);
+            }
+        }
+        self.now_ms = self.now_ms.max(now_ms);
+        step
+    }
+
+    fn record_transitions(&mut self, t: i64) {
+        let mut now: BTreeMap<(String, String, String), (Labels, AlertState)> = BTreeMap::new();
+        for g in self.rules.groups() {
+            for r in &g.rules {
+                let Some(a) = r.as_alerting() else { continue };
+                for al in a.alerts() {
+                    now.insert(
+                        (g.name.clone(), a.name.clone(), al.labels.to_string()),
+                        (al.labels.clone(), al.state),
+                    );
+                }
+            }
+        }
+        let mut events = Vec::new();
+        for (k, (labels, st)) in &now {
+            let before = self.states.get(k).map(|v| v.1);
+            if before != Some(*st) && !(before.is_none() && *st == AlertState::Inactive) {
+                events.push((k, labels.clone(), *st));
+            }
+        }
+        for (k, (labels, st)) in &self.states {
+            if !now.contains_key(k) && *st != AlertState::Inactive {
+                events.push((k, labels.clone(), AlertState::Inactive));
+            }
+        }
+        for (k, labels, state) in events {
+            if self.alert_log.len() >= ALERT_LOG_LIMIT {
+                self.alert_log.remove(0);
+            }
+            self.alert_log.push(AlertTransition {
+                at_ms: t,
+                group: k.0.clone(),
+                rule: k.1.clone(),
+                labels,
+                state,
+            });
+        }
+        self.states = now;
+    }
+}
