@@ -47,36 +47,47 @@ pub fn format_model_duration(ms: i64) -> String {
 /// Go's `time.Duration.String()` for a whole number of milliseconds: `0s`, `500ms`, `1.5s`,
 /// `1m0s`, `2h0m0s`.
 pub fn format_go_duration(ms: i64) -> String {
-    if ms == 0 {
+    format_go_duration_ns(ms as i128 * 1_000_000)
+}
+
+/// Go's `time.Duration.String()` (nanoseconds): `1.5µs`, `2.25ms`, `1h2m3.5s`.
+pub fn format_go_duration_ns(ns: i128) -> String {
+    if ns == 0 {
         return "0s".into();
     }
-    let neg = ms < 0;
-    let a = ms.unsigned_abs();
     let mut out = String::new();
-    if neg {
+    if ns < 0 {
         out.push('-');
     }
-    if a < 1000 {
-        out.push_str(&format!("{a}ms"));
-        return out;
+    let a = ns.unsigned_abs();
+    let frac = |v: u128, unit: u128| -> String {
+        let whole = v / unit;
+        let rest = v % unit;
+        if rest == 0 {
+            return whole.to_string();
+        }
+        let digits = unit.to_string().len() - 1;
+        let f = format!("{rest:0digits$}");
+        format!("{whole}.{}", f.trim_end_matches('0'))
+    };
+    if a < 1_000 {
+        out.push_str(&format!("{a}ns"));
+    } else if a < 1_000_000 {
+        out.push_str(&format!("{}µs", frac(a, 1_000)));
+    } else if a < 1_000_000_000 {
+        out.push_str(&format!("{}ms", frac(a, 1_000_000)));
+    } else {
+        let h = a / 3_600_000_000_000;
+        let m = (a / 60_000_000_000) % 60;
+        let s = a % 60_000_000_000;
+        if h > 0 {
+            out.push_str(&format!("{h}h"));
+        }
+        if h > 0 || m > 0 {
+            out.push_str(&format!("{m}m"));
+        }
+        out.push_str(&format!("{}s", frac(s, 1_000_000_000)));
     }
-    let h = a / 3_600_000;
-    let m = (a / 60_000) % 60;
-    let s = (a / 1000) % 60;
-    let frac = a % 1000;
-    if h > 0 {
-        out.push_str(&format!("{h}h"));
-    }
-    if h > 0 || m > 0 {
-        out.push_str(&format!("{m}m"));
-    }
-    out.push_str(&s.to_string());
-    if frac > 0 {
-        let f = format!("{frac:03}");
-        out.push('.');
-        out.push_str(f.trim_end_matches('0'));
-    }
-    out.push('s');
     out
 }
 
@@ -104,5 +115,9 @@ mod tests {
         assert_eq!(format_go_duration(60_000), "1m0s");
         assert_eq!(format_go_duration(7_200_000), "2h0m0s");
         assert_eq!(format_go_duration(106_700 * 86_400_000), "2560800h0m0s");
+        assert_eq!(format_go_duration_ns(1_500), "1.5µs");
+        assert_eq!(format_go_duration_ns(2_250_000), "2.25ms");
+        assert_eq!(format_go_duration_ns(3_723_500_000_000), "1h2m3.5s");
+        assert_eq!(format_go_duration_ns(-90_000_000_000), "-1m30s");
     }
 }

@@ -393,6 +393,20 @@ pub fn add_functions(t: &mut Template, ts_ms: i64, external_url: &str) {
     );
     f(
         t,
+        "toDuration",
+        Arc::new(|a: &[Value]| {
+            let v = to_float(arg(a, 0)?)?;
+            let ns = v * 1e9;
+            if !ns.is_finite() || ns.abs() > 9.2e18 {
+                return Err("time.Duration out of range".into());
+            }
+            Ok(Value::str(crate::duration::format_go_duration_ns(
+                ns.round() as i128,
+            )))
+        }),
+    );
+    f(
+        t,
         "now",
         Arc::new(move |_: &[Value]| Ok(Value::Float(ts_ms as f64 / 1000.0))),
     );
@@ -584,8 +598,8 @@ mod tests {
             "http://prom.example:9090/prefix /prefix /graph?g0.expr=up+%3D%3D+0&g0.tab=1"
         );
         assert_eq!(
-            expand("{{ 1700000000 | humanizeTimestamp }}|{{ 0.1234 | humanizePercentage }}|{{ \"1h30m\" | parseDuration }}|{{ reReplaceAll \"(.*):.*\" \"$1\" $labels.instance }}|{{ toUpper \"ab\" }}|{{ stripPort $labels.instance }}", None).unwrap(),
-            "2023-11-14 22:13:20 +0000 UTC|12.34%|5400|a|AB|a"
+            expand("{{ 90.5 | toDuration }}|{{ 1700000000 | humanizeTimestamp }}|{{ 0.1234 | humanizePercentage }}|{{ \"1h30m\" | parseDuration }}|{{ reReplaceAll \"(.*):.*\" \"$1\" $labels.instance }}|{{ toUpper \"ab\" }}|{{ stripPort $labels.instance }}", None).unwrap(),
+            "1m30.5s|2023-11-14 22:13:20 +0000 UTC|12.34%|5400|a|AB|a"
         );
     }
 
