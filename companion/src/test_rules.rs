@@ -8,7 +8,7 @@
 use std::io::Write as _;
 use std::path::Path;
 
-use promplay_rules::unittest::{run_files, Files, Out, TestOptions};
+use promplay_rules::unittest::{junit_xml, run_files_junit, Files, Out, TestOptions};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -18,6 +18,9 @@ pub struct Args {
     /// Ignore unknown fields in the rule files.
     #[arg(long = "ignore-unknown-fields")]
     pub ignore_unknown_fields: bool,
+    /// File path to store JUnit XML test results.
+    #[arg(long = "junit")]
+    pub junit: Option<String>,
     /// Unit-test files.
     #[arg(required = true)]
     pub files: Vec<String>,
@@ -86,11 +89,20 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     } else {
         Some(regex::Regex::new(&args.run.join("|"))?)
     };
+    // The suites' timestamp (`2006-01-02T15:04:05`, UTC).
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
+    let timestamp = promplay_rules::api::rfc3339(Some(now_ms / 1000 * 1000))
+        .trim_end_matches('Z')
+        .to_string();
     let opts = TestOptions {
         run,
         ignore_unknown_fields: args.ignore_unknown_fields,
+        timestamp,
     };
-    let (lines, code) = run_files(&args.files, &Fs, &opts);
+    let (lines, code, suites) = run_files_junit(&args.files, &Fs, &opts);
     let stdout = std::io::stdout();
     let stderr = std::io::stderr();
     for l in lines {
@@ -105,6 +117,11 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
                 writeln!(e, "{s}")?;
                 e.flush()?;
             }
+        }
+    }
+    if let Some(path) = &args.junit {
+        if let Err(e) = std::fs::write(path, junit_xml(&suites)) {
+            eprintln!("failed to write JUnit XML: {e}");
         }
     }
     Ok(code)

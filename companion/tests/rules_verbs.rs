@@ -69,6 +69,28 @@ fn conformance_files_give_the_listed_outcomes() {
 }
 
 #[test]
+fn junit_results() {
+    let out = std::env::temp_dir().join(format!("promplay-junit-{}.xml", std::process::id()));
+    let o = out.to_string_lossy().into_owned();
+    let (rc, _) = run_in(
+        &conformance(),
+        &["test", "rules", "--junit", &o, "failing.yml"],
+    );
+    assert_eq!(rc, 1);
+    let xml = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    assert!(
+        xml.starts_with("<testsuites><testsuite name=\"failing.yml\" tests=\"2\" failures=\"4\" errors=\"0\" skipped=\"0\" timestamp=\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase name=\"Failing alert test\"><failure>    name: Failing alert test,&#xA;    alertname: InstanceDown"), "{xml}");
+    assert!(
+        xml.ends_with("</testcase></testsuite></testsuites>"),
+        "{xml}"
+    );
+}
+
+#[test]
 fn failure_messages_as_promtool_words_them() {
     let (_, out) = run_in(
         &conformance(),

@@ -43,6 +43,104 @@ pub enum Out {
 pub struct TestOptions {
     pub run: Option<Regex>,
     pub ignore_unknown_fields: bool,
+    /// The host's current time (`2006-01-02T15:04:05`) for JUnit suites' `timestamp`.
+    pub timestamp: String,
+}
+
+/// A JUnit test case: one test group (`unnamed#N` when it has no name).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JunitCase {
+    pub name: String,
+    pub failures: Vec<String>,
+    pub error: Option<String>,
+}
+
+/// A JUnit test suite: one unit-test file (promtool's `util/junitxml`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct JunitSuite {
+    pub name: String,
+    pub tests: usize,
+    pub failures: usize,
+    pub errors: usize,
+    pub timestamp: String,
+    pub cases: Vec<JunitCase>,
+}
+
+impl JunitSuite {
+    fn last_case(&mut self) -> &mut JunitCase {
+        if self.cases.is_empty() {
+            self.case("unknown");
+        }
+        let n = self.cases.len() - 1;
+        &mut self.cases[n]
+    }
+
+    fn case(&mut self, name: &str) {
+        self.cases.push(JunitCase {
+            name: name.to_string(),
+            ..Default::default()
+        });
+        self.tests += 1;
+    }
+
+    fn fail(&mut self, f: String) {
+        self.failures += 1;
+        self.last_case().failures.push(f);
+    }
+
+    fn abort(&mut self, e: &str) -> Vec<String> {
+        self.errors += 1;
+        self.last_case().error = Some(e.to_string());
+        vec![e.to_string()]
+    }
+}
+
+/// Go's `encoding/xml` escaping of text and attribute values.
+fn xml_escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '"' => o.push_str("&#34;"),
+            '\'' => o.push_str("&#39;"),
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '\t' => o.push_str("&#x9;"),
+            '\n' => o.push_str("&#xA;"),
+            '\r' => o.push_str("&#xD;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => o.push('\u{FFFD}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// The JUnit XML promtool writes with `--junit` (Go's `xml.Encoder`, no indentation).
+pub fn junit_xml(suites: &[JunitSuite]) -> String {
+    let mut o = String::from("<testsuites>");
+    for s in suites {
+        o.push_str(&format!(
+            "<testsuite name=\"{}\" tests=\"{}\" failures=\"{}\" errors=\"{}\" skipped=\"0\" timestamp=\"{}\">",
+            xml_escape(&s.name),
+            s.tests,
+            s.failures,
+            s.errors,
+            xml_escape(&s.timestamp)
+        ));
+        for c in &s.cases {
+            o.push_str(&format!("<testcase name=\"{}\">", xml_escape(&c.name)));
+            for f in &c.failures {
+                o.push_str(&format!("<failure>{}</failure>", xml_escape(f)));
+            }
+            if let Some(e) = &c.error {
+                o.push_str(&format!("<error>{}</error>", xml_escape(e)));
+            }
+            o.push_str("</testcase>");
+        }
+        o.push_str("</testsuite>");
+    }
+    o.push_str("</testsuites>");
+    o
 }
 
 /// A scalar read as text (YAML `1`, `0 1`, `"1x3"`).
@@ -237,11 +335,27 @@ fn go_quote(s: &str) -> String {
 
 /// Runs every file (`RulesUnitTest`): the output lines and the exit code (0 all passed, 1 not).
 pub fn run_files(paths: &[String], files: &dyn Files, opts: &TestOptions) -> (Vec<Out>, i32) {
+    let (out, code, _) = run_files_junit(paths, files, opts);
+    (out, code)
+}
+
+/// [`run_files`], with the JUnit suites (one per file).
+pub fn run_files_junit(
+    paths: &[String],
+    files: &dyn Files,
+    opts: &TestOptions,
+) -> (Vec<Out>, i32, Vec<JunitSuite>) {
     let mut out = Vec::new();
     let mut failed = false;
+    let mut suites = Vec::new();
     for p in paths {
         out.push(Out::Stdout(format!("Unit Testing:  {p}")));
-        let errs = run_file(p, files, opts, &mut out);
+        let mut suite = JunitSuite {
+            name: p.clone(),
+            ..Default::default()
+        };
+        let errs = run_file(p, files, opts, &mut out, &mut suite);
+        suites.push(suite);
         if errs.is_empty() {
             out.push(Out::Stdout("  SUCCESS".into()));
         } else {
@@ -254,7 +368,7 @@ pub fn run_files(paths: &[String], files: &dyn Files, opts: &TestOptions) -> (Ve
         }
         out.push(Out::Stdout(String::new()));
     }
-    (out, i32::from(failed))
+    (out, i32::from(failed), suites)
 }
 
 fn parent_dir(p: &str) -> &str {
@@ -271,17 +385,18 @@ pub fn run_file(
     files: &dyn Files,
     opts: &TestOptions,
     out: &mut Vec<Out>,
+    suite: &mut JunitSuite,
 ) -> Vec<String> {
     let content = match files.read(path) {
         Ok(c) => c,
-        Err(e) => return vec![e],
+        Err(e) => return suite.abort(&e),
     };
     let utf: UnitTestFile = if content.trim().is_empty() {
         UnitTestFile::default()
     } else {
         match serde_yaml_ng::from_str(&content) {
             Ok(u) => u,
-            Err(e) => return vec![go_yaml_error(&e)],
+            Err(e) => return suite.abort(&go_yaml_error(&e)),
         }
     };
     let base = parent_dir(path);
@@ -301,9 +416,10 @@ pub fn run_file(
                 }
                 rule_files.extend(m);
             }
-            Err(e) => return vec![e],
+            Err(e) => return suite.abort(&e),
         }
     }
+    suite.timestamp = opts.timestamp.clone();
     let eval_interval = if utf.evaluation_interval.0 == 0 {
         60_000
     } else {
@@ -312,17 +428,23 @@ pub fn run_file(
     let mut order: HashMap<String, usize> = HashMap::new();
     for (i, g) in utf.group_eval_order.iter().enumerate() {
         if order.insert(g.clone(), i).is_some() {
-            return vec![format!("group name repeated in evaluation order: {g}")];
+            return suite.abort(&format!("group name repeated in evaluation order: {g}"));
         }
     }
     let mut errs = Vec::new();
-    for tg in &utf.tests {
+    for (i, tg) in utf.tests.iter().enumerate() {
         if let Some(r) = &opts.run {
             if !r.is_match(&tg.name) {
                 continue;
             }
         }
-        errs.extend(run_group(
+        let name = if tg.name.is_empty() {
+            format!("unnamed#{i}")
+        } else {
+            tg.name.clone()
+        };
+        suite.case(&name);
+        let group_errs = run_group(
             tg,
             eval_interval,
             &order,
@@ -330,7 +452,11 @@ pub fn run_file(
             &rule_files,
             files,
             opts,
-        ));
+        );
+        for e in &group_errs {
+            suite.fail(e.clone());
+        }
+        errs.extend(group_errs);
     }
     errs
 }
@@ -889,6 +1015,34 @@ mod tests {
         assert_eq!(
             go_yaml_error(&e),
             "yaml: unmarshal errors:\n  line 1: field evaluation_intervl not found in type main.unitTestFile"
+        );
+    }
+
+    #[test]
+    fn junit_suites_as_promtool() {
+        struct One(&'static str);
+        impl Files for One {
+            fn read(&self, p: &str) -> Result<String, String> {
+                if p == "t.yml" {
+                    Ok(self.0.to_string())
+                } else {
+                    Err(format!("open {p}: no such file or directory"))
+                }
+            }
+            fn glob(&self, _: &str) -> Result<Vec<String>, String> {
+                Ok(vec![])
+            }
+        }
+        let f = One("tests:\n- name: a\n  input_series: [{series: x, values: '1'}]\n  promql_expr_test: [{expr: x, eval_time: 0, exp_samples: [{labels: x, value: 2}]}]\n- input_series: []\n");
+        let opts = TestOptions {
+            timestamp: "2026-11-25T15:00:00".into(),
+            ..Default::default()
+        };
+        let (_, code, suites) = run_files_junit(&["t.yml".into(), "missing.yml".into()], &f, &opts);
+        assert_eq!(code, 1);
+        assert_eq!(
+            junit_xml(&suites),
+            "<testsuites><testsuite name=\"t.yml\" tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"0\" timestamp=\"2026-11-25T15:00:00\"><testcase name=\"a\"><failure>    expr: &#34;x&#34;, time: 0s,&#xA;        exp: {__name__=&#34;x&#34;} 2E+00&#xA;        got: {__name__=&#34;x&#34;} 1E+00</failure></testcase><testcase name=\"unnamed#1\"></testcase></testsuite><testsuite name=\"missing.yml\" tests=\"1\" failures=\"0\" errors=\"1\" skipped=\"0\" timestamp=\"\"><testcase name=\"unknown\"><error>open missing.yml: no such file or directory</error></testcase></testsuite></testsuites>"
         );
     }
 
