@@ -39,10 +39,12 @@ summary() {
     printf 'test.sh summary: %s in %ss (%s)\n' "$verdict" "$((SECONDS - started))" "${joined%, }"
 }
 
-if ! step tools bash -c 'source scripts/tools.sh && ensure_build_tools && ensure_browser'; then
+if ! step tools bash -c 'source scripts/tools.sh && ensure_build_tools && ensure_browser && ensure_peers'; then
     summary
     exit 1
 fi
+# ensure_peers ran in a child shell: export what it exported here too.
+export PROMPLAY_PYTHON="$PEERS_VENV/bin/python"
 
 step native cargo test --workspace --no-fail-fast
 

@@ -6,6 +6,10 @@
 #                        wasm-bindgen, npm packages (binaryen's wasm-opt, playwright-core),
 #                        then `cargo fetch` (trunk runs cargo --offline)
 #   ensure_browser       Debian's chromium and chromium-driver
+#   ensure_peers         the real programs the companion's tests run beside promplay: Debian's
+#                        prometheus, prometheus-alertmanager, prometheus-node-exporter, and a
+#                        Python venv (PyPI) with prometheus_client 0.26 and aiosmtpd;
+#                        exports PROMPLAY_PYTHON
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TRUNK_VERSION="0.21.14"
@@ -65,4 +69,29 @@ ensure_browser() {
         DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq chromium chromium-driver ||
             return 1
     fi
+}
+
+PEERS_VENV="${PROMPLAY_PEERS_VENV:-$REPO_ROOT/target/peers-venv}"
+
+ensure_peers() {
+    local missing=()
+    command -v prometheus >/dev/null || missing+=(prometheus)
+    command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
+    command -v prometheus-node-exporter >/dev/null || missing+=(prometheus-node-exporter)
+    command -v python3 >/dev/null || missing+=(python3)
+    python3 -m venv --help >/dev/null 2>&1 || missing+=(python3-venv)
+    if [ ${#missing[@]} -gt 0 ]; then
+        say "installing Debian's ${missing[*]}"
+        as_root apt-get update -qq || return 1
+        # The packages would start their services where an init system runs: tests use their
+        # own ports, so that does no harm, but keep it quiet where policy-rc.d allows.
+        DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends \
+            "${missing[@]}" || return 1
+    fi
+    if ! "$PEERS_VENV/bin/python" -c 'import prometheus_client, aiosmtpd' >/dev/null 2>&1; then
+        say "creating $PEERS_VENV with prometheus_client 0.26 and aiosmtpd (PyPI)"
+        python3 -m venv "$PEERS_VENV" || return 1
+        "$PEERS_VENV/bin/pip" install -q 'prometheus_client==0.26.*' aiosmtpd || return 1
+    fi
+    export PROMPLAY_PYTHON="$PEERS_VENV/bin/python"
 }
