@@ -24,7 +24,7 @@ pub mod traffic;
 pub mod world;
 
 pub use hello::{Example, HelloApp};
-pub use scenario::{Report, Scenario, ScenarioError, Simulation};
+pub use scenario::{AlertEvent, InboxMessage, Inputs, Report, Scenario, ScenarioError, Simulation};
 pub use selfmon::TsdbStats;
 pub use traffic::{Latency, Traffic};
 pub use world::{Explosion, Faults, HostInfo, Program, ProgramKind, World, WorldError};

@@ -3,13 +3,18 @@
 //! README).
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
+use promplay_alertmanager::{Alertmanager, Payload};
 use promplay_model::Labels;
 use promplay_promql::value::Value;
 use promplay_promql::{Engine, EngineOptions, QueryError, QueryResult};
+use promplay_rules::{engine_query_func, AlertState};
+use promplay_server::notifier::{AlertSink, BuiltinAlertmanager, NoAlertmanager};
+use promplay_server::prometheus::{Prometheus, PrometheusOptions};
 use promplay_server::scrape::{ScrapeManager, TargetsView};
 use promplay_server::{Config, Duration};
 use promplay_tsdb::{Db, Options};
@@ -97,6 +102,12 @@ pub enum ScenarioError {
     Invalid(String),
     #[error("prometheus config: {0}")]
     Config(String),
+    /// A rule file did not load.
+    #[error("{0}")]
+    Rules(String),
+    /// The alertmanager.yml did not load or build.
+    #[error("alertmanager config: {0}")]
+    Alertmanager(String),
     #[error("{0}")]
     World(#[from] WorldError),
 }
@@ -125,6 +136,10 @@ struct RawScenario {
     events: Vec<Event>,
     #[serde(default)]
     queries: Vec<Query>,
+    #[serde(default)]
+    rules: Option<Vec<String>>,
+    #[serde(default)]
+    alertmanager: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -363,6 +378,21 @@ pub struct Scenario {
     pub traffic: Vec<AppTraffic>,
     pub events: Vec<Event>,
     pub queries: Vec<Query>,
+    /// Rule files relative to this file; `None`: the prometheus.yml's `rule_files`
+    /// (relative to the prometheus.yml).
+    pub rules: Option<Vec<String>>,
+    /// An alertmanager.yml relative to this file: the built-in Alertmanager receives the
+    /// alerts posted to every Alertmanager of the prometheus.yml's `alerting` section.
+    pub alertmanager: Option<String>,
+}
+
+/// The files a scenario names, read by the host: the prometheus.yml's text, the rule files
+/// as (name, content) and the alertmanager.yml's text.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Inputs {
+    pub config: String,
+    pub rule_files: Vec<(String, String)>,
+    pub alertmanager: Option<String>,
 }
 
 fn yaml_error(e: &serde_yaml_ng::Error) -> ScenarioError {
@@ -441,6 +471,8 @@ impl Scenario {
             traffic,
             events: raw.events,
             queries: raw.queries,
+            rules: raw.rules,
+            alertmanager: raw.alertmanager,
         })
     }
 
@@ -459,23 +491,80 @@ impl Scenario {
         Ok(world)
     }
 
-    /// Runs the scenario against `config` (the text of the file [`Scenario::config`] names).
+    /// Runs the scenario against `config` (the text of the file [`Scenario::config`] names),
+    /// without rule files or an Alertmanager.
     pub fn run(&self, config_text: &str) -> Result<Report, ScenarioError> {
-        let config = Config::load(config_text).map_err(|e| ScenarioError::Config(e.to_string()))?;
+        self.run_with(&Inputs {
+            config: config_text.to_string(),
+            ..Inputs::default()
+        })
+    }
+
+    /// Runs the scenario: one Prometheus (scrapes, rule evaluations, alert posts, each at its
+    /// own virtual instant) over the world, and the built-in Alertmanager when the scenario
+    /// names one.
+    pub fn run_with(&self, inputs: &Inputs) -> Result<Report, ScenarioError> {
+        let config =
+            Config::load(&inputs.config).map_err(|e| ScenarioError::Config(e.to_string()))?;
         let mut notes = Vec::new();
-        if !config.rule_files.is_empty() {
-            notes.push(format!(
-                "rule_files ({}) are not evaluated by promplay sim yet",
-                config.rule_files.join(", ")
-            ));
-        }
-        if !config.alerting.alertmanagers.is_empty() {
-            notes.push("alerting: Alertmanagers are not simulated yet".to_string());
-        }
-        let world = self.world()?;
-        let (mut sim, failures) = Simulation::new(&config, world);
-        notes.extend(failures);
         let start = self.start_ms;
+        let db = Rc::new(Db::new(Options::default()));
+        let engine = Engine::new(EngineOptions::default());
+        let query = engine_query_func(Engine::new(EngineOptions::default()), db.clone());
+        let mut world = self.world()?;
+        let opts = PrometheusOptions {
+            offset_seed: world.seed(),
+            ..PrometheusOptions::default()
+        };
+        let rules_loaded = !inputs.rule_files.is_empty();
+        let (mut prom, failures) =
+            Prometheus::new(config, &inputs.rule_files, query, opts, start, &db)
+                .map_err(|e| ScenarioError::Rules(e.to_string()))?;
+        notes.extend(failures);
+        let mut builtin = match &inputs.alertmanager {
+            Some(text) => {
+                let cfg = promplay_alertmanager::Config::load(text)
+                    .map_err(|e| ScenarioError::Alertmanager(e.to_string()))?;
+                if !cfg.templates.is_empty() {
+                    notes.push(format!(
+                        "alertmanager templates ({}) are not read by promplay sim; the default templates apply",
+                        cfg.templates.join(", ")
+                    ));
+                }
+                let am = Alertmanager::new(cfg, &[], Default::default(), start)
+                    .map_err(|e| ScenarioError::Alertmanager(e.to_string()))?;
+                if prom.notifier().alertmanager_urls().is_empty() {
+                    notes.push(
+                        "the prometheus.yml has no alerting.alertmanagers: no alert reaches the Alertmanager"
+                            .to_string(),
+                    );
+                }
+                Some(BuiltinAlertmanager::new(am))
+            }
+            None => {
+                if !prom.notifier().alertmanager_urls().is_empty() && rules_loaded {
+                    notes.push(
+                        "alerting: no alertmanager in the scenario, alert posts fail (connection refused)"
+                            .to_string(),
+                    );
+                }
+                None
+            }
+        };
+        let mut none = NoAlertmanager;
+        let mut scrapes = 0;
+        let mut step = |prom: &mut Prometheus,
+                        world: &mut World,
+                        builtin: &mut Option<BuiltinAlertmanager>,
+                        t: i64| {
+            let sink: &mut dyn AlertSink = match builtin {
+                Some(b) => b,
+                None => &mut none,
+            };
+            let mut fetcher = world.fetcher(&db);
+            scrapes += prom.advance_to(t, &db, &mut fetcher, sink).scrapes;
+            world.advance_to(t);
+        };
         // Checkpoints: events and queries in time order; at one instant events apply before
         // that instant's scrapes, queries run after them.
         let mut events: Vec<&Event> = self.events.iter().collect();
@@ -493,35 +582,77 @@ impl Scenario {
         let (mut ei, mut qi) = (0, 0);
         for at in times {
             let t = start + at.as_millis();
-            sim.run_until(t - 1);
-            sim.world.advance_to(t);
+            step(&mut prom, &mut world, &mut builtin, t - 1);
+            world.advance_to(t);
             while ei < events.len() && events[ei].at == at {
-                apply(&mut sim.world, &events[ei].action)?;
+                apply(&mut world, &events[ei].action)?;
                 ei += 1;
             }
-            sim.run_until(t);
+            step(&mut prom, &mut world, &mut builtin, t);
             while qi < queries.len() && queries[qi].at == at {
                 let q = queries[qi];
                 outcomes.push(QueryOutcome {
                     at: q.at,
                     time_ms: t,
                     expr: q.expr.clone(),
-                    result: sim
-                        .query(&q.expr, t)
+                    result: engine
+                        .instant_query(&*db, &q.expr, t)
                         .map(|r| r.value)
                         .map_err(|e| e.to_string()),
                 });
                 qi += 1;
             }
         }
-        sim.run_until(start + self.duration.as_millis());
-        let stats = sim.db.stats();
+        step(
+            &mut prom,
+            &mut world,
+            &mut builtin,
+            start + self.duration.as_millis(),
+        );
+        let stats = db.stats();
+        let alerts = rules_loaded.then(|| {
+            prom.alert_log()
+                .iter()
+                .map(|a| AlertEvent {
+                    at: Duration::from_millis(a.at_ms - start),
+                    time_ms: a.at_ms,
+                    group: a.group.clone(),
+                    rule: a.rule.clone(),
+                    labels: a.labels.clone(),
+                    state: a.state,
+                })
+                .collect()
+        });
+        let inbox = builtin.as_ref().map(|b| {
+            b.inbox
+                .notifications
+                .iter()
+                .map(|n| {
+                    let (subject, to) = match &n.payload {
+                        Payload::Email(e) => (e.subject.clone(), e.to.clone()),
+                        Payload::Webhook(w) => (String::new(), vec![w.url.clone()]),
+                    };
+                    InboxMessage {
+                        at: Duration::from_millis(n.at_ms - start),
+                        time_ms: n.at_ms,
+                        receiver: n.receiver.clone(),
+                        integration: n.integration.to_string(),
+                        subject,
+                        to,
+                        firing: n.firing.len(),
+                        resolved: n.resolved.len(),
+                    }
+                })
+                .collect()
+        });
         Ok(Report {
             queries: outcomes,
             notes,
-            scrapes: sim.scrapes(),
+            scrapes,
             series: stats.series,
             samples: stats.samples,
+            alerts,
+            inbox,
         })
     }
 }
@@ -578,6 +709,40 @@ pub struct Report {
     pub scrapes: usize,
     pub series: usize,
     pub samples: u64,
+    /// Alert state changes, when rule files were loaded.
+    pub alerts: Option<Vec<AlertEvent>>,
+    /// The built-in Alertmanager's notifications, when the scenario has one.
+    pub inbox: Option<Vec<InboxMessage>>,
+}
+
+/// An alert changing state at a rule evaluation (`inactive`: resolved).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertEvent {
+    /// Since the start of the run.
+    pub at: Duration,
+    pub time_ms: i64,
+    pub group: String,
+    pub rule: String,
+    pub labels: Labels,
+    pub state: AlertState,
+}
+
+/// A notification the built-in Alertmanager delivered.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InboxMessage {
+    /// Since the start of the run.
+    pub at: Duration,
+    pub time_ms: i64,
+    pub receiver: String,
+    /// `email` or `webhook`.
+    pub integration: String,
+    /// The email's subject ("" for webhooks).
+    pub subject: String,
+    /// The email's recipients, or the webhook's URL.
+    pub to: Vec<String>,
+    /// How many firing and resolved alerts it carried.
+    pub firing: usize,
+    pub resolved: usize,
 }
 
 /// A float as Prometheus's API writes sample values (`strconv.FormatFloat(f, 'f', -1, 64)`).
@@ -671,6 +836,46 @@ impl Report {
                 }
             }
         }
+        if let Some(alerts) = &self.alerts {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("alerts:\n");
+            if alerts.is_empty() {
+                out.push_str("(none)\n");
+            }
+            for a in alerts {
+                out.push_str(&format!(
+                    "at {}: {}{} {}\n",
+                    a.at,
+                    a.rule,
+                    a.labels.without(&["alertname"]),
+                    a.state.as_str()
+                ));
+            }
+        }
+        if let Some(inbox) = &self.inbox {
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("inbox:\n");
+            if inbox.is_empty() {
+                out.push_str("(empty)\n");
+            }
+            for m in inbox {
+                let subject = if m.subject.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {}", m.subject)
+                };
+                out.push_str(&format!(
+                    "at {}: {} to {}{subject}\n",
+                    m.at,
+                    m.integration,
+                    m.to.join(", ")
+                ));
+            }
+        }
         out
     }
 
@@ -735,12 +940,49 @@ impl Report {
                 o
             })
             .collect();
-        json!({
+        let mut doc = json!({
             "queries": queries,
             "notes": self.notes,
             "scrapes": self.scrapes,
             "series": self.series,
             "samples": self.samples,
-        })
+        });
+        if let Some(alerts) = &self.alerts {
+            doc["alerts"] = Json::Array(
+                alerts
+                    .iter()
+                    .map(|a| {
+                        json!({
+                            "at": a.at.to_string(),
+                            "time": time_json(a.time_ms),
+                            "group": a.group,
+                            "rule": a.rule,
+                            "labels": labels_json(&a.labels),
+                            "state": a.state.as_str(),
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        if let Some(inbox) = &self.inbox {
+            doc["inbox"] = Json::Array(
+                inbox
+                    .iter()
+                    .map(|m| {
+                        json!({
+                            "at": m.at.to_string(),
+                            "time": time_json(m.time_ms),
+                            "receiver": m.receiver,
+                            "integration": m.integration,
+                            "subject": m.subject,
+                            "to": m.to,
+                            "firing": m.firing,
+                            "resolved": m.resolved,
+                        })
+                    })
+                    .collect(),
+            );
+        }
+        doc
     }
 }
