@@ -198,6 +198,16 @@ impl RuleManager {
         Ok(())
     }
 
+    /// Every pending and firing alert of every group, with its rule (the Alerts page).
+    pub fn active_alerts(&self) -> Vec<(&AlertingRule, &crate::rule::Alert)> {
+        self.groups
+            .iter()
+            .flat_map(|g| g.rules.iter())
+            .filter_map(|r| r.as_alerting())
+            .flat_map(|r| r.active_alerts().into_iter().map(move |a| (r, a)))
+            .collect()
+    }
+
     /// The earliest scheduled evaluation.
     pub fn next_eval_ms(&self) -> Option<i64> {
         self.groups.iter().filter_map(|g| g.next_eval_ms).min()

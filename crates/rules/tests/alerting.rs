@@ -154,6 +154,7 @@ fn seed_instance_down_timeline() {
     assert_eq!(w.query("ALERTS", k + 171_000), vec![]);
     assert_eq!(w.query("ALERTS_FOR_STATE", k + 171_000), vec![]);
 
+    assert!(w.mgr.active_alerts().is_empty());
     let a = w.mgr.groups()[0].rules[0].as_alerting().unwrap();
     let al = a.alerts().next().unwrap();
     assert_eq!(al.active_at, k + 11_000);
@@ -372,6 +373,7 @@ fn api_json_matches_prometheus() {
         w.append(&up, t, 0.0);
     }
     w.mgr.advance_to(150_000, &w.db);
+    assert_eq!(w.mgr.active_alerts().len(), 1);
     let g = &w.mgr.groups()[0];
     let a = g.rules[0].as_alerting().unwrap().alerts().next().unwrap();
     let active = promplay_rules::api::rfc3339(Some(a.active_at));
