@@ -445,6 +445,10 @@ struct Inner {
     live: usize,
     /// Samples older than this were dropped by retention; appends before it are out of bounds.
     min_valid_t: i64,
+    /// Known start timestamps by series id: `(t, st)` sorted by `t`, only for samples that
+    /// have one. Series without any have no entry, so data without start timestamps costs
+    /// nothing. Shared with snapshots, copied on write while shared.
+    sts: FxHashMap<u32, Arc<Vec<(i64, i64)>>>,
 }
 
 fn labels_hash(l: &Labels) -> u64 {
@@ -502,6 +506,7 @@ impl Inner {
         let mut removed = Vec::with_capacity(ids.len());
         for &id in ids {
             if let Some(s) = self.series.get_mut(id as usize).and_then(|s| s.take()) {
+                self.sts.remove(&id);
                 self.unhash(id, &s.labels);
                 self.live -= 1;
                 removed.push((id, s.labels));
@@ -657,6 +662,10 @@ impl Db {
         bytes += inner.collisions.capacity() * (32 + 1);
         bytes += inner.postings.heap_bytes();
         bytes += inner.symbols.heap_bytes();
+        bytes += inner.sts.capacity() * (12 + 1);
+        for v in inner.sts.values() {
+            bytes += 16 + 24 + v.capacity() * 16;
+        }
         Stats {
             series: inner.live,
             samples: inner.samples,
@@ -692,11 +701,23 @@ impl Db {
         let mut inner = self.write();
         let mut rep = RetentionReport::default();
         let mut empty = Vec::new();
-        for (id, slot) in inner.series.iter_mut().enumerate() {
+        let Inner { series, sts, .. } = &mut *inner;
+        for (id, slot) in series.iter_mut().enumerate() {
             if let Some(s) = slot.as_deref_mut() {
                 let (c, n) = s.truncate_before(cutoff);
                 rep.chunks_removed += c;
                 rep.samples_removed += n;
+                if c > 0 {
+                    if let Some(v) = sts.get_mut(&(id as u32)) {
+                        let keep_from = s.chunks.first().map_or(i64::MAX, |c| c.min_t);
+                        let cut = v.partition_point(|x| x.0 < keep_from);
+                        if cut == v.len() {
+                            sts.remove(&(id as u32));
+                        } else if cut > 0 {
+                            Arc::make_mut(v).drain(..cut);
+                        }
+                    }
+                }
                 if s.chunks.is_empty() && s.pending.load(Ordering::Relaxed) == 0 {
                     empty.push(id as u32);
                 }
@@ -767,7 +788,11 @@ impl Querier for DbQuerier<'_> {
                 continue;
             }
             let chunks = s.snapshot(mint, maxt);
-            out.push(Series::from_chunks(s.labels.clone(), mint, maxt, chunks));
+            let mut series = Series::from_chunks(s.labels.clone(), mint, maxt, chunks);
+            if let Some(v) = inner.sts.get(&id) {
+                series.set_start_timestamps(Some(v.clone()));
+            }
+            out.push(series);
         }
         drop(inner);
         if sorted {
@@ -846,6 +871,8 @@ enum PendingValue {
 struct Pending {
     id: u32,
     t: i64,
+    /// Start timestamp, 0 if unknown.
+    st: i64,
     v: PendingValue,
 }
 
@@ -916,6 +943,7 @@ impl Appender<'_> {
     fn add(
         &mut self,
         id: u32,
+        st: i64,
         t: i64,
         v: Option<f64>,
         h: Option<&FloatHistogram>,
@@ -964,7 +992,7 @@ impl Appender<'_> {
                     ),
                     (None, None) => return Ok(r),
                 };
-                self.pending.push(Pending { id, t, v: pv });
+                self.pending.push(Pending { id, t, st, v: pv });
                 if let Some(p) = self.series.get_mut(&id) {
                     p.last = last;
                     if last.kind == LAST_HIST {
@@ -980,7 +1008,7 @@ impl Appender<'_> {
     /// like any other). Returns the series' reference for [`append_ref`](Self::append_ref).
     pub fn append(&mut self, labels: &Labels, t: i64, v: f64) -> Result<SeriesRef, AppendError> {
         let id = self.resolve(labels)?;
-        self.add(id, t, Some(v), None)
+        self.add(id, 0, t, Some(v), None)
     }
 
     /// Appends a float sample to a series by reference (from an earlier append; skips the
@@ -989,7 +1017,7 @@ impl Appender<'_> {
     pub fn append_ref(&mut self, r: SeriesRef, t: i64, v: f64) -> Result<SeriesRef, AppendError> {
         let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
         self.hold_ref(id, r)?;
-        self.add(id, t, Some(v), None)
+        self.add(id, 0, t, Some(v), None)
     }
 
     /// Appends a native histogram sample. Same ordering rules as floats; a series may switch
@@ -1001,7 +1029,7 @@ impl Appender<'_> {
         h: &FloatHistogram,
     ) -> Result<SeriesRef, AppendError> {
         let id = self.resolve(labels)?;
-        self.add(id, t, None, Some(h))
+        self.add(id, 0, t, None, Some(h))
     }
 
     /// Appends a native histogram sample to a series by reference (see
@@ -1014,7 +1042,7 @@ impl Appender<'_> {
     ) -> Result<SeriesRef, AppendError> {
         let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
         self.hold_ref(id, r)?;
-        self.add(id, t, None, Some(h))
+        self.add(id, 0, t, None, Some(h))
     }
 
     /// Registers series `id` with this appender if it is not yet.
@@ -1029,6 +1057,48 @@ impl Appender<'_> {
             self.hold(id, s);
         }
         Ok(())
+    }
+
+    /// Appends a float sample with its start timestamp `st` (ms; Prometheus's `ST`, the
+    /// "created timestamp" of a counter or the start of a delta sample's interval), stored
+    /// next to the sample and read back with [`crate::SeriesIterator::at_st`]. An `st` of 0
+    /// means unknown (as [`append`](Self::append)). `st` is not validated against `t`:
+    /// readers decide what an invalid one means.
+    pub fn append_with_st(
+        &mut self,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef, AppendError> {
+        let id = self.resolve(labels)?;
+        self.add(id, st, t, Some(v), None)
+    }
+
+    /// [`append_with_st`](Self::append_with_st) by series reference.
+    pub fn append_ref_with_st(
+        &mut self,
+        r: SeriesRef,
+        st: i64,
+        t: i64,
+        v: f64,
+    ) -> Result<SeriesRef, AppendError> {
+        let id = u32::try_from(r.0).map_err(|_| AppendError::UnknownSeriesRef(r))?;
+        self.hold_ref(id, r)?;
+        self.add(id, st, t, Some(v), None)
+    }
+
+    /// Appends a native histogram sample with its start timestamp (see
+    /// [`append_with_st`](Self::append_with_st)).
+    pub fn append_histogram_with_st(
+        &mut self,
+        labels: &Labels,
+        st: i64,
+        t: i64,
+        h: &FloatHistogram,
+    ) -> Result<SeriesRef, AppendError> {
+        let id = self.resolve(labels)?;
+        self.add(id, st, t, None, Some(h))
     }
 
     /// Records a start (created) timestamp `st` for the sample at `t` by appending a 0 sample at
@@ -1050,7 +1120,7 @@ impl Appender<'_> {
                 return Err(AppendError::OutOfOrderStartTimestamp);
             }
         }
-        self.add(id, st, Some(0.0), None)
+        self.add(id, 0, st, Some(0.0), None)
     }
 
     /// Number of samples waiting for commit.
@@ -1108,6 +1178,10 @@ impl Appender<'_> {
                             _ => {}
                         }
                         stored += 1;
+                        if p.st != 0 {
+                            let v = inner.sts.entry(p.id).or_default();
+                            Arc::make_mut(v).push((p.t, p.st));
+                        }
                     }
                     Check::NoOp => {}
                     Check::Err(AppendError::OutOfOrderSample) => err.out_of_order += 1,

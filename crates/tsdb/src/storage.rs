@@ -144,6 +144,9 @@ pub struct Series {
     mint: i64,
     maxt: i64,
     chunks: Vec<ChunkSnap>,
+    /// Known start timestamps, `(t, st)` sorted by `t` (samples without one are absent).
+    /// `None` for series that never had one: iteration then costs nothing extra.
+    sts: Option<Arc<Vec<(i64, i64)>>>,
 }
 
 impl Series {
@@ -158,7 +161,29 @@ impl Series {
             mint,
             maxt,
             chunks,
+            sts: None,
         }
+    }
+
+    /// Attaches start timestamps (Prometheus's `ST`, "created timestamp"): `(t, st)` pairs
+    /// for the samples at `t`, in any order; an `st` of 0 means unknown and is dropped, and
+    /// pairs whose `t` is not a sample's time are never reported. Replaces earlier ones.
+    pub fn with_start_timestamps(mut self, sts: Vec<(i64, i64)>) -> Self {
+        let mut v: Vec<(i64, i64)> = sts.into_iter().filter(|x| x.1 != 0).collect();
+        v.sort_by_key(|x| x.0);
+        v.dedup_by_key(|x| x.0);
+        self.sts = (!v.is_empty()).then(|| Arc::new(v));
+        self
+    }
+
+    pub(crate) fn set_start_timestamps(&mut self, sts: Option<Arc<Vec<(i64, i64)>>>) {
+        self.sts = sts.filter(|v| !v.is_empty());
+    }
+
+    /// Whether any sample of the series has a known start timestamp (then
+    /// [`SeriesIterator::at_st`] can return `Some`).
+    pub fn has_start_timestamps(&self) -> bool {
+        self.sts.is_some()
     }
 
     /// A series from float samples, which must be in strictly increasing time order (samples
@@ -204,6 +229,7 @@ impl Series {
     pub fn iter(&self) -> SeriesIterator<'_> {
         SeriesIterator {
             chunks: &self.chunks,
+            sts: self.sts.as_deref().map_or(&[], |v| v.as_slice()),
             next_chunk: 0,
             mint: self.mint,
             maxt: self.maxt,
@@ -269,6 +295,8 @@ enum ChunkIter<'a> {
 #[derive(Clone)]
 pub struct SeriesIterator<'a> {
     chunks: &'a [ChunkSnap],
+    /// The series' known start timestamps, `(t, st)` sorted by `t`; empty if none.
+    sts: &'a [(i64, i64)],
     next_chunk: usize,
     mint: i64,
     maxt: i64,
@@ -467,6 +495,20 @@ impl<'a> SeriesIterator<'a> {
     #[inline]
     pub fn at_t(&self) -> i64 {
         self.t
+    }
+
+    /// The start timestamp of the current sample (ms; Prometheus's `AtST`), if known.
+    /// Always `None` for series without start timestamps.
+    #[inline]
+    pub fn at_st(&self) -> Option<i64> {
+        if self.sts.is_empty() || self.typ == ValType::None {
+            return None;
+        }
+        let i = self.sts.partition_point(|x| x.0 < self.t);
+        match self.sts.get(i) {
+            Some(&(t, st)) if t == self.t => Some(st),
+            _ => None,
+        }
     }
 
     /// The decoding error that ended iteration, if any.

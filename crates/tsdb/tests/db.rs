@@ -532,3 +532,75 @@ fn extreme_timestamps_round_trip() {
     let s = select(&db, 0, 1 << 40, &[m(MatchType::Equal, "__name__", "x")]);
     assert_eq!(floats(&s[0]).len(), 3);
 }
+
+/// (t, start timestamp) of every sample, floats and histograms.
+fn sts(s: &Series) -> Vec<(i64, Option<i64>)> {
+    let mut it = s.iter();
+    let mut out = vec![];
+    while it.next() != ValType::None {
+        out.push((it.at_t(), it.at_st()));
+    }
+    out
+}
+
+#[test]
+fn per_sample_start_timestamps_are_stored_next_to_samples() {
+    let db = Db::new(Options {
+        samples_per_chunk: 4,
+        ..Default::default()
+    });
+    let a = l(&[("__name__", "a")]);
+    let b = l(&[("__name__", "b")]);
+    let mut app = db.appender();
+    app.append_with_st(&a, 500, 1000, 1.0).unwrap();
+    app.append(&a, 2000, 2.0).unwrap(); // unknown
+    let r = app.append_with_st(&a, 0, 3000, 3.0).unwrap(); // 0 = unknown
+    app.append_ref_with_st(r, 3000, 4000, 4.0).unwrap();
+    app.append_histogram_with_st(&a, -5, 5000, &hist(1.0))
+        .unwrap();
+    for i in 6..12 {
+        app.append_with_st(&a, i * 1000 - 1, i * 1000, i as f64)
+            .unwrap();
+    }
+    app.append(&b, 1000, 1.0).unwrap();
+    app.commit().unwrap();
+    // An identical re-append is a no-op and does not change the stored start timestamp.
+    let mut app = db.appender();
+    app.append_with_st(&a, 42, 11000, 11.0).unwrap();
+    app.commit().unwrap();
+
+    let all = [m(MatchType::Regexp, "__name__", ".+")];
+    let s = select(&db, 0, 20_000, &all);
+    assert_eq!(s.len(), 2);
+    assert!(s[0].has_start_timestamps());
+    assert!(!s[1].has_start_timestamps());
+    let mut want = vec![
+        (1000, Some(500)),
+        (2000, None),
+        (3000, None),
+        (4000, Some(3000)),
+        (5000, Some(-5)),
+    ];
+    want.extend((6..12).map(|i| (i * 1000, Some(i * 1000 - 1))));
+    assert_eq!(sts(&s[0]), want);
+    assert_eq!(sts(&s[1]), vec![(1000, None)]);
+    // Seeking keeps them aligned; a querier range trims them with the samples.
+    let mut it = s[0].iter();
+    assert_eq!(it.seek(7500), ValType::Float);
+    assert_eq!((it.at_t(), it.at_st()), (8000, Some(7999)));
+    assert_eq!(
+        sts(&select(&db, 3500, 6000, &all)[0])[0],
+        (4000, Some(3000))
+    );
+
+    // Retention drops the start timestamps of dropped chunks with them.
+    let before = db.stats().bytes;
+    db.truncate_before(9000);
+    let s = select(&db, i64::MIN, i64::MAX, &all);
+    let left = sts(&s[0]);
+    assert!(left
+        .iter()
+        .all(|(t, st)| st.is_some() && st.unwrap() == t - 1));
+    assert!(left.first().is_some_and(|x| x.0 <= 9000));
+    assert!(db.stats().bytes < before);
+}

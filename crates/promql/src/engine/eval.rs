@@ -10,7 +10,7 @@ use promplay_tsdb::{Querier, SelectHints, ValType};
 use super::{at_time, unparen, EngineOptions, QueryStats};
 use crate::ast::{Call, Expr, MatrixSelector, SubqueryExpr, UnaryOp, VectorSelector};
 use crate::error::EvalError;
-use crate::functions::{FnArg, FnCall};
+use crate::functions::{FnArg, FnCall, StartTimestamps};
 use crate::value::{Annotations, FPoint, HPoint, Matrix, Sample, Series, ValueType, Vector};
 
 /// Functions whose result depends on the evaluation time even with step-invariant
@@ -31,6 +31,8 @@ pub const AT_MODIFIER_UNSAFE_FUNCTIONS: &[&str] = &[
 
 const ANCHORED_SAFE: &[&str] = &["changes", "delta", "increase", "rate", "resets"];
 const SMOOTHED_SAFE: &[&str] = &["delta", "increase", "rate"];
+/// Range-vector functions that read start timestamps.
+const ST_FUNCTIONS: &[&str] = &["rate", "increase", "irate", "resets"];
 
 /// The per-step callback of [`Ctx::range_eval`]: the argument vectors at this step, their
 /// matching-signature ordinals (when matching), the index of each sample's input series
@@ -224,6 +226,10 @@ pub fn createlabels_for_absent(e: &Expr) -> Labels {
 struct Buf {
     floats: Vec<FPoint>,
     hists: Vec<HPoint>,
+    /// With start timestamps: those of `floats` and `hists`, index by index (0 = unknown).
+    /// Empty when the series has none or they are not wanted.
+    fsts: Vec<i64>,
+    hsts: Vec<i64>,
 }
 
 impl<'a> Ctx<'a> {
@@ -625,9 +631,13 @@ impl<'a> Ctx<'a> {
         maxt: i64,
         buf: &mut Buf,
         stats: bool,
+        with_st: bool,
     ) -> Result<(), EvalError> {
         buf.floats.clear();
         buf.hists.clear();
+        buf.fsts.clear();
+        buf.hsts.clear();
+        let want_st = with_st && s.has_start_timestamps();
         let mut it = s.iter();
         let mut tracker: Option<HintTracker> = None;
         let mut vt = it.seek(mint.saturating_add(1));
@@ -646,6 +656,9 @@ impl<'a> Ctx<'a> {
                     }
                     if t > mint && !is_stale_nan(f) {
                         buf.floats.push(FPoint { t, f });
+                        if want_st {
+                            buf.fsts.push(it.at_st().unwrap_or(0));
+                        }
                     }
                 }
                 ValType::Histogram => {
@@ -667,6 +680,9 @@ impl<'a> Ctx<'a> {
                                 }
                             }
                             buf.hists.push(HPoint { t, h });
+                            if want_st {
+                                buf.hsts.push(it.at_st().unwrap_or(0));
+                            }
                         }
                     }
                 }
@@ -697,7 +713,7 @@ impl<'a> Ctx<'a> {
         let mut buf = Buf::default();
         for s in &series {
             self.check_interrupt()?;
-            self.load_window_buf(s, mint, maxt, &mut buf, self.is_stats(vs))?;
+            self.load_window_buf(s, mint, maxt, &mut buf, self.is_stats(vs), false)?;
             let mut floats = std::mem::take(&mut buf.floats);
             let hists = std::mem::take(&mut buf.hists);
             if vs.anchored || vs.smoothed {
@@ -739,7 +755,7 @@ impl<'a> Ctx<'a> {
         let mut out = Vec::new();
         let mut buf = Buf::default();
         for s in &series {
-            self.load_window_buf(s, r0 - lb - 1, r1 + lb, &mut buf, self.is_stats(vs))?;
+            self.load_window_buf(s, r0 - lb - 1, r1 + lb, &mut buf, self.is_stats(vs), false)?;
             let mut ss = Series {
                 metric: s.labels().clone(),
                 ..Default::default()
@@ -1042,8 +1058,11 @@ impl<'a> Ctx<'a> {
         let args: Vec<&Expr> = c.args.iter().map(unparen).collect();
         if name == "timestamp" {
             if let Some(Expr::VectorSelector(vs)) = args.first() {
-                return self.eval_timestamp_over_selector(c, vs, r);
+                return self.eval_timestamp_over_selector(c, vs, r, false);
             }
+        }
+        if name == "start_timestamp" {
+            return self.eval_start_timestamp(c, r);
         }
         if name == "info" {
             return super::info::eval_info(self, c, r);
@@ -1103,34 +1122,59 @@ impl<'a> Ctx<'a> {
         self.eval_range_function(c, &args, mi, r)
     }
 
+    /// `start_timestamp(v)`: the start timestamps of the samples a vector selector reads.
+    /// (Kept out of `eval_call`, whose stack frame bounds the depth of nested calls.)
+    #[inline(never)]
+    fn eval_start_timestamp(&self, c: &Call, r: Rng) -> Result<Matrix, EvalError> {
+        let arg = c.args.first().map(unparen);
+        if let (Some(Expr::VectorSelector(vs)), true) = (arg, self.opts.use_start_timestamps) {
+            return self.eval_timestamp_over_selector(c, vs, r, true);
+        }
+        // Start timestamps exist only for samples read straight from storage: the result of
+        // an expression (or of a query without them enabled) has none.
+        if let Some(a) = arg {
+            self.eval(a, r)?;
+        }
+        Ok(Vec::new())
+    }
+
     fn eval_timestamp_over_selector(
         &self,
         c: &Call,
         vs: &VectorSelector,
         r: Rng,
+        start_ts: bool,
     ) -> Result<Matrix, EvalError> {
-        // Like a vector selector, but each sample keeps its own timestamp.
+        // Like a vector selector, but each sample keeps its own timestamp (and, for
+        // `start_timestamp()`, its start timestamp: 0 if unknown).
         let (offset, at) = self.sel_times(vs)?;
         let lb = self.qt.lookback;
         let ref_of = |ts: i64| at.unwrap_or(ts) - offset;
         let series = self.select(vs, ref_of(r.start) - lb + 1, ref_of(r.end), 0, "timestamp")?;
-        // Per series: points (step ts, sample t).
-        let mut per: Vec<Vec<(i64, i64)>> = Vec::with_capacity(series.len());
+        // Per series: points (step ts, sample t, start timestamp).
+        let st_of = |it: &promplay_tsdb::SeriesIterator| {
+            if start_ts {
+                it.at_st().unwrap_or(0)
+            } else {
+                0
+            }
+        };
+        let mut per: Vec<Vec<(i64, i64, i64)>> = Vec::with_capacity(series.len());
         for s in &series {
             let mut it = s.iter();
-            let mut pts = Vec::new();
-            let mut last: Option<(i64, bool)> = None;
-            let mut ahead: Option<(i64, bool)> = None;
+            let mut pts: Vec<(i64, i64, i64)> = Vec::new();
+            let mut last: Option<(i64, bool, i64)> = None;
+            let mut ahead: Option<(i64, bool, i64)> = None;
             let mut done = false;
             match it.seek(ref_of(r.start) - lb + 1) {
                 ValType::None => done = true,
                 ValType::Float => {
                     let (t, f) = it.at();
-                    ahead = Some((t, is_stale_nan(f)));
+                    ahead = Some((t, is_stale_nan(f), st_of(&it)));
                 }
                 ValType::Histogram => {
                     if let Some((t, h)) = it.at_histogram() {
-                        ahead = Some((t, is_stale_nan(h.sum)));
+                        ahead = Some((t, is_stale_nan(h.sum), st_of(&it)));
                     }
                 }
             }
@@ -1143,11 +1187,11 @@ impl<'a> Ctx<'a> {
                             ValType::None => done = true,
                             ValType::Float => {
                                 let (t, f) = it.at();
-                                ahead = Some((t, is_stale_nan(f)));
+                                ahead = Some((t, is_stale_nan(f), st_of(&it)));
                             }
                             ValType::Histogram => {
                                 if let Some((t, h)) = it.at_histogram() {
-                                    ahead = Some((t, is_stale_nan(h.sum)));
+                                    ahead = Some((t, is_stale_nan(h.sum), st_of(&it)));
                                 }
                             }
                         }
@@ -1160,9 +1204,9 @@ impl<'a> Ctx<'a> {
                         _ => break,
                     }
                 }
-                if let Some((t, stale)) = last {
+                if let Some((t, stale, st)) = last {
                     if t > rt - lb && !stale {
-                        pts.push((ts, t));
+                        pts.push((ts, t, st));
                     }
                 }
                 ts += r.interval;
@@ -1180,7 +1224,20 @@ impl<'a> Ctx<'a> {
                 while idx[i] < p.len() && p[idx[i]].0 < ts {
                     idx[i] += 1;
                 }
-                if idx[i] < p.len() && p[idx[i]].0 == ts {
+                if idx[i] < p.len() && p[idx[i]].0 == ts && start_ts {
+                    let metric = if self.opts.enable_delayed_name_removal {
+                        s.labels().clone()
+                    } else {
+                        drop_metric_name(s.labels())
+                    };
+                    v.push(Sample {
+                        metric,
+                        t: ts,
+                        f: p[idx[i]].2 as f64 / 1000.0,
+                        h: None,
+                        drop_name: true,
+                    });
+                } else if idx[i] < p.len() && p[idx[i]].0 == ts {
                     v.push(Sample {
                         metric: s.labels().clone(),
                         t: p[idx[i]].1,
@@ -1191,6 +1248,9 @@ impl<'a> Ctx<'a> {
                 }
             }
             self.add_samples(v.len())?;
+            if start_ts {
+                return Ok(v);
+            }
             let fargs = [FnArg::Vector(&v)];
             let call = FnCall {
                 name: "timestamp",
@@ -1295,6 +1355,7 @@ impl<'a> Ctx<'a> {
             Src::Sub(m) => m.len(),
         };
         let drop_name = name != "last_over_time" && name != "first_over_time";
+        let use_st = self.opts.use_start_timestamps && ST_FUNCTIONS.contains(&name);
         let mut out: Matrix = Vec::with_capacity(n_series);
         let mut buf = Buf::default();
         let mut window: Matrix = vec![Series::default()];
@@ -1317,10 +1378,15 @@ impl<'a> Ctx<'a> {
                 hi += lb;
             }
             match &src {
-                Src::Store(s) => self.load_window_buf(&s[si], lo, hi, &mut buf, stats_sel)?,
+                Src::Store(s) => {
+                    self.load_window_buf(&s[si], lo, hi, &mut buf, stats_sel, use_st)?
+                }
                 Src::Sub(m) => {
+                    // Subqueries cut the propagation of start timestamps.
                     buf.floats.clear();
                     buf.hists.clear();
+                    buf.fsts.clear();
+                    buf.hsts.clear();
                     buf.floats.extend(
                         m[si]
                             .floats
@@ -1391,9 +1457,10 @@ impl<'a> Ctx<'a> {
                 w.histograms.extend(hl.iter().cloned());
                 let wn = fl.len() + hl.iter().map(|p| hist_size(&p.h)).sum::<usize>();
                 self.add_samples(wn)?;
-                // The window's labels matter to functions only for histogram annotations;
-                // an empty label set spares a clone per call on float windows.
-                if hl.is_empty() {
+                // The window's labels matter to functions only for histogram annotations and
+                // the start-time overlap warning; an empty label set spares a clone per call
+                // on other float windows.
+                if hl.is_empty() && buf.fsts.is_empty() {
                     if !w.metric.is_empty() {
                         w.metric = Labels::empty();
                     }
@@ -1428,7 +1495,15 @@ impl<'a> Ctx<'a> {
                     range_start: rstart,
                     range_end: rend,
                 };
-                let res = crate::functions::call(&call, &mut ann);
+                let res = if buf.fsts.is_empty() && buf.hsts.is_empty() {
+                    crate::functions::call(&call, &mut ann)
+                } else {
+                    let sts = StartTimestamps {
+                        floats: buf.fsts.get(f0..f1).unwrap_or(&[]),
+                        histograms: buf.hsts.get(h0..h1).unwrap_or(&[]),
+                    };
+                    crate::functions::call_with_start_timestamps(&call, Some(&sts), &mut ann)
+                };
                 self.set_cur(self.cur() - wn);
                 let res = res?;
                 if let Some(s) = res.into_iter().next() {

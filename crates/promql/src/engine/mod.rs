@@ -45,6 +45,9 @@ pub struct EngineOptions {
     pub enable_delayed_name_removal: bool,
     /// Step of subqueries written `[range:]`, in ms (default 1m).
     pub no_step_subquery_interval_ms: i64,
+    /// Use the samples' start timestamps (Prometheus's `UseStartTimestamps`, off by default):
+    /// `rate`/`increase`/`irate`/`resets` see them, `start_timestamp()` returns them.
+    pub use_start_timestamps: bool,
 }
 
 impl Default for EngineOptions {
@@ -57,6 +60,7 @@ impl Default for EngineOptions {
             // Prometheus's default: the `promql-delayed-name-removal` feature flag is off.
             enable_delayed_name_removal: false,
             no_step_subquery_interval_ms: 60 * 1000,
+            use_start_timestamps: false,
         }
     }
 }

@@ -40,6 +40,7 @@ pub fn test_engine_options() -> EngineOptions {
         enable_negative_offset: true,
         enable_delayed_name_removal: true,
         no_step_subquery_interval_ms: 60 * 1000,
+        use_start_timestamps: true,
     }
 }
 
@@ -90,16 +91,17 @@ pub fn run_script(input: &str) -> Result<Vec<EvalOutcome>, String> {
 fn load(db: &Db, l: &LoadCmd) -> Result<(), String> {
     let mut app = db.appender();
     for s in &l.series {
-        // Start timestamps (`@st` lines) are parsed but not stored: promplay's TSDB has no
-        // per-sample start-timestamp storage (Prometheus's `EnableSTStorage`), and injecting
-        // zero samples instead would change the data the other evals see.
-        for (t, v, _st) in &s.samples {
+        // Start timestamps (`@st` lines) are stored next to their samples (Prometheus's
+        // `EnableSTStorage`); an unknown one is 0.
+        for (t, v, st) in &s.samples {
+            let st = st.unwrap_or(0);
             match v {
                 SeqValue::Float(f) => {
-                    app.append(&s.labels, *t, *f).map_err(|e| e.to_string())?;
+                    app.append_with_st(&s.labels, st, *t, *f)
+                        .map_err(|e| e.to_string())?;
                 }
                 SeqValue::Histogram(h, _) => {
-                    app.append_histogram(&s.labels, *t, h)
+                    app.append_histogram_with_st(&s.labels, st, *t, h)
                         .map_err(|e| e.to_string())?;
                 }
                 SeqValue::Omitted => {}
