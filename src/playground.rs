@@ -14,8 +14,9 @@ use promplay_tsdb::{Db, Options};
 /// Where the virtual clock starts: 2026-01-01 00:00:00 UTC.
 pub const START_MS: i64 = 1_767_225_600_000;
 /// How much simulated history exists before [`START_MS`] when the playground opens (the
-/// world starts this long before, so `rate(...[5m])` has data at once).
-pub const HISTORY_MS: i64 = 10 * 60_000;
+/// world starts this long before, so rates have data at once and the graph's default hour
+/// is full).
+pub const HISTORY_MS: i64 = 3_600_000;
 /// Prometheus's limit on points per series of a range query.
 pub const MAX_POINTS_PER_SERIES: i64 = 11_000;
 /// The seed of the simulated world (traffic, latencies, failures).
@@ -364,7 +365,8 @@ mod tests {
     fn up_has_one_row_per_target() {
         let p = Playground::new();
         assert_eq!(p.now_ms(), START_MS);
-        assert!(p.scrapes() >= 3 * 59, "{}", p.scrapes());
+        // an hour of scrapes of 3 targets every 10 s
+        assert!(p.scrapes() >= 3 * 359, "{}", p.scrapes());
         assert_eq!(
             rows(&p, "up"),
             vec![
@@ -448,14 +450,13 @@ mod tests {
 
     #[test]
     fn range_query_has_one_point_per_step() {
-        let mut p = Playground::new();
-        p.advance(50 * 60_000);
+        let p = Playground::new();
         let range = RangeParams::new(p.now_ms(), 3_600_000, None).unwrap();
         assert_eq!(range.step, 14_000);
         let o = p.range_query("up", range, None).unwrap();
         let g = shape::graph(&o.value);
         assert_eq!(g.len(), 3);
-        // the world started an hour before the end: every step sees a scrape
+        // the world started an hour before now: every step sees a scrape
         for s in &g {
             assert!(s.points.len() >= 250, "{}: {}", s.label, s.points.len());
             assert!(s.points.iter().all(|p| p.1 == 1.0), "{}", s.label);

@@ -57,7 +57,7 @@ impl Driver {
     /// `real_ms` of wall time passed: while playing, the target moves `speed` times as far
     /// (but at most [`MAX_LAG_MS`] ahead of `now`).
     pub fn tick(&mut self, now: i64, real_ms: f64) {
-        if !self.playing || !(real_ms > 0.0) {
+        if !self.playing || real_ms.is_nan() || real_ms <= 0.0 {
             return;
         }
         let want = real_ms * f64::from(self.speed) + self.carry;
