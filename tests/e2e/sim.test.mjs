@@ -119,9 +119,27 @@ test('Workshop: a request marks the lines it changed; the exceptions ratio is ne
   await page.waitForTimeout(200); // the result follows the clock
   const values = await page.getByTestId('workshop-value').allInnerTexts();
   assert.equal(values.length, 1, `${values}`);
-  const v = Number(values[0]);
-  console.log(`exceptions ratio after 30 virtual minutes: ${v}`);
-  assert.ok(v > 0.05 && v < 0.45, `ratio ${v} near 0.2`);
+  // One minute holds ~60 requests: single readings scatter around 0.2. Ten disjoint minutes
+  // average close to hello.py's failure probability.
+  const readings = [Number(values[0])];
+  for (let i = 0; i < 9; i++) {
+    const t = await virtualTime();
+    await page.getByTestId('jump').fill('+1m');
+    await page.getByTestId('jump-go').click();
+    await page.waitForFunction(
+      (b) => {
+        const t = document.querySelector('[data-testid="virtual-time"]').innerText;
+        return Date.parse(t.replace(' UTC', 'Z').replace(' ', 'T')) >= b + 60000;
+      },
+      t,
+    );
+    await page.waitForTimeout(100);
+    readings.push(Number(await page.getByTestId('workshop-value').first().innerText()));
+  }
+  const mean = readings.reduce((a, b) => a + b, 0) / readings.length;
+  console.log(`exceptions ratio over 10 one-minute windows: mean ${mean.toFixed(3)} (${readings.map((r) => r.toFixed(2)).join(' ')})`);
+  assert.ok(readings.every((r) => r >= 0 && r <= 1), `${readings}`);
+  assert.ok(mean > 0.12 && mean < 0.28, `mean ratio ${mean} near 0.2`);
 
   // Each seed query answers.
   for (const q of [
