@@ -149,6 +149,14 @@ fn serve_imported_file_answers_the_query_api() {
     let dir = tmpdir("import");
     std::fs::write(dir.join("data.om"), OM).unwrap();
     let import = dir.join("data.om");
+    let ui = dir.join("ui");
+    std::fs::create_dir_all(&ui).unwrap();
+    std::fs::write(
+        ui.join("index.html"),
+        "<!doctype html><title>promplay</title>",
+    )
+    .unwrap();
+    std::fs::write(ui.join("app.wasm"), b"\0asm").unwrap();
     let (_p, port) = start_serve(
         &dir,
         "global:\n  scrape_interval: 15s\n",
@@ -157,8 +165,21 @@ fn serve_imported_file_answers_the_query_api() {
             import.to_str().unwrap(),
             "--storage.tsdb.retention.time",
             "100y",
+            "--web.ui-dir",
+            ui.to_str().unwrap(),
         ],
     );
+    // The playground's files at /.
+    let (s, h, b) = http(port, "GET", "/", &[], "");
+    assert_eq!(
+        (s, b.as_str()),
+        (200, "<!doctype html><title>promplay</title>")
+    );
+    assert_eq!(h["content-type"], "text/html; charset=utf-8");
+    let (s, h, _) = http(port, "GET", "/app.wasm", &[], "");
+    assert_eq!((s, h["content-type"].as_str()), (200, "application/wasm"));
+    let (s, _) = get(port, "/%2e%2e/prometheus.yml");
+    assert_eq!(s, 404);
 
     // Instant query: values as strings, timestamps as seconds.
     let (s, b) = get(
@@ -554,6 +575,41 @@ fn serve_survives_targets_that_hang_send_garbage_or_too_much() {
     // honor_labels: the exposed a="b" wins over the target label.
     let v = get_json(port, &format!("/api/v1/query?query={}", enc("ok_metric")));
     assert_eq!(v["data"]["result"][0]["metric"]["a"], "b", "{v}");
+}
+
+/// Targets that hang do not hold up the others: with three hanging targets (timeout 1.5 s)
+/// and one good one, all every 2 s, the good one is still scraped on schedule.
+#[test]
+fn serve_hanging_targets_do_not_delay_the_others() {
+    let dir = tmpdir("hangers");
+    let good = bad_target("good");
+    let hangs: Vec<u16> = (0..3).map(|_| bad_target("hang")).collect();
+    let mut cfg =
+        String::from("global:\n  scrape_interval: 2s\n  scrape_timeout: 1500ms\nscrape_configs:\n");
+    cfg.push_str(&format!(
+        "  - job_name: good\n    static_configs: [{{targets: ['127.0.0.1:{good}']}}]\n"
+    ));
+    for (i, h) in hangs.iter().enumerate() {
+        cfg.push_str(&format!(
+            "  - job_name: hang{i}\n    static_configs: [{{targets: ['127.0.0.1:{h}']}}]\n"
+        ));
+    }
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    std::thread::sleep(Duration::from_secs(13));
+    let v = get_json(
+        port,
+        &format!(
+            "/api/v1/query?query={}",
+            enc("count_over_time(up{job=\"good\"}[10s])")
+        ),
+    );
+    let n: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or("0")
+        .parse()
+        .unwrap();
+    // Five slots in 10 s; one may straddle the window edge.
+    assert!(n >= 4.0, "good target scraped {n} times in 10 s: {v}");
 }
 
 fn python_with_prometheus_client() -> Option<String> {

@@ -410,10 +410,15 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
                 )
             }
         }
+        p if (*method == Method::GET || *method == Method::HEAD) && st.ui_dir.is_some() => {
+            static_file(st, p).await
+        }
         "/" => {
             let mut r = text_response(StatusCode::FOUND, "text/html; charset=utf-8", String::new());
-            r.headers_mut()
-                .insert(header::LOCATION, HeaderValue::from_static("/api/v1/status/buildinfo"));
+            r.headers_mut().insert(
+                header::LOCATION,
+                HeaderValue::from_static("/api/v1/status/buildinfo"),
+            );
             r
         }
         _ => text_response(
@@ -422,6 +427,53 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
             "404 page not found\n".into(),
         ),
     }
+}
+
+/// A file of the playground's build (`/` is `index.html`). Paths with `..` or other
+/// non-normal components are refused.
+async fn static_file(st: &AppState, path: &str) -> Response {
+    let not_found = || {
+        text_response(
+            StatusCode::NOT_FOUND,
+            "text/plain; charset=utf-8",
+            "404 page not found\n".into(),
+        )
+    };
+    let Some(dir) = &st.ui_dir else {
+        return not_found();
+    };
+    let rel = percent_decode(path.trim_start_matches('/'));
+    let rel = if rel.is_empty() {
+        "index.html".to_string()
+    } else {
+        rel
+    };
+    let rel_path = std::path::Path::new(&rel);
+    if !rel_path
+        .components()
+        .all(|c| matches!(c, std::path::Component::Normal(_)))
+    {
+        return not_found();
+    }
+    let full = dir.join(rel_path);
+    let Ok(bytes) = tokio::fs::read(&full).await else {
+        return not_found();
+    };
+    let ct = match full.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" => "text/javascript; charset=utf-8",
+        "wasm" => "application/wasm",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        _ => "application/octet-stream",
+    };
+    let mut r = Response::new(Body::from(bytes));
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ct));
+    r
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {

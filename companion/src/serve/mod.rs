@@ -63,6 +63,10 @@ pub struct Args {
     /// here, as the listener is local by default).
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
+    /// Directory of the built playground (trunk's dist/) served at `/`; by default `dist` in
+    /// the working directory when it holds an index.html.
+    #[arg(long = "web.ui-dir")]
+    pub ui_dir: Option<PathBuf>,
 }
 
 /// The configuration currently running.
@@ -100,6 +104,8 @@ pub struct AppState {
     pub ready: AtomicBool,
     pub metrics: SelfMetrics,
     pub reload_lock: Mutex<()>,
+    /// The playground's files, served at `/`.
+    pub ui_dir: Option<PathBuf>,
 }
 
 impl AppState {
@@ -346,6 +352,11 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
         ready: AtomicBool::new(false),
         metrics,
         reload_lock: Mutex::new(()),
+        ui_dir: args
+            .ui_dir
+            .clone()
+            .or_else(|| Some(PathBuf::from("dist")))
+            .filter(|d| d.join("index.html").is_file()),
     });
 
     let code = rt.block_on(serve(state.clone(), addr))?;

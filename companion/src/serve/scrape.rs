@@ -8,19 +8,25 @@
 //! none), so a target that hangs, answers garbage or streams a gigabyte costs at most the
 //! timeout and the limit, and is reported through `up` and the targets API.
 //!
-//! Limitation: the engine's manager runs the due scrapes one after another; a target that
-//! hangs delays the targets due after it by up to its scrape timeout.
+//! Concurrency: the engine's manager runs the due scrapes one after another. So that a target
+//! that hangs does not delay the others, every target due in a round is fetched concurrently
+//! first (re-issuing the request the loop made last time — same URL, `Accept`, credentials),
+//! and the manager's fetches are answered from those results (a target's first request is
+//! built from its job's configuration as the loop builds it). A round lasts at most the
+//! longest scrape timeout of its targets; a target that falls a whole interval behind skips
+//! the missed slot, as Prometheus's ticker does.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration as StdDuration, Instant};
 
 use promplay_server::config::Config;
 use promplay_server::scrape::{
-    MetricMetadata, ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest, ScrapeResponse,
-    TargetFetcher, TargetsView,
+    accept_header, MetricMetadata, ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest,
+    ScrapeResponse, TargetFetcher, TargetInfo, TargetsView,
 };
+use promplay_server::ScrapeConfig;
 use promplay_tsdb::Db;
 use tokio::runtime::Handle;
 
@@ -129,7 +135,31 @@ fn run(
     let mut scrapes: u64 = 0;
     loop {
         let now = now_ms();
+        // Fall behind by no more than one slot: missed slots are dropped, as Prometheus's
+        // ticker drops missed ticks (slots older than the shortest interval are skipped).
+        let view = mgr.targets();
+        if let Some(min_iv) = view
+            .active
+            .iter()
+            .map(|t| t.scrape_interval.as_millis())
+            .filter(|&i| i > 0)
+            .min()
+        {
+            if view.active.iter().any(|t| t.next_scrape_ms <= now - min_iv) {
+                mgr.skip_until(now - min_iv + 1);
+            }
+        }
+        let due: Vec<TargetInfo> = mgr
+            .targets()
+            .active
+            .into_iter()
+            .filter(|t| t.next_scrape_ms <= now)
+            .collect();
+        if !due.is_empty() {
+            fetcher.prefetch(&due);
+        }
         scrapes += mgr.run_until(now, &db, &mut fetcher) as u64;
+        fetcher.prefetched.clear();
         {
             let mut s = snap.write().unwrap_or_else(|e| e.into_inner());
             s.targets = mgr.targets();
@@ -166,6 +196,13 @@ pub struct HttpFetcher {
     no_redirect_client: reqwest::Client,
     /// `body_size_limit` per job (0: none).
     limits: BTreeMap<String, u64>,
+    /// The last request made for each target (job and URL), re-issued by
+    /// [`HttpFetcher::prefetch`].
+    last: HashMap<String, ScrapeRequest>,
+    /// Scrape configs by job, to build a target's first request.
+    configs: BTreeMap<String, ScrapeConfig>,
+    /// Results fetched ahead, by target; consumed by `fetch`.
+    prefetched: HashMap<String, Result<ScrapeResponse, ScrapeError>>,
 }
 
 impl HttpFetcher {
@@ -190,22 +227,60 @@ impl HttpFetcher {
             client: build(true),
             no_redirect_client: build(false),
             limits: BTreeMap::new(),
+            last: HashMap::new(),
+            configs: BTreeMap::new(),
+            prefetched: HashMap::new(),
         };
         f.set_config(config);
         f
     }
 
-    pub fn set_config(&mut self, config: &Config) {
-        self.limits = config
-            .scrape_configs
-            .iter()
-            .map(|s| (s.job_name.clone(), s.body_size_limit.0))
-            .collect();
+    /// Fetches the given targets concurrently, keeping the results for the manager's next
+    /// `fetch` of each. The request is the one the loop made last time, or — before its first
+    /// scrape — one built as the loop builds it from the job's configuration.
+    pub fn prefetch(&mut self, targets: &[TargetInfo]) {
+        let mut handles = Vec::new();
+        for t in targets {
+            let k = key(&t.scrape_pool, &t.scrape_url);
+            let Some(req) = self.last.get(&k).cloned().or_else(|| self.synthesize(t)) else {
+                continue;
+            };
+            let (client, limit, timeout) = self.params(&req);
+            let h = self.rt.spawn(async move {
+                let started = Instant::now();
+                let r =
+                    tokio::time::timeout(timeout, fetch_async(client, req.clone(), limit)).await;
+                (key(&req.job, &req.url), finish(r, started))
+            });
+            handles.push(h);
+        }
+        for h in handles {
+            if let Ok((k, r)) = self.rt.block_on(h) {
+                self.prefetched.insert(k, r);
+            }
+        }
     }
-}
 
-impl TargetFetcher for HttpFetcher {
-    fn fetch(&mut self, req: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError> {
+    fn synthesize(&self, t: &TargetInfo) -> Option<ScrapeRequest> {
+        let sc = self.configs.get(&t.scrape_pool)?;
+        let rest = t.scrape_url.split_once("://").map_or("", |(_, r)| r);
+        let address = rest.split(['/', '?']).next().unwrap_or("").to_string();
+        Some(ScrapeRequest {
+            time_ms: 0,
+            url: t.scrape_url.clone(),
+            scheme: sc.scheme.clone(),
+            address,
+            metrics_path: sc.metrics_path.clone(),
+            params: Vec::new(),
+            accept: accept_header(&sc.scrape_protocols, &sc.metric_name_escaping_scheme),
+            timeout: t.scrape_timeout,
+            job: t.scrape_pool.clone(),
+            target_labels: t.labels.clone(),
+            http_client_config: Arc::new(sc.http_client_config.clone()),
+        })
+    }
+
+    fn params(&self, req: &ScrapeRequest) -> (reqwest::Client, u64, StdDuration) {
         let limit = match self.limits.get(&req.job).copied().unwrap_or(0) {
             0 => HARD_BODY_LIMIT,
             l => l,
@@ -215,22 +290,60 @@ impl TargetFetcher for HttpFetcher {
         } else {
             self.no_redirect_client.clone()
         };
-        let started = Instant::now();
         let timeout = StdDuration::from_millis(req.timeout.as_millis().max(1) as u64);
+        (client, limit, timeout)
+    }
+
+    pub fn set_config(&mut self, config: &Config) {
+        self.limits = config
+            .scrape_configs
+            .iter()
+            .map(|s| (s.job_name.clone(), s.body_size_limit.0))
+            .collect();
+        self.configs = config
+            .scrape_configs
+            .iter()
+            .map(|s| (s.job_name.clone(), s.clone()))
+            .collect();
+        self.last.clear();
+    }
+}
+
+impl TargetFetcher for HttpFetcher {
+    fn fetch(&mut self, req: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError> {
+        let k = key(&req.job, &req.url);
+        if let Some(r) = self.prefetched.remove(&k) {
+            self.last.insert(k, req.clone());
+            return r;
+        }
+        self.last.insert(k, req.clone());
+        let (client, limit, timeout) = self.params(req);
+        let started = Instant::now();
         let fut = fetch_async(client, req.clone(), limit);
         let result = self
             .rt
             .block_on(async move { tokio::time::timeout(timeout, fut).await });
-        let ms = started.elapsed().as_millis() as i64;
-        match result {
-            Err(_) => Err(ScrapeError::new(ScrapeErrorKind::Timeout, ms)),
-            Ok(Err(kind)) => Err(ScrapeError::new(kind, ms)),
-            Ok(Ok((content_type, body))) => Ok(ScrapeResponse {
-                content_type,
-                body,
-                duration_ms: ms,
-            }),
-        }
+        finish(result, started)
+    }
+}
+
+/// A target's identity for prefetching: its job and URL.
+fn key(job: &str, url: &str) -> String {
+    format!("{job}\n{url}")
+}
+
+type FetchOutcome = Result<Result<(String, Vec<u8>), ScrapeErrorKind>, tokio::time::error::Elapsed>;
+
+fn finish(result: FetchOutcome, started: Instant) -> Result<ScrapeResponse, ScrapeError> {
+    let ms = started.elapsed().as_millis() as i64;
+    match result {
+        Err(_) => Err(ScrapeError::new(ScrapeErrorKind::Timeout, ms)),
+        Ok(Err(kind)) => Err(ScrapeError::new(kind, ms)),
+        Ok(Ok((content_type, body))) => Ok(ScrapeResponse {
+            content_type,
+            body,
+            duration_ms: ms,
+        }),
     }
 }
 
