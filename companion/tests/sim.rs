@@ -37,8 +37,9 @@ fn the_seed_scenario_runs_and_shows_the_outage_and_the_restart() {
     let seed = example("seed.yml");
     let (code, out, err) = run(&["sim", &seed]);
     assert_eq!(code, 0, "{err}");
+    // Its prometheus.yml names rules.yml, which is not next to it: a glob matching nothing.
     assert!(
-        err.contains("note: rule_files (rules.yml) are not evaluated"),
+        err.contains("note: rule_files: ") && err.contains("rules.yml matches no file"),
         "{err}"
     );
     let b = blocks(&out);
@@ -118,4 +119,57 @@ fn a_bad_scenario_is_reported_with_its_line() {
     assert_eq!(code, 1);
     assert!(out.starts_with("at 30s: up{\nerror: "), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_seed_alert_scenario_shows_the_alerts_and_the_email() {
+    let sc = example("seed-alert.yml");
+    let (code, out, err) = run(&["sim", &sc]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.is_empty(), "{err}");
+    let b = blocks(&out);
+    assert_eq!(b.len(), 5, "{out}");
+    assert_eq!(b[0].1, ["up{instance=\"localhost:9100\", job=\"node\"} 0"]);
+    assert_eq!(b[3].0, "alerts:");
+    let at = |l: &str| {
+        l.split(':')
+            .next()
+            .unwrap()
+            .trim_start_matches("at ")
+            .to_string()
+    };
+    let states: Vec<&str> = b[3]
+        .1
+        .iter()
+        .map(|l| l.rsplit(' ').next().unwrap())
+        .collect();
+    assert_eq!(states, ["pending", "firing", "inactive"], "{out}");
+    assert_eq!(b[4].0, "inbox:");
+    assert_eq!(b[4].1.len(), 1, "one email, no resolved one: {out}");
+    assert!(
+        b[4].1[0].ends_with(
+            ": email to youraddress@example.org: [FIRING:1]  (InstanceDown localhost:9100 node)"
+        ),
+        "{out}"
+    );
+    // Pending at the first evaluation after the stop at 1m, firing one minute later, the
+    // email 30 s after that (group_wait, checked to the millisecond below).
+    let (p, f, e) = (at(&b[3].1[0]), at(&b[3].1[1]), at(&b[4].1[0]));
+    assert!(p.starts_with("1m"), "{p}");
+    assert_eq!(p.replacen("1m", "2m", 1), f);
+    assert!(e.starts_with("2m"), "{e}");
+
+    let (code, out, err) = run(&["sim", &sc, "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).expect("json");
+    assert_eq!(v["alerts"][1]["state"], "firing");
+    assert_eq!(v["alerts"][1]["rule"], "InstanceDown");
+    assert_eq!(
+        v["inbox"][0]["subject"],
+        "[FIRING:1]  (InstanceDown localhost:9100 node)"
+    );
+    assert_eq!(v["inbox"][0]["to"][0], "youraddress@example.org");
+    let fired = v["alerts"][1]["time"].as_f64().unwrap();
+    let mailed = v["inbox"][0]["time"].as_f64().unwrap();
+    assert!((mailed - fired - 30.0).abs() < 1e-6, "{fired} {mailed}");
 }

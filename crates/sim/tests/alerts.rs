@@ -268,7 +268,11 @@ fn the_seed_alert_scenario_prints_its_alerts_and_inbox() {
     );
     let inputs = Inputs {
         config: example(&sc.config),
-        rule_files: vec![("rules.yml".into(), example("seed-alert/rules.yml"))],
+        // Named as `promplay sim` names it: relative to the scenario file.
+        rule_files: vec![(
+            "seed-alert/rules.yml".into(),
+            example("seed-alert/rules.yml"),
+        )],
         alertmanager: Some(example("seed-alert/alertmanager.yml")),
     };
     let report = sc.run_with(&inputs).unwrap();
