@@ -604,3 +604,14 @@ fn per_sample_start_timestamps_are_stored_next_to_samples() {
     assert!(left.first().is_some_and(|x| x.0 <= 9000));
     assert!(db.stats().bytes < before);
 }
+
+#[test]
+fn hand_built_series_take_start_timestamps() {
+    let s = Series::from_floats(l(&[("a", "b")]), vec![(1, 1.0), (2, 2.0), (3, 3.0)])
+        .with_start_timestamps(vec![(3, 2), (1, 0), (2, -7), (9, 9)]);
+    assert!(s.has_start_timestamps());
+    assert_eq!(sts(&s), vec![(1, None), (2, Some(-7)), (3, Some(2))]);
+    let none =
+        Series::from_floats(l(&[("a", "b")]), vec![(1, 1.0)]).with_start_timestamps(vec![(1, 0)]);
+    assert!(!none.has_start_timestamps());
+}
