@@ -1169,3 +1169,90 @@ fn serve_remote_write_into_prometheus() {
         "no retry happened: {m}"
     );
 }
+
+/// The seed's alert on real programs: node_exporter scraped, then killed → InstanceDown
+/// pending, firing, and the built-in Alertmanager's email lands in the seed's aiosmtpd sink
+/// (peers/app/smtp_sink.py on a free port), once.
+#[test]
+fn serve_instance_down_email_to_aiosmtpd() {
+    let Some((ne, ne_port)) = start_node_exporter() else {
+        eprintln!(
+            "SKIP serve_instance_down_email_to_aiosmtpd: prometheus-node-exporter is not installed"
+        );
+        return;
+    };
+    let python = python_with_prometheus_client().filter(|p| {
+        Command::new(p)
+            .args(["-c", "import aiosmtpd"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    });
+    let Some(python) = python else {
+        eprintln!("SKIP serve_instance_down_email_to_aiosmtpd: no python with prometheus_client and aiosmtpd (pip install aiosmtpd, or set PROMPLAY_PYTHON)");
+        return;
+    };
+    let dir = tmpdir("aiosmtpd");
+    let outdir = dir.join("smtp");
+    let smtp_port = free_port();
+    let src = std::fs::read_to_string(shared().join("peers/app/smtp_sink.py")).unwrap();
+    let src = src.replace("port=2525", &format!("port={smtp_port}"));
+    let sink = Command::new(&python)
+        .args(["-c", &src, outdir.to_str().unwrap()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start smtp_sink.py");
+    let _sink = Proc(sink);
+    let t0 = Instant::now();
+    while TcpStream::connect(("127.0.0.1", smtp_port)).is_err() {
+        assert!(
+            t0.elapsed() < Duration::from_secs(20),
+            "smtp sink not listening"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n  - name: example\n    rules:\n      - alert: InstanceDown\n        expr: up == 0\n        for: 2s\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("alertmanager.yml"),
+        format!("global:\n  smtp_smarthost: '127.0.0.1:{smtp_port}'\n  smtp_from: 'alertmanager@example.org'\n  smtp_require_tls: false\nroute:\n  receiver: example-email\n  group_wait: 1s\nreceivers:\n  - name: example-email\n    email_configs:\n      - to: 'youraddress@example.org'\n"),
+    )
+    .unwrap();
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['127.0.0.1:{ne_port}']}}]\n"
+    );
+    let am = dir.join("alertmanager.yml");
+    let (_p, port) = start_serve(&dir, &cfg, &["--alertmanager.config", am.to_str().unwrap()]);
+    wait_up(port, &["node"], Duration::from_secs(30));
+    drop(ne); // kill node_exporter
+    let t0 = Instant::now();
+    let mails = loop {
+        let mails: Vec<PathBuf> = std::fs::read_dir(&outdir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        if !mails.is_empty() {
+            break mails;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(40),
+            "no email in {}",
+            outdir.display()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let mail = std::fs::read_to_string(&mails[0]).unwrap();
+    assert!(
+        mail.contains(&format!(
+            "Subject: [FIRING:1]  (InstanceDown 127.0.0.1:{ne_port} node)"
+        )),
+        "{mail}"
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    let n = std::fs::read_dir(&outdir).unwrap().count();
+    assert_eq!(n, 1, "emails: {n}");
+}

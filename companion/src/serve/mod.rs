@@ -275,6 +275,14 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             .fetch_add(report.samples, Ordering::Relaxed);
     }
 
+    if let (Some(min), false) = (db.stats().min_time, retention.is_zero()) {
+        if min < now_ms() - retention.as_millis() {
+            eprintln!(
+                "promplay serve: warning: imported samples older than --storage.tsdb.retention.time={} are dropped at the first retention run; pass a longer retention (e.g. 100y) to keep them",
+                args.retention
+            );
+        }
+    }
     let flags = vec![
         (
             "config.file".to_string(),
