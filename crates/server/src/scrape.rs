@@ -473,12 +473,95 @@ struct CacheEntry {
 }
 
 /// A hash of an exposed series (name + labels) to look it up without building a key.
+///
+/// Speed over DoS resistance: an unkeyed multiply-rotate hash over 8-byte words, finished with
+/// a full avalanche (so the map can use the value as it is, [`PreHashed`]). Trade-off: a
+/// target that crafts colliding label sets on purpose can make lookups in its own loop's cache
+/// linear in the number of colliding series (they share a bucket and are compared in full);
+/// correctness never depends on the hash. Prometheus's Go map is seeded per process; the
+/// engine crates have no randomness source, and the previous SipHash here was unkeyed too.
 fn exposed_hash(name: &str, labels: &Labels) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    name.hash(&mut h);
-    labels.hash(&mut h);
+    let mut h = WordHash(0);
+    h.bytes(name.as_bytes());
+    for l in labels.iter() {
+        h.sep(0xfe);
+        h.bytes(l.name.as_bytes());
+        h.sep(0xff);
+        h.bytes(l.value.as_bytes());
+    }
     h.finish()
+}
+
+/// The word-at-a-time hash of [`exposed_hash`].
+struct WordHash(u64);
+
+impl WordHash {
+    const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    #[inline]
+    fn word(&mut self, w: u64) {
+        self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(Self::K);
+    }
+    #[inline]
+    fn sep(&mut self, b: u8) {
+        self.word(u64::from(b) | 0x100);
+    }
+    #[inline]
+    fn bytes(&mut self, b: &[u8]) {
+        let mut chunks = b.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.word(u64::from_le_bytes(w));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            // The length keeps "a\0" and "a" apart.
+            self.word(u64::from_le_bytes(w) ^ ((rest.len() as u64) << 59));
+        }
+    }
+    /// murmur3's fmix64: every output bit depends on every input bit.
+    fn finish(&self) -> u64 {
+        let mut h = self.0;
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h ^= h >> 33;
+        h = h.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+        h ^= h >> 33;
+        h
+    }
+}
+
+/// A hasher for keys that are already well-mixed hashes ([`exposed_hash`]) or small series
+/// references: it passes the `u64` through (references are mixed first).
+#[derive(Default, Clone, Copy)]
+struct PreHashed(u64);
+
+impl std::hash::Hasher for PreHashed {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(WordHash::K);
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+type PreHashedMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<PreHashed>>;
+
+/// A series reference as a hash-map key: mixed, since references are small consecutive ids.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct RefKey(SeriesRef);
+
+impl std::hash::Hash for RefKey {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0 .0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29));
+    }
 }
 
 /// Per-target memory of exposed series → stored series, and the series of the current and
@@ -488,11 +571,11 @@ pub struct ScrapeCache {
     iter: u64,
     successful_count: usize,
     /// Exposed series by [`exposed_hash`] (collisions share a bucket).
-    series: HashMap<u64, Vec<CacheEntry>>,
+    series: PreHashedMap<u64, Vec<CacheEntry>>,
     /// Exposed series dropped by metric relabeling, with the iteration they were last seen.
-    dropped: HashMap<u64, Vec<(Arc<str>, Labels, u64)>>,
-    series_cur: BTreeMap<SeriesRef, Arc<Labels>>,
-    series_prev: BTreeMap<SeriesRef, Arc<Labels>>,
+    dropped: PreHashedMap<u64, Vec<(Arc<str>, Labels, u64)>>,
+    series_cur: PreHashedMap<RefKey, Arc<Labels>>,
+    series_prev: PreHashedMap<RefKey, Arc<Labels>>,
     /// The report series (`up` …) by name; never subject to scrape staleness.
     report: HashMap<&'static str, (SeriesRef, Labels)>,
     /// Metadata by family name, with the iteration it was last seen at.
@@ -521,7 +604,9 @@ impl ScrapeCache {
             // Keep metadata around for 10 scrapes after its metric disappeared.
             self.metadata.retain(|_, (_, i)| iter - *i <= 10);
         }
-        self.series_prev = std::mem::take(&mut self.series_cur);
+        // Swap rather than move: both maps keep their capacity across scrapes.
+        std::mem::swap(&mut self.series_prev, &mut self.series_cur);
+        self.series_cur.clear();
         self.iter += 1;
     }
 
@@ -892,17 +977,28 @@ impl ScrapeLoop {
             Ok(f) => f,
             Err(e) => return (counts, Err(AppendFailure::Other(e.to_string()))),
         };
+        let iter = self.cache.iter;
         for fam in &families {
+            let typ = fam.typ.as_str();
+            let help = fam.help.as_deref().unwrap_or_default();
+            let unit = fam.unit.as_deref().unwrap_or_default();
+            // Unchanged metadata (the usual case) only has its iteration bumped.
+            if let Some((m, i)) = self.cache.metadata.get_mut(fam.name.as_str()) {
+                if m.typ == typ && m.help == help && m.unit == unit {
+                    *i = iter;
+                    continue;
+                }
+            }
             self.cache.metadata.insert(
                 fam.name.clone(),
                 (
                     MetricMetadata {
                         metric_family: fam.name.clone(),
-                        typ: fam.typ.as_str().to_string(),
-                        help: fam.help.clone().unwrap_or_default(),
-                        unit: fam.unit.clone().unwrap_or_default(),
+                        typ: typ.to_string(),
+                        help: help.to_string(),
+                        unit: unit.to_string(),
                     },
-                    self.cache.iter,
+                    iter,
                 ),
             );
         }
@@ -985,7 +1081,7 @@ impl ScrapeLoop {
                 let added = match result {
                     Ok(r) => {
                         if track && sref.is_some() {
-                            self.cache.series_cur.insert(r, lset.clone());
+                            self.cache.series_cur.insert(RefKey(r), lset.clone());
                         }
                         Some(r)
                     }
@@ -1003,7 +1099,7 @@ impl ScrapeLoop {
                     self.cache
                         .add(hash, s.name.clone(), s.labels.clone(), r, lset.clone());
                     if track {
-                        self.cache.series_cur.insert(r, lset);
+                        self.cache.series_cur.insert(RefKey(r), lset);
                     }
                     if !sample_limit_hit {
                         counts.series_added += 1;
@@ -1057,14 +1153,16 @@ impl ScrapeLoop {
 
     /// Writes a staleness marker for every series of the previous scrape missing from this one.
     fn update_stale_markers(&mut self, app: &mut Appender<'_>, t: i64) {
-        let stale: Vec<(SeriesRef, Arc<Labels>)> = self
+        let mut stale: Vec<(RefKey, Arc<Labels>)> = self
             .cache
             .series_prev
             .iter()
             .filter(|(r, _)| !self.cache.series_cur.contains_key(r))
             .map(|(r, l)| (*r, l.clone()))
             .collect();
-        for (r, lset) in stale {
+        // In reference order, as before (the maps are unordered).
+        stale.sort_unstable_by_key(|(r, _)| *r);
+        for (RefKey(r), lset) in stale {
             // Out-of-order and duplicate markers are expected when a target comes back.
             if let Err(AppendError::UnknownSeriesRef(_)) = app.append_ref(r, t, STALE_NAN) {
                 let _ = app.append(&lset, t, STALE_NAN);
@@ -1112,18 +1210,14 @@ impl ScrapeLoop {
     }
 
     fn add_report_sample(&mut self, app: &mut Appender<'_>, name: &'static str, t: i64, v: f64) {
-        let (sref, lset) = match self.cache.report.get(name) {
-            Some((r, l)) => (Some(*r), l.clone()),
-            None => (None, report_sample_labels(name, &self.target)),
-        };
-        let res = match sref {
-            Some(r) => match app.append_ref(r, t, v) {
-                Err(AppendError::UnknownSeriesRef(_)) => app.append(&lset, t, v),
-                other => other,
-            },
-            None => app.append(&lset, t, v),
-        };
-        if let (Ok(r), None) = (res, sref) {
+        if let Some((r, l)) = self.cache.report.get(name) {
+            if let Err(AppendError::UnknownSeriesRef(_)) = app.append_ref(*r, t, v) {
+                let _ = app.append(l, t, v);
+            }
+            return;
+        }
+        let lset = report_sample_labels(name, &self.target);
+        if let Ok(r) = app.append(&lset, t, v) {
             self.cache.report.insert(name, (r, lset));
         }
     }
