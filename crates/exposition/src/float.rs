@@ -6,16 +6,49 @@
 
 use std::fmt::{self, Write};
 
-/// Shortest round-trip decimal digits of a finite, non-zero `|x|` and its decimal exponent `e`
-/// such that `x = 0.d1d2... * 10^(e+1)` (i.e. `d1.d2... * 10^e`).
-fn shortest_digits(x: f64, buf: &mut String) -> i32 {
-    buf.clear();
-    // `{:e}` prints the shortest representation that round-trips: "1.795612490988606e9".
-    let s = format!("{:e}", x.abs());
-    let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-    for c in mant.chars() {
+/// A small stack buffer implementing `fmt::Write` (formatting a float needs no heap).
+pub(crate) struct StackBuf {
+    buf: [u8; 48],
+    len: usize,
+}
+
+impl StackBuf {
+    pub(crate) fn new() -> Self {
+        StackBuf {
+            buf: [0; 48],
+            len: 0,
+        }
+    }
+    pub(crate) fn as_str(&self) -> &str {
+        // Only whole `&str`s are ever copied in.
+        std::str::from_utf8(&self.buf[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Write for StackBuf {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        if end > self.buf.len() {
+            return Err(fmt::Error);
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// Shortest round-trip decimal digits of a finite, non-zero `|x|` into `digits`, and its
+/// decimal exponent `e` such that `x = d1.d2... * 10^e`.
+fn shortest_digits(x: f64, digits: &mut StackBuf) -> i32 {
+    // `{:e}` prints the shortest representation that round-trips: "1.795612490988606e9"
+    // (at most 17 digits and a 4-character exponent: it fits).
+    let mut sci = StackBuf::new();
+    let _ = write!(sci, "{:e}", x.abs());
+    let s = sci.as_str();
+    let (mant, exp) = s.split_once('e').unwrap_or((s, "0"));
+    for c in mant.bytes() {
         if c.is_ascii_digit() {
-            buf.push(c);
+            let _ = digits.write_char(c as char);
         }
     }
     exp.parse().unwrap_or(0)
@@ -35,8 +68,9 @@ pub fn write_python_repr(out: &mut impl Write, x: f64) -> fmt::Result {
     if x == 0.0 {
         return out.write_str("0.0");
     }
-    let mut digits = String::with_capacity(20);
-    let exp = shortest_digits(x, &mut digits);
+    let mut buf = StackBuf::new();
+    let exp = shortest_digits(x, &mut buf);
+    let digits = buf.as_str();
     let nd = digits.len() as i32;
     if !(-4..16).contains(&exp) {
         // d[.ddd]e[+-]XX
@@ -52,11 +86,11 @@ pub fn write_python_repr(out: &mut impl Write, x: f64) -> fmt::Result {
         for _ in 0..(-exp - 1) {
             out.write_char('0')?;
         }
-        out.write_str(&digits)
+        out.write_str(digits)
     } else {
         let int_len = (exp + 1) as usize;
         if digits.len() <= int_len {
-            out.write_str(&digits)?;
+            out.write_str(digits)?;
             for _ in digits.len()..int_len {
                 out.write_char('0')?;
             }
@@ -87,21 +121,23 @@ pub fn write_go_float(out: &mut impl Write, x: f64) -> fmt::Result {
     if x == f64::NEG_INFINITY {
         return out.write_str("-Inf");
     }
-    let mut s = String::with_capacity(24);
-    write_python_repr(&mut s, x)?;
+    let mut buf = StackBuf::new();
+    write_python_repr(&mut buf, x)?;
+    let s = buf.as_str();
     match s.find('.') {
         // Go switches to exponents sooner than Python (positive values only, as Python does).
         Some(dot) if x > 0.0 && dot > 6 => {
-            let mut mantissa = String::with_capacity(s.len() + 1);
-            mantissa.push_str(&s[..1]);
-            mantissa.push('.');
-            mantissa.push_str(&s[1..dot]);
-            mantissa.push_str(&s[dot + 1..]);
-            let trimmed = mantissa.trim_end_matches(['0', '.']);
+            let mut mantissa = StackBuf::new();
+            mantissa.write_str(&s[..1])?;
+            mantissa.write_char('.')?;
+            mantissa.write_str(&s[1..dot])?;
+            mantissa.write_str(&s[dot + 1..])?;
+            let trimmed = mantissa.as_str().trim_end_matches(['0', '.']);
             // Python writes `e+0{dot - 1}`: "e+09", and "e+010" for ten digits.
-            write!(out, "{}e+0{}", trimmed, dot - 1)
+            out.write_str(trimmed)?;
+            write!(out, "e+0{}", dot - 1)
         }
-        _ => out.write_str(&s),
+        _ => out.write_str(s),
     }
 }
 

@@ -31,6 +31,8 @@ pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
         families: Vec::new(),
         by_name: HashMap::default(),
         interner: Interner::default(),
+        last_name: String::new(),
+        last_family: None,
     };
     let mut lineno = 0;
     let mut rest = input;
@@ -93,6 +95,9 @@ struct TextParser {
     families: Vec<Family>,
     by_name: HashMap<String, usize, std::hash::BuildHasherDefault<crate::parse::FxHasher>>,
     interner: Interner,
+    /// The name [`TextParser::family_for`] resolved last, and its family.
+    last_name: String,
+    last_family: Option<usize>,
 }
 
 fn is_blank(b: u8) -> bool {
@@ -189,6 +194,21 @@ impl TextParser {
     /// expfmt's `setOrCreateCurrentMF`: the family a name belongs to, and whether the sample
     /// is a histogram `_bucket`.
     fn family_for(&mut self, name: &str) -> usize {
+        // Consecutive samples mostly share a name. A name's family never changes once found:
+        // the families it could resolve to by suffix have a type already, fixed for good.
+        if self.last_name == name {
+            if let Some(i) = self.last_family {
+                return i;
+            }
+        }
+        let i = self.resolve_family(name);
+        self.last_name.clear();
+        self.last_name.push_str(name);
+        self.last_family = Some(i);
+        i
+    }
+
+    fn resolve_family(&mut self, name: &str) -> usize {
         if let Some(&i) = self.by_name.get(name) {
             return i;
         }
@@ -331,8 +351,11 @@ impl TextParser {
         let err = |pos: usize, msg: String| ParseError::new(lineno, pos + 1, msg);
         let n = legacy_name_len(&line[start..], true);
         let mut pos = start + n;
-        let mut name: Option<Cow<'_, str>> =
-            (n > 0).then(|| String::from_utf8_lossy(&line[start..pos]));
+        // A legacy name is ASCII: valid UTF-8.
+        let mut name: Option<Cow<'_, str>> = (n > 0).then(|| {
+            std::str::from_utf8(&line[start..pos])
+                .map_or_else(|_| String::from_utf8_lossy(&line[start..pos]), Cow::Borrowed)
+        });
         if n == 0 && line[start] != b'{' {
             return Err(err(start, "invalid metric name".into()));
         }

@@ -4,7 +4,26 @@
 
 use std::fmt::{self, Write};
 
-use promplay_model::labels::{is_legacy_label_name, is_legacy_metric_name};
+/// `promplay_model::labels::is_legacy_metric_name` on bytes (non-ASCII characters are never
+/// legacy, so a byte check is the same check, without decoding characters).
+fn is_legacy_metric_name(s: &str) -> bool {
+    match s.as_bytes().split_first() {
+        Some((&c, rest)) if c.is_ascii_alphabetic() || c == b'_' || c == b':' => rest
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_' || c == b':'),
+        _ => false,
+    }
+}
+
+/// `promplay_model::labels::is_legacy_label_name` on bytes.
+fn is_legacy_label_name(s: &str) -> bool {
+    match s.as_bytes().split_first() {
+        Some((&c, rest)) if c.is_ascii_alphabetic() || c == b'_' => rest
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || c == b'_'),
+        _ => false,
+    }
+}
 
 use crate::float::{write_go_float, write_python_repr};
 use crate::negotiate::{Escaping, Format, FormatKind};
@@ -172,11 +191,16 @@ fn sample_name_outside(
 }
 
 fn write_text_sample(out: &mut impl Write, s: &Sample, escaping: Escaping) -> fmt::Result {
-    let mut sorted: Vec<&(String, String)> = s.labels.iter().collect();
-    sorted.sort_by(|a, b| a.0.cmp(&b.0));
     let outside = sample_name_outside(out, &s.name, escaping)?;
     let quoted = (!outside).then_some(s.name.as_str());
-    write_label_block(out, quoted, sorted.into_iter(), ",", escaping)?;
+    // Labels sorted by name (a stable sort: already sorted labels stay as they are).
+    if s.labels.windows(2).all(|w| w[0].0 <= w[1].0) {
+        write_label_block(out, quoted, s.labels.iter(), ",", escaping)?;
+    } else {
+        let mut sorted: Vec<&(String, String)> = s.labels.iter().collect();
+        sorted.sort_by(|a, b| a.0.cmp(&b.0));
+        write_label_block(out, quoted, sorted.into_iter(), ",", escaping)?;
+    }
     out.write_char(' ')?;
     write_go_float(out, s.value)?;
     if let Some(ts) = s.timestamp {
