@@ -8,6 +8,8 @@
 //!   `/metrics` through a `promplay-instrument` registry each, written in the format the
 //!   scraper's `Accept` header negotiates.
 //! - [`Simulation`] is Prometheus without a browser: a TSDB, the scrape manager and a world.
+//! - [`Stack`] is the whole seed stack: a TSDB, one Prometheus (scrapes, rules, notifier),
+//!   the built-in Alertmanager and a world, each event at its own virtual instant.
 //! - [`Scenario`] is the file `promplay sim` runs (format: README.md).
 //!
 //! Architecture invariants: no I/O, no wall clock (one [`promplay_model::ManualClock`] that
@@ -20,11 +22,13 @@ mod python;
 pub mod rng;
 pub mod scenario;
 pub mod selfmon;
+pub mod stack;
 pub mod traffic;
 pub mod world;
 
 pub use hello::{Example, HelloApp};
 pub use scenario::{AlertEvent, InboxMessage, Inputs, Report, Scenario, ScenarioError, Simulation};
 pub use selfmon::TsdbStats;
+pub use stack::Stack;
 pub use traffic::{Latency, Traffic};
 pub use world::{Explosion, Faults, HostInfo, Program, ProgramKind, World, WorldError};

@@ -3,7 +3,6 @@
 //! README).
 
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
@@ -12,14 +11,13 @@ use promplay_alertmanager::{Alertmanager, Payload};
 use promplay_model::Labels;
 use promplay_promql::value::Value;
 use promplay_promql::{Engine, EngineOptions, QueryError, QueryResult};
-use promplay_rules::{engine_query_func, AlertState};
-use promplay_server::notifier::{AlertSink, BuiltinAlertmanager, NoAlertmanager};
-use promplay_server::prometheus::{Prometheus, PrometheusOptions};
+use promplay_rules::AlertState;
 use promplay_server::scrape::{ScrapeManager, TargetsView};
 use promplay_server::{Config, Duration};
 use promplay_tsdb::{Db, Options};
 
 use crate::hello::Example;
+use crate::stack::Stack;
 use crate::traffic::{Latency, Traffic};
 use crate::world::{Explosion, ProgramKind, World, WorldError};
 
@@ -508,20 +506,9 @@ impl Scenario {
             Config::load(&inputs.config).map_err(|e| ScenarioError::Config(e.to_string()))?;
         let mut notes = Vec::new();
         let start = self.start_ms;
-        let db = Rc::new(Db::new(Options::default()));
-        let engine = Engine::new(EngineOptions::default());
-        let query = engine_query_func(Engine::new(EngineOptions::default()), db.clone());
-        let mut world = self.world()?;
-        let opts = PrometheusOptions {
-            offset_seed: world.seed(),
-            ..PrometheusOptions::default()
-        };
         let rules_loaded = !inputs.rule_files.is_empty();
-        let (mut prom, failures) =
-            Prometheus::new(config, &inputs.rule_files, query, opts, start, &db)
-                .map_err(|e| ScenarioError::Rules(e.to_string()))?;
-        notes.extend(failures);
-        let mut builtin = match &inputs.alertmanager {
+        let has_ams = !config.alerting.alertmanagers.is_empty();
+        let alertmanager = match &inputs.alertmanager {
             Some(text) => {
                 let cfg = promplay_alertmanager::Config::load(text)
                     .map_err(|e| ScenarioError::Alertmanager(e.to_string()))?;
@@ -531,18 +518,19 @@ impl Scenario {
                         cfg.templates.join(", ")
                     ));
                 }
-                let am = Alertmanager::new(cfg, &[], Default::default(), start)
-                    .map_err(|e| ScenarioError::Alertmanager(e.to_string()))?;
-                if prom.notifier().alertmanager_urls().is_empty() {
+                if !has_ams {
                     notes.push(
                         "the prometheus.yml has no alerting.alertmanagers: no alert reaches the Alertmanager"
                             .to_string(),
                     );
                 }
-                Some(BuiltinAlertmanager::new(am))
+                Some(
+                    Alertmanager::new(cfg, &[], Default::default(), start)
+                        .map_err(|e| ScenarioError::Alertmanager(e.to_string()))?,
+                )
             }
             None => {
-                if !prom.notifier().alertmanager_urls().is_empty() && rules_loaded {
+                if has_ams && rules_loaded {
                     notes.push(
                         "alerting: no alertmanager in the scenario, alert posts fail (connection refused)"
                             .to_string(),
@@ -551,20 +539,10 @@ impl Scenario {
                 None
             }
         };
-        let mut none = NoAlertmanager;
-        let mut scrapes = 0;
-        let mut step = |prom: &mut Prometheus,
-                        world: &mut World,
-                        builtin: &mut Option<BuiltinAlertmanager>,
-                        t: i64| {
-            let sink: &mut dyn AlertSink = match builtin {
-                Some(b) => b,
-                None => &mut none,
-            };
-            let mut fetcher = world.fetcher(&db);
-            scrapes += prom.advance_to(t, &db, &mut fetcher, sink).scrapes;
-            world.advance_to(t);
-        };
+        let (mut stack, failures) =
+            Stack::new(config, &inputs.rule_files, alertmanager, self.world()?)
+                .map_err(|e| ScenarioError::Rules(e.to_string()))?;
+        notes.extend(failures);
         // Checkpoints: events and queries in time order; at one instant events apply before
         // that instant's scrapes, queries run after them.
         let mut events: Vec<&Event> = self.events.iter().collect();
@@ -582,36 +560,33 @@ impl Scenario {
         let (mut ei, mut qi) = (0, 0);
         for at in times {
             let t = start + at.as_millis();
-            step(&mut prom, &mut world, &mut builtin, t - 1);
-            world.advance_to(t);
+            stack.run_until(t - 1);
+            stack.world.advance_to(t);
             while ei < events.len() && events[ei].at == at {
-                apply(&mut world, &events[ei].action)?;
+                apply(&mut stack.world, &events[ei].action)?;
                 ei += 1;
             }
-            step(&mut prom, &mut world, &mut builtin, t);
+            stack.run_until(t);
             while qi < queries.len() && queries[qi].at == at {
                 let q = queries[qi];
                 outcomes.push(QueryOutcome {
                     at: q.at,
                     time_ms: t,
                     expr: q.expr.clone(),
-                    result: engine
-                        .instant_query(&*db, &q.expr, t)
+                    result: stack
+                        .query(&q.expr, t)
                         .map(|r| r.value)
                         .map_err(|e| e.to_string()),
                 });
                 qi += 1;
             }
         }
-        step(
-            &mut prom,
-            &mut world,
-            &mut builtin,
-            start + self.duration.as_millis(),
-        );
-        let stats = db.stats();
+        stack.run_until(start + self.duration.as_millis());
+        let stats = stack.db.stats();
         let alerts = rules_loaded.then(|| {
-            prom.alert_log()
+            stack
+                .prometheus
+                .alert_log()
                 .iter()
                 .map(|a| AlertEvent {
                     at: Duration::from_millis(a.at_ms - start),
@@ -623,7 +598,7 @@ impl Scenario {
                 })
                 .collect()
         });
-        let inbox = builtin.as_ref().map(|b| {
+        let inbox = stack.alertmanager.as_ref().map(|b| {
             b.inbox
                 .notifications
                 .iter()
@@ -648,7 +623,7 @@ impl Scenario {
         Ok(Report {
             queries: outcomes,
             notes,
-            scrapes,
+            scrapes: stack.scrapes(),
             series: stats.series,
             samples: stats.samples,
             alerts,

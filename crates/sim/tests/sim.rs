@@ -296,9 +296,16 @@ fn scenario_errors_name_the_line() {
         Scenario::parse(late).unwrap_err().to_string(),
         "query at 6m is after the end of the run (5m)"
     );
-    let unknown = "config: p.yml\nduration: 5m\nrules: r.yml\n";
+    let unknown = "config: p.yml\nduration: 5m\nrecording: r.yml\n";
     let e = Scenario::parse(unknown).unwrap_err().to_string();
-    assert!(e.starts_with("line 3: unknown field `rules`"), "{e}");
+    assert!(e.starts_with("line 3: unknown field `recording`"), "{e}");
+    // `rules` is a list of files.
+    let one = "config: p.yml\nduration: 5m\nrules: r.yml\n";
+    let e = Scenario::parse(one).unwrap_err().to_string();
+    assert!(
+        e.starts_with("line 3: rules: invalid type: string \"r.yml\", expected a sequence"),
+        "{e}"
+    );
 }
 
 #[test]
