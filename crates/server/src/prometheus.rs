@@ -320,3 +320,126 @@ impl Prometheus {
         self.states = now;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notifier::AlertSink;
+    use crate::scrape::{ScrapeError, ScrapeRequest, ScrapeResponse};
+    use promplay_alertmanager::PostableAlert;
+    use promplay_promql::{Engine, EngineOptions};
+    use promplay_rules::engine_query_func;
+    use promplay_tsdb::Options;
+
+    const CFG: &str = "global:\n  scrape_interval: 10s\n  evaluation_interval: 10s\n  external_labels:\n    site: lab\nrule_files: [r.yml]\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['am:9093']\nscrape_configs:\n  - job_name: node\n    static_configs:\n      - targets: ['n:9100']\n";
+    const RULES: &str =
+        "groups:\n- name: g\n  rules:\n  - alert: Down\n    expr: up == 0\n    for: 30s\n";
+
+    /// Records every event the sink sees, with a timer of its own at `wake`.
+    #[derive(Default)]
+    struct Probe {
+        posts: Vec<(i64, Vec<PostableAlert>)>,
+        wake: Option<i64>,
+        woke: Vec<i64>,
+    }
+
+    impl AlertSink for Probe {
+        fn post(&mut self, _url: &str, a: &[PostableAlert], now: i64) -> Result<(), String> {
+            self.posts.push((now, a.to_vec()));
+            Ok(())
+        }
+        fn next_wakeup(&self) -> Option<i64> {
+            self.wake
+        }
+        fn advance_to(&mut self, now: i64) {
+            if self.wake.is_some_and(|w| w <= now) {
+                self.woke.push(now);
+                self.wake = None;
+            }
+        }
+    }
+
+    fn server(db: &Rc<Db>) -> Prometheus {
+        let query = engine_query_func(Engine::new(EngineOptions::default()), db.clone());
+        let files = [("r.yml".to_string(), RULES.to_string())];
+        let (p, errs) = Prometheus::new(
+            Config::load(CFG).unwrap(),
+            &files,
+            query,
+            PrometheusOptions::default(),
+            0,
+            db,
+        )
+        .unwrap();
+        assert!(errs.is_empty(), "{errs:?}");
+        p
+    }
+
+    #[test]
+    fn events_run_at_their_own_instants_and_alerts_carry_external_labels() {
+        let db = Rc::new(Db::new(Options::default()));
+        let mut p = server(&db);
+        let mut scraped = Vec::new();
+        let mut fetch = |r: &ScrapeRequest| -> Result<ScrapeResponse, ScrapeError> {
+            scraped.push(r.time_ms);
+            Err(ScrapeError::connection_refused(&r.address))
+        };
+        let mut sink = Probe {
+            wake: Some(42_500),
+            ..Probe::default()
+        };
+        let step = p.advance_to(100_000, &db, &mut fetch, &mut sink);
+        assert_eq!(sink.woke, [42_500], "the sink's timer at its own instant");
+        assert_eq!(step.scrapes, scraped.len());
+        assert!(scraped.windows(2).all(|w| w[1] - w[0] == 10_000));
+        let g = &p.rule_manager().groups()[0];
+        let log = p.alert_log();
+        assert_eq!(log[0].state, AlertState::Pending);
+        // Pending at the first evaluation at or after the first failed scrape.
+        assert!(log[0].at_ms >= scraped[0] && log[0].at_ms - scraped[0] < 10_000);
+        assert_eq!(
+            (log[0].at_ms - g.eval_timestamp(0)).rem_euclid(10_000),
+            0,
+            "a group slot"
+        );
+        assert_eq!(log[1].state, AlertState::Firing);
+        assert_eq!(log[1].at_ms - log[0].at_ms, 30_000);
+        // Posted at the firing evaluation, with the external label; startsAt = firing time.
+        let (t, alerts) = &sink.posts[0];
+        assert_eq!(*t, log[1].at_ms);
+        assert_eq!(
+            alerts[0].labels.to_string(),
+            r#"{alertname="Down", instance="n:9100", job="node", site="lab"}"#
+        );
+        assert_eq!(alerts[0].starts_at, Some(log[1].at_ms));
+        assert_eq!(p.now_ms(), 100_000);
+        assert_eq!(
+            p.next_event_ms(&sink),
+            Some(scraped[scraped.len() - 1] + 10_000)
+        );
+    }
+
+    #[test]
+    fn a_reload_with_a_bad_rule_file_changes_nothing() {
+        let db = Rc::new(Db::new(Options::default()));
+        let mut p = server(&db);
+        let bad = [(
+            "r.yml".to_string(),
+            "groups:\n- name: g\n  rules:\n  - alert: X\n    expr: up ==\n".to_string(),
+        )];
+        let cfg = Config::load("global:\n  evaluation_interval: 1m\n").unwrap();
+        let e = p.apply_config(cfg.clone(), &bad, 5_000, &db).unwrap_err();
+        assert!(
+            e.to_string().starts_with("error loading rules: r.yml"),
+            "{e}"
+        );
+        assert_eq!(p.rule_manager().opts.evaluation_interval_ms, 10_000);
+        assert_eq!(p.rule_manager().groups().len(), 1);
+        assert_eq!(p.config().global.evaluation_interval.as_millis(), 10_000);
+        // A good reload applies everything: no rules, no Alertmanagers, no targets.
+        assert!(p.apply_config(cfg, &[], 5_000, &db).unwrap().is_empty());
+        assert!(p.rule_manager().groups().is_empty());
+        assert!(p.notifier().alertmanager_urls().is_empty());
+        assert_eq!(p.next_event_ms(&Probe::default()), None);
+    }
+}
