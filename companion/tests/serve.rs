@@ -325,6 +325,20 @@ fn serve_imported_file_answers_the_query_api() {
     assert_eq!(s, 422, "{b}");
     assert!(b.contains("\"errorType\":\"execution\""), "{b}");
 
+    // A deadline from the timeout parameter: 503, errorType timeout.
+    let (s, b) = get(
+        port,
+        &format!(
+            "/api/v1/query?query={}&time=1767225630&timeout=0.005",
+            enc("sum(count_over_time(x_total[30d:1s]))")
+        ),
+    );
+    assert_eq!(s, 503, "{b}");
+    assert_eq!(
+        b,
+        r#"{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation"}"#
+    );
+
     // format_query, buildinfo, flags, health, CORS.
     let (_, b) = get(
         port,
