@@ -116,6 +116,29 @@ fn an_interrupt_stops_the_query() {
     assert_eq!(err.to_string(), "query timed out in expression evaluation");
 }
 
+/// Regression: a subquery with billions of steps over sparse data used to loop without ever
+/// asking the host whether to stop (the playground's tab froze on `x[1y:1ms]`).
+#[test]
+fn an_interrupt_stops_a_subquery_with_billions_of_steps() {
+    let db = db_with(1, 3);
+    let e = Engine::default();
+    let expr = e.parse("count_over_time(m_total[1y:1ms])").expect("parse");
+    let polls = std::cell::Cell::new(0u32);
+    // The host's deadline passes after the 1000th poll.
+    let stop = || {
+        polls.set(polls.get() + 1);
+        polls.get() > 1000
+    };
+    let qo = QueryOptions {
+        interrupt: Some(&stop),
+        ..Default::default()
+    };
+    let err = e
+        .instant_query_expr(&db, &expr, 365 * 86_400_000, &qo)
+        .unwrap_err();
+    assert_eq!(err.to_string(), "query timed out in expression evaluation");
+}
+
 #[test]
 fn lookback_delta_and_staleness() {
     let db = Db::new(Options::default());

@@ -301,6 +301,18 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// Polls the host's interrupt every 4096 calls: for per-step loops, whose step count a
+    /// query chooses (`x[1y:1ms]` has 3e10 steps) and which may add no sample for most of
+    /// them, so neither the sample limit nor a per-series poll would stop them in time.
+    pub(crate) fn poll_interrupt(&self, n: &mut u32) -> Result<(), EvalError> {
+        *n = n.wrapping_add(1);
+        if *n & 0xfff == 0 {
+            self.check_interrupt()
+        } else {
+            Ok(())
+        }
+    }
+
     /// Adds `n` samples to the in-memory count, failing above the limit.
     pub(crate) fn add_samples(&self, n: usize) -> Result<(), EvalError> {
         let c = self.cur_samples.get() + n;
@@ -416,7 +428,9 @@ impl<'a> Ctx<'a> {
             if let Some(p) = s.floats.first().copied() {
                 s.floats.reserve(steps.min(4096));
                 let mut ts = r.start + r.interval;
+                let mut polled = 0u32;
                 while ts <= r.end {
+                    self.poll_interrupt(&mut polled)?;
                     s.floats.push(FPoint { t: ts, f: p.f });
                     ts += r.interval;
                 }
@@ -424,7 +438,9 @@ impl<'a> Ctx<'a> {
             } else if let Some(p) = s.histograms.first().cloned() {
                 let sz = hist_size(&p.h);
                 let mut ts = r.start + r.interval;
+                let mut polled = 0u32;
                 while ts <= r.end {
+                    self.poll_interrupt(&mut polled)?;
                     s.histograms.push(HPoint {
                         t: ts,
                         h: p.h.clone(),
@@ -547,7 +563,9 @@ impl<'a> Ctx<'a> {
                 }
             }
             let mut ts = r.start;
+            let mut polled = 0u32;
             while ts <= r.end {
+                self.poll_interrupt(&mut polled)?;
                 let rt = ref_of(ts);
                 loop {
                     if ahead.is_none() && !done {
@@ -761,7 +779,9 @@ impl<'a> Ctx<'a> {
                 ..Default::default()
             };
             let mut ts = r.start;
+            let mut polled = 0u32;
             while ts <= r.end {
+                self.poll_interrupt(&mut polled)?;
                 let rt = ref_of(ts);
                 let w: Vec<FPoint> = buf
                     .floats
@@ -1179,7 +1199,9 @@ impl<'a> Ctx<'a> {
                 }
             }
             let mut ts = r.start;
+            let mut polled = 0u32;
             while ts <= r.end {
+                self.poll_interrupt(&mut polled)?;
                 let rt = ref_of(ts);
                 loop {
                     if ahead.is_none() && !done {
@@ -1415,7 +1437,9 @@ impl<'a> Ctx<'a> {
             let (mut f0, mut f1, mut h0, mut h1) = (0usize, 0usize, 0usize, 0usize);
             let mut ts = r.start;
             let mut step = 0usize;
+            let mut polled = 0u32;
             while ts <= r.end {
+                self.poll_interrupt(&mut polled)?;
                 let rend = at.unwrap_or(ts) - offset;
                 let rstart = rend - range;
                 let (mut wmin, mut wmax) = (rstart, rend);
@@ -1555,7 +1579,9 @@ impl<'a> Ctx<'a> {
                 ..Default::default()
             };
             let mut ts = r.start;
+            let mut polled = 0u32;
             while ts <= r.end {
+                self.poll_interrupt(&mut polled)?;
                 if !found.contains(&ts) {
                     ss.floats.push(FPoint { t: ts, f: 1.0 });
                 }
