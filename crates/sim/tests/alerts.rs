@@ -160,13 +160,19 @@ fn story(seed: u64, kill_ms: i64, restart_ms: i64, end_ms: i64) -> Timeline {
     // sent), then every resend delay (1m) while firing, and once resolved.
     let first_post = am.received[0].0;
     assert_eq!(first_post, firing);
-    for w in am.received.windows(2) {
-        assert!(
-            w[1].0 - w[0].0 >= 60_000 || w[1].0 == log[2].0,
-            "{:?}",
-            am.received
-        );
-    }
+    // Resent while firing at the first evaluation more than the resend delay (1m) after the
+    // last send: every 70 s with 10 s evaluations.
+    let firing_posts: Vec<i64> = am
+        .received
+        .iter()
+        .map(|p| p.0)
+        .filter(|t| *t < log[2].0)
+        .collect();
+    let expected: Vec<i64> = (0..)
+        .map(|k| firing + k * 70_000)
+        .take_while(|t| *t < log[2].0)
+        .collect();
+    assert_eq!(firing_posts, expected);
     // The resolved alert is sent at the resolving evaluation, then resent every resend
     // delay while Prometheus keeps it (15 min).
     let after: Vec<i64> = am
@@ -176,6 +182,7 @@ fn story(seed: u64, kill_ms: i64, restart_ms: i64, end_ms: i64) -> Timeline {
         .filter(|t| *t >= log[2].0)
         .collect();
     assert_eq!(after[0], log[2].0, "{:?}", am.received);
+    assert!(after.windows(2).all(|w| w[1] - w[0] == 70_000), "{after:?}");
     let stored: Vec<_> = am.am.alerts().collect();
     assert_eq!(stored.len(), 1);
     assert_eq!(stored[0].starts_at, firing, "startsAt is the firing time");
