@@ -990,7 +990,7 @@ fn serve_rules_alerts_and_email() {
     let (am_port, posts) = alert_receiver();
     let down = free_port();
     let cfg = format!(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\nalerting:\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['127.0.0.1:{down}']}}]\n"
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files:\n  - rules.yml\nalerting:\n  alert_relabel_configs:\n    - {{target_label: team, replacement: ops}}\n  alertmanagers:\n    - static_configs:\n        - targets: ['127.0.0.1:{am_port}']\nscrape_configs:\n  - job_name: node\n    static_configs: [{{targets: ['127.0.0.1:{down}']}}]\n"
     );
     let am_cfg = dir.join("alertmanager.yml");
     let (_p, port) = start_serve(
@@ -1026,6 +1026,11 @@ fn serve_rules_alerts_and_email() {
         std::thread::sleep(Duration::from_millis(200));
     }
     assert!(saw_pending, "the alert was never seen pending");
+    let v = get_json(port, "/api/v1/alertmanagers");
+    assert_eq!(
+        v["data"]["activeAlertmanagers"][0]["url"],
+        format!("http://127.0.0.1:{am_port}/api/v2/alerts")
+    );
     let v = get_json(port, "/api/v1/rules");
     assert_eq!(v["data"]["groups"][0]["name"], "example");
     assert_eq!(v["data"]["groups"][0]["rules"][0]["type"], "alerting");
@@ -1063,6 +1068,7 @@ fn serve_rules_alerts_and_email() {
             let v: Value = serde_json::from_str(body).unwrap();
             assert_eq!(v[0]["labels"]["alertname"], "InstanceDown");
             assert_eq!(v[0]["labels"]["job"], "node");
+            assert_eq!(v[0]["labels"]["team"], "ops", "alert_relabel_configs");
             assert!(v[0]["startsAt"].as_str().unwrap().ends_with('Z'));
             break;
         }
@@ -1086,9 +1092,10 @@ fn serve_rules_alerts_and_email() {
     let got = mails.lock().unwrap().clone();
     assert_eq!(got.len(), 1, "emails: {got:?}");
     assert!(
-        // Alertmanager 0.25's default subject (no group_by: empty group labels).
+        // Alertmanager 0.25's default subject (no group_by: empty group labels; the labels
+        // include team=ops from alert_relabel_configs).
         got[0].contains(&format!(
-            "Subject: [FIRING:1]  (InstanceDown 127.0.0.1:{down} node)"
+            "Subject: [FIRING:1]  (InstanceDown 127.0.0.1:{down} node ops)"
         )),
         "{}",
         got[0]

@@ -349,9 +349,25 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
         "/api/v1/alerts" if *method == Method::GET => {
             json_response(StatusCode::OK, st.rules.alerts_json())
         }
-        "/api/v1/alertmanagers" if *method == Method::GET => render(Ok(Answer::data(
-            "{\"activeAlertmanagers\":[],\"droppedAlertmanagers\":[]}".into(),
-        ))),
+        "/api/v1/alertmanagers" if *method == Method::GET => {
+            let t = st
+                .notifier
+                .targets
+                .read()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone();
+            let mut out = String::from("{\"activeAlertmanagers\":[");
+            for (i, (url, _, _)) in t.alertmanagers.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str("{\"url\":");
+                write_str(&mut out, url);
+                out.push('}');
+            }
+            out.push_str("],\"droppedAlertmanagers\":[]}");
+            render(Ok(Answer::data(out)))
+        }
         "/api/v1/query_exemplars" if get_or_post => render(Ok(Answer::data("[]".into()))),
         "/api/v1/status/buildinfo" if *method == Method::GET => render(Ok(Answer::data(
             format!(

@@ -18,6 +18,7 @@ use promplay_alertmanager::{
 use promplay_model::Labels;
 use promplay_rules::NotifierAlert;
 use promplay_server::alerting::static_alertmanagers;
+use promplay_server::relabel::{self, RelabelConfig};
 use promplay_server::Config;
 use tokio::runtime::Handle;
 
@@ -27,9 +28,11 @@ use super::now_ms;
 /// Where alerts go, from the configuration.
 #[derive(Clone, Debug, Default)]
 pub struct Targets {
-    /// `(alerts URL, timeout ms)` per Alertmanager.
-    pub alertmanagers: Vec<(String, u64)>,
+    /// `(alerts URL, timeout ms, the section's alert_relabel_configs)` per Alertmanager.
+    pub alertmanagers: Vec<(String, u64, Vec<RelabelConfig>)>,
     pub external_labels: Labels,
+    /// `alerting.alert_relabel_configs`, applied to every alert.
+    pub alert_relabel_configs: Vec<RelabelConfig>,
 }
 
 impl Targets {
@@ -38,7 +41,11 @@ impl Targets {
         for am in &cfg.alerting.alertmanagers {
             let (active, _) = static_alertmanagers(am)?;
             for t in active {
-                alertmanagers.push((t.url(), am.timeout.as_millis().max(1) as u64));
+                alertmanagers.push((
+                    t.url(),
+                    am.timeout.as_millis().max(1) as u64,
+                    am.alert_relabel_configs.clone(),
+                ));
             }
         }
         let external_labels = Labels::new(
@@ -51,6 +58,7 @@ impl Targets {
         Ok(Targets {
             alertmanagers,
             external_labels,
+            alert_relabel_configs: cfg.alerting.alert_relabel_configs.clone(),
         })
     }
 }
@@ -128,14 +136,22 @@ pub fn start(
             let client = reqwest::Client::new();
             while let Ok(batch) = rx.recv() {
                 let t = t2.read().unwrap_or_else(|e| e.into_inner()).clone();
+                // External labels, then alert relabeling (an alert relabeled to nothing is
+                // dropped), as Prometheus's notifier does.
                 let alerts: Vec<PostableAlert> = batch
                     .into_iter()
-                    .map(|a| PostableAlert {
-                        labels: with_external(&a.labels, &t.external_labels),
-                        annotations: a.annotations,
-                        starts_at: Some(a.starts_at),
-                        ends_at: Some(a.ends_at),
-                        generator_url: a.generator_url,
+                    .filter_map(|a| {
+                        let labels = relabel::process(
+                            &with_external(&a.labels, &t.external_labels),
+                            &t.alert_relabel_configs,
+                        )?;
+                        (!labels.is_empty()).then_some(PostableAlert {
+                            labels,
+                            annotations: a.annotations,
+                            starts_at: Some(a.starts_at),
+                            ends_at: Some(a.ends_at),
+                            generator_url: a.generator_url,
+                        })
                     })
                     .collect();
                 if let Some(tx) = &btx {
@@ -144,10 +160,23 @@ pub fn start(
                 if t.alertmanagers.is_empty() {
                     continue;
                 }
-                let body = alerts_json(&alerts);
-                for (url, timeout) in t.alertmanagers {
-                    let (c, b, s3, e3) = (client.clone(), body.clone(), s2.clone(), e2.clone());
-                    let n = alerts.len() as u64;
+                for (url, timeout, am_relabel) in t.alertmanagers {
+                    let mine: Vec<PostableAlert> = alerts
+                        .iter()
+                        .filter_map(|a| {
+                            let labels = relabel::process(&a.labels, &am_relabel)?;
+                            (!labels.is_empty()).then(|| PostableAlert {
+                                labels,
+                                ..a.clone()
+                            })
+                        })
+                        .collect();
+                    if mine.is_empty() {
+                        continue;
+                    }
+                    let b = alerts_json(&mine);
+                    let (c, s3, e3) = (client.clone(), s2.clone(), e2.clone());
+                    let n = mine.len() as u64;
                     rt.spawn(async move {
                         let r = c
                             .post(&url)
