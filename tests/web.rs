@@ -119,6 +119,38 @@ async fn executing_up_fills_the_table() {
 }
 
 #[wasm_bindgen_test]
+async fn targets_stop_and_step_shows_the_exporter_down() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    let nav = c.query_selector_all("nav.pages a").unwrap();
+    let targets = (0..nav.length())
+        .map(|i| nav.item(i).unwrap())
+        .find(|n| n.text_content().as_deref() == Some("Targets"))
+        .unwrap();
+    targets.unchecked_into::<HtmlElement>().click();
+    assert!(until(|| count(&c, "[data-testid=target-row]") == 3).await);
+    let node = "[data-testid=target-row][data-address='localhost:9100']";
+    let state = |c: &HtmlElement| {
+        find(c, &format!("{node} [data-testid=target-state]"))
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(state(&c), "UP");
+    click(&c, &format!("{node} [data-testid=target-stop]"));
+    click(&c, "[data-testid=clock-step]");
+    assert!(until(|| state(&c) == "DOWN").await, "state {}", state(&c));
+    let err = find(&c, &format!("{node} [data-testid=target-error]"))
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(err.ends_with("connect: connection refused"), "{err}");
+    // The link set the location's hash: later tests mount the app on the Query page again.
+    // (hashchange is asynchronous: let it reach this app, not the next test's.)
+    web_sys::window().unwrap().location().set_hash("").unwrap();
+    TimeoutFuture::new(200).await;
+}
+
+#[wasm_bindgen_test]
 async fn a_parse_error_has_a_position_and_a_mark() {
     let c = container();
     let _h = leptos::mount::mount_to(c.clone(), App);

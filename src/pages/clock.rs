@@ -58,7 +58,8 @@ pub fn TimeControls(
         }) else {
             return; // busy (a query runs): next tick
         };
-        if now.get_untracked() != t {
+        // The header shows whole seconds: pages re-render at most once per virtual second.
+        if now.get_untracked().div_euclid(1000) != t.div_euclid(1000) {
             now.set(t);
         }
         let pr = driver.with_value(|d| d.progress(t));

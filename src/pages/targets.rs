@@ -16,7 +16,9 @@ pub fn TargetsPage(
 ) -> impl IntoView {
     let bump = RwSignal::new(0u32);
     let error = RwSignal::new(None::<String>);
-    let view_now = move || {
+    // Re-rendered only when what is shown changes (not at every tick of the clock), so a
+    // button is not replaced under the pointer.
+    let view_now = Memo::new(move |_| {
         now.get();
         bump.get();
         session
@@ -32,7 +34,7 @@ pub fn TargetsPage(
                 })
             })
             .unwrap_or_default()
-    };
+    });
     let act = move |address: String, action: HostAction| {
         let r = session.with_value(|s| s.with(|p| p.act(&address, action)));
         error.set(match r {
@@ -46,7 +48,7 @@ pub fn TargetsPage(
         <h1>"Targets"</h1>
         {move || error.get().map(|e| view! { <div class="query-error" role="alert">{e}</div> })}
         {move || {
-            let (g, running) = view_now();
+            let (g, running) = view_now.get();
             g.into_iter()
                 .map(|grp: TargetGroup| {
                     let total = grp.rows.len();

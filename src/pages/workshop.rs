@@ -53,17 +53,17 @@ pub fn WorkshopPage(
         });
         bump.update(|b| *b += 1);
     };
-    let metrics = move || {
+    let metrics = Memo::new(move |_| {
         now.get();
         bump.get();
         session.with_value(|s| s.with(|p| p.app_metrics()))
-    };
-    let result = move || {
+    });
+    let result = Memo::new(move |_| {
         now.get();
         let q = query.get()?;
         let r = session.with_value(|s| s.with(|p| p.instant_query(q, p.now_ms(), None)))?;
         Some(r.map(|o| shape::table(&o.value)))
-    };
+    });
 
     view! {
         <h1>"Workshop"</h1>
@@ -99,7 +99,7 @@ pub fn WorkshopPage(
             <div>
                 <h2>"http://localhost:8000/metrics"</h2>
                 <pre class="code metrics" data-testid="app-metrics">
-                    {move || match metrics() {
+                    {move || match metrics.get() {
                         Some(Ok((body, changed))) => {
                             metrics_lines(&body, &changed)
                                 .into_iter()
@@ -141,7 +141,7 @@ pub fn WorkshopPage(
                 })
                 .collect_view()}
         </ul>
-        {move || match result() {
+        {move || match result.get() {
             Some(Ok(t)) if t.rows.is_empty() => {
                 view! { <p class="empty" data-testid="workshop-result-empty">"Empty query result"</p> }
                     .into_any()
