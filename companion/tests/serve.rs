@@ -422,6 +422,22 @@ fn serve_reload_refuses_a_bad_config_and_keeps_the_old_one() {
         .as_str()
         .unwrap()
         .contains("scrape_interval: 15s"));
+    // A valid config naming a bad rule file is refused as a whole.
+    std::fs::write(
+        dir.join("bad.rules.yml"),
+        "groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(\n",
+    )
+    .unwrap();
+    std::fs::write(
+        &cfg,
+        "global:\n  scrape_interval: 9s\nrule_files: [bad.rules.yml]\n",
+    )
+    .unwrap();
+    let (s, _, b) = http(port, "POST", "/-/reload", &[], "");
+    assert_eq!(s, 500, "{b}");
+    assert!(b.contains("bad.rules.yml"), "{b}");
+    let v = get_json(port, "/api/v1/status/config");
+    assert!(!v["data"]["yaml"].as_str().unwrap().contains("9s"));
     std::fs::write(
         &cfg,
         "global:\n  scrape_interval: 7s\nscrape_configs:\n  - job_name: j\n    basic_auth: {username: u, password: hunter2}\n    static_configs: [{targets: ['127.0.0.1:1']}]\n",
