@@ -3,8 +3,6 @@
 
 use promplay_server::scrape::{TargetHealth, TargetsView};
 
-use crate::time::format_duration;
-
 /// One endpoint of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetRow {
@@ -16,7 +14,7 @@ pub struct TargetRow {
     pub state: &'static str,
     /// The target's public labels, `key="value"` each.
     pub labels: Vec<String>,
-    /// `4s ago`, or `never`.
+    /// `3.870s ago` (as Prometheus's Targets page), or `never`.
     pub last_scrape: String,
     /// The last scrape's duration, e.g. `12.345ms`.
     pub duration: String,
@@ -46,7 +44,7 @@ pub fn groups(view: &TargetsView, now_ms: i64) -> Vec<TargetGroup> {
                 .map(|l| format!("{}=\"{}\"", l.name, l.value))
                 .collect(),
             last_scrape: match t.last_scrape_ms {
-                Some(ms) => format!("{} ago", format_duration((now_ms - ms).max(0))),
+                Some(ms) => format!("{:.3}s ago", (now_ms - ms).max(0) as f64 / 1000.0),
                 None => "never".to_string(),
             },
             duration: format_seconds(t.last_scrape_duration_seconds),
@@ -102,7 +100,13 @@ mod tests {
             let r = &grp.rows[0];
             assert_eq!(r.state, "up");
             assert!(r.error.is_empty());
-            assert!(r.last_scrape.ends_with(" ago"), "{}", r.last_scrape);
+            let ago: f64 = r
+                .last_scrape
+                .strip_suffix("s ago")
+                .unwrap()
+                .parse()
+                .unwrap();
+            assert!((0.0..10.0).contains(&ago), "{}", r.last_scrape);
             assert!(r.labels.contains(&format!("job=\"{}\"", grp.job)), "{r:?}");
         }
         let node = &g[1].rows[0];
