@@ -26,7 +26,7 @@ pub use negotiate::{negotiate, Escaping, Format, FormatKind};
 pub use openmetrics::{parse_openmetrics, parse_openmetrics_with, FamilyInfo};
 pub use parse::{ParseError, ParseOptions, ParsedExemplar, ParsedFamily, ParsedSample};
 pub use snapshot::{Exemplar, MetricFamily, MetricType, Sample};
-pub use text::parse_text;
+pub use text::{parse_text, parse_text_indexed, SampleLine};
 pub use write::{write, write_openmetrics, write_text};
 
 /// Parses an exposition in the given format.

@@ -27,12 +27,34 @@ struct Family {
 
 /// Parses the classic text format into families (in order of first appearance).
 pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
+    parse_text_indexed(input).map(|(families, _)| families)
+}
+
+/// Where a sample line's sample went, for a scraper that remembers the shape of an exposition
+/// (see [`parse_text_indexed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SampleLine {
+    /// The 1-based line number.
+    pub line: usize,
+    /// The byte offset in the line where the value starts: everything before it (name, labels,
+    /// blanks) determines the series.
+    pub value_col: usize,
+    /// Index of the family in the output, and of the sample in the family.
+    pub family: usize,
+    pub sample: usize,
+}
+
+/// [`parse_text`], and for every sample line (in input order) where its sample is.
+pub fn parse_text_indexed(
+    input: &[u8],
+) -> Result<(Vec<ParsedFamily>, Vec<SampleLine>), ParseError> {
     let mut p = TextParser {
         families: Vec::new(),
         by_name: HashMap::default(),
         interner: Interner::default(),
         last_name: String::new(),
         last_family: None,
+        lines: Vec::new(),
     };
     let mut lineno = 0;
     let mut rest = input;
@@ -71,7 +93,10 @@ pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
         }
     }
     let mut out = Vec::with_capacity(p.families.len());
+    // Family indices in the output (families without anything are left out).
+    let mut index = Vec::with_capacity(p.families.len());
     for f in p.families {
+        index.push(out.len());
         if f.samples.is_empty() && f.typ.is_none() && f.help.is_none() {
             continue;
         }
@@ -85,7 +110,12 @@ pub fn parse_text(input: &[u8]) -> Result<Vec<ParsedFamily>, ParseError> {
         attach_created(&mut fam);
         out.push(fam);
     }
-    Ok(out)
+    let mut lines = p.lines;
+    for l in lines.iter_mut() {
+        // A family with a sample is never left out.
+        l.family = index[l.family];
+    }
+    Ok((out, lines))
 }
 
 /// Label pairs of a sample line, borrowed from the line unless they had escapes.
@@ -98,6 +128,8 @@ struct TextParser {
     /// The name [`TextParser::family_for`] resolved last, and its family.
     last_name: String,
     last_family: Option<usize>,
+    /// Every sample line, in input order.
+    lines: Vec<SampleLine>,
 }
 
 fn is_blank(b: u8) -> bool {
@@ -353,8 +385,10 @@ impl TextParser {
         let mut pos = start + n;
         // A legacy name is ASCII: valid UTF-8.
         let mut name: Option<Cow<'_, str>> = (n > 0).then(|| {
-            std::str::from_utf8(&line[start..pos])
-                .map_or_else(|_| String::from_utf8_lossy(&line[start..pos]), Cow::Borrowed)
+            std::str::from_utf8(&line[start..pos]).map_or_else(
+                |_| String::from_utf8_lossy(&line[start..pos]),
+                Cow::Borrowed,
+            )
         });
         if n == 0 && line[start] != b'{' {
             return Err(err(start, "invalid metric name".into()));
@@ -451,6 +485,7 @@ impl TextParser {
         if pos >= line.len() {
             return Err(err(line.len() + 1, "unexpected end of input stream".into()));
         }
+        let value_col = pos;
         let vend = token_end(line, pos);
         let value = parse_float(&line[pos..vend]).ok_or_else(|| {
             err(
@@ -518,6 +553,12 @@ impl TextParser {
                 .collect(),
         );
         let name: Arc<str> = self.interner.intern(&name);
+        self.lines.push(SampleLine {
+            line: lineno,
+            value_col,
+            family: fi,
+            sample: self.families[fi].samples.len(),
+        });
         self.families[fi].samples.push(ParsedSample {
             name,
             labels,

@@ -18,9 +18,9 @@ fn is_legacy_metric_name(s: &str) -> bool {
 /// `promplay_model::labels::is_legacy_label_name` on bytes.
 fn is_legacy_label_name(s: &str) -> bool {
     match s.as_bytes().split_first() {
-        Some((&c, rest)) if c.is_ascii_alphabetic() || c == b'_' => rest
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || c == b'_'),
+        Some((&c, rest)) if c.is_ascii_alphabetic() || c == b'_' => {
+            rest.iter().all(|&c| c.is_ascii_alphanumeric() || c == b'_')
+        }
         _ => false,
     }
 }

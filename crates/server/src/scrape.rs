@@ -560,7 +560,12 @@ struct RefKey(SeriesRef);
 
 impl std::hash::Hash for RefKey {
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0 .0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29));
+        state.write_u64(
+            self.0
+                 .0
+                .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+                .rotate_left(29),
+        );
     }
 }
 
@@ -580,6 +585,154 @@ pub struct ScrapeCache {
     report: HashMap<&'static str, (SeriesRef, Labels)>,
     /// Metadata by family name, with the iteration it was last seen at.
     metadata: BTreeMap<String, (MetricMetadata, u64)>,
+    /// The shape of the last classic-text exposition parsed in full ([`TextShape`]).
+    shape: Option<TextShape>,
+}
+
+/// The shape of a classic-text exposition: its lines but for the values and timestamps.
+///
+/// Targets expose the same series in the same order scrape after scrape. When every line of a
+/// new body is the same as the remembered body's up to where the value starts (comment and
+/// blank lines byte for byte), the text parser would produce the same families, types, help,
+/// names and labels — its state depends on nothing else — so only the values and timestamps
+/// are read, and the parse is skipped (Prometheus's scrape cache keys series by their bytes
+/// for the same reason). The only value-dependent checks of the parser (the value is a float,
+/// the timestamp an integer with nothing after it, histogram `_count`/`_bucket` samples are
+/// not negative) are made again; any doubt falls back to the full parse.
+#[derive(Clone, Debug)]
+struct TextShape {
+    body: Vec<u8>,
+    /// Per line of `body`: its span, and for a sample line the value's offset and the index of
+    /// its sample in `samples`.
+    lines: Vec<ShapeLine>,
+    /// The samples in the parser's output order: name, labels, whether a negative value is a
+    /// parse error, and the index of the sample line they came from.
+    samples: Vec<(Arc<str>, Labels, bool, usize)>,
+    /// The family names, for the metadata's iteration.
+    families: Vec<String>,
+}
+
+/// A line of a [`TextShape`]: start, end, and for a sample line (value offset, sample index).
+type ShapeLine = (usize, usize, Option<(usize, usize)>);
+
+/// Splits a body into lines as the text parser does.
+fn body_lines(body: &[u8]) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut pos = 0;
+    std::iter::from_fn(move || {
+        if pos >= body.len() {
+            return None;
+        }
+        let start = pos;
+        let end = memchr_nl(&body[pos..]).map_or(body.len(), |i| pos + i);
+        pos = end + 1;
+        Some((start, end))
+    })
+}
+
+fn memchr_nl(b: &[u8]) -> Option<usize> {
+    b.iter().position(|&c| c == b'\n')
+}
+
+fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+impl TextShape {
+    /// The shape of `body`, parsed in full into `families` with its sample lines.
+    fn new(
+        body: &[u8],
+        families: &[promplay_exposition::ParsedFamily],
+        lines: &[promplay_exposition::SampleLine],
+    ) -> Option<TextShape> {
+        let mut spans: Vec<ShapeLine> = body_lines(body).map(|(a, b)| (a, b, None)).collect();
+        // Output order: family by family.
+        let mut order: Vec<usize> = (0..lines.len()).collect();
+        order.sort_by_key(|&k| (lines[k].family, lines[k].sample));
+        let mut samples = Vec::with_capacity(lines.len());
+        let mut line_sample = vec![0usize; lines.len()];
+        for (j, &k) in order.iter().enumerate() {
+            let sl = lines[k];
+            let fam = families.get(sl.family)?;
+            let s = fam.samples.get(sl.sample)?;
+            let neg = fam.typ == promplay_exposition::MetricType::Histogram
+                && *s.name != *fam.name
+                && (s.name.ends_with("_count") || s.name.ends_with("_bucket"));
+            samples.push((s.name.clone(), s.labels.clone(), neg, sl.line - 1));
+            line_sample[k] = j;
+        }
+        for (k, sl) in lines.iter().enumerate() {
+            spans.get_mut(sl.line - 1)?.2 = Some((sl.value_col, line_sample[k]));
+        }
+        Some(TextShape {
+            body: body.to_vec(),
+            lines: spans,
+            samples,
+            families: families.iter().map(|f| f.name.clone()).collect(),
+        })
+    }
+
+    /// The values and timestamps of `body` in output order, if it has this shape.
+    fn read(&self, body: &[u8], out: &mut Vec<(f64, Option<i64>)>) -> bool {
+        out.clear();
+        out.resize(self.samples.len(), (0.0, None));
+        if body.last() != Some(&b'\n') {
+            return false;
+        }
+        let mut lines = body_lines(body);
+        for &(a, b, sample) in &self.lines {
+            let Some((na, nb)) = lines.next() else {
+                return false;
+            };
+            let old = &self.body[a..b];
+            let line = &body[na..nb];
+            let Some((vcol, j)) = sample else {
+                if line != old {
+                    return false;
+                }
+                continue;
+            };
+            if line.len() <= vcol || line[..vcol] != old[..vcol] || is_blank(line[vcol]) {
+                return false;
+            }
+            let vend = line[vcol..]
+                .iter()
+                .position(|&c| is_blank(c))
+                .map_or(line.len(), |i| vcol + i);
+            let Some(v) = promplay_exposition::float::parse_float(&line[vcol..vend]) else {
+                return false;
+            };
+            if v < 0.0 && self.samples[j].2 {
+                return false;
+            }
+            let mut pos = vend;
+            while pos < line.len() && is_blank(line[pos]) {
+                pos += 1;
+            }
+            let mut ts = None;
+            if pos < line.len() {
+                let tend = line[pos..]
+                    .iter()
+                    .position(|&c| is_blank(c))
+                    .map_or(line.len(), |i| pos + i);
+                match std::str::from_utf8(&line[pos..tend])
+                    .ok()
+                    .and_then(|s| s.parse::<i64>().ok())
+                {
+                    Some(t) => ts = Some(t),
+                    None => return false,
+                }
+                pos = tend;
+                while pos < line.len() && is_blank(line[pos]) {
+                    pos += 1;
+                }
+                if pos < line.len() {
+                    return false;
+                }
+            }
+            out[j] = (v, ts);
+        }
+        lines.next().is_none()
+    }
 }
 
 impl ScrapeCache {
@@ -972,12 +1125,39 @@ impl ScrapeLoop {
             Ok(k) => k,
             Err(e) => return (counts, Err(AppendFailure::Other(e))),
         };
-        let families = match promplay_exposition::parse(body, kind, ParseOptions { strict: false })
-        {
+        let iter = self.cache.iter;
+        // A classic-text body shaped as the last one: only its values are read.
+        let mut values = Vec::new();
+        if kind == FormatKind::Text {
+            if let Some(shape) = self.cache.shape.take() {
+                if shape.read(body, &mut values) {
+                    for name in &shape.families {
+                        if let Some((_, i)) = self.cache.metadata.get_mut(name.as_str()) {
+                            *i = iter;
+                        }
+                    }
+                    let samples = shape
+                        .samples
+                        .iter()
+                        .zip(&values)
+                        .map(|(s, &(v, ts))| (&s.0, &s.1, v, ts));
+                    let res = self.append_samples(app, samples, t, &mut counts);
+                    self.cache.shape = Some(shape);
+                    return (counts, res);
+                }
+            }
+        }
+        let parsed = match kind {
+            FormatKind::Text => promplay_exposition::parse_text_indexed(body).map(|(f, l)| {
+                self.cache.shape = TextShape::new(body, &f, &l);
+                f
+            }),
+            _ => promplay_exposition::parse(body, kind, ParseOptions { strict: false }),
+        };
+        let families = match parsed {
             Ok(f) => f,
             Err(e) => return (counts, Err(AppendFailure::Other(e.to_string()))),
         };
-        let iter = self.cache.iter;
         for fam in &families {
             let typ = fam.typ.as_str();
             let help = fam.help.as_deref().unwrap_or_default();
@@ -1002,35 +1182,51 @@ impl ScrapeLoop {
                 ),
             );
         }
+        let samples = families
+            .iter()
+            .flat_map(|f| &f.samples)
+            .map(|s| (&s.name, &s.labels, s.value, s.timestamp_ms));
+        let res = self.append_samples(app, samples, t, &mut counts);
+        (counts, res)
+    }
+
+    /// Appends parsed samples (name, labels, value, timestamp), then stale markers.
+    fn append_samples<'s>(
+        &mut self,
+        app: &mut Appender<'_>,
+        samples: impl Iterator<Item = (&'s Arc<str>, &'s Labels, f64, Option<i64>)>,
+        t: i64,
+        counts: &mut AppendCounts,
+    ) -> Result<(), AppendFailure> {
         let mut err: Option<AppendFailure> = None;
         let mut sample_limit_hit = false;
         let mut limited = 0usize;
-        'outer: for fam in &families {
-            for s in &fam.samples {
+        'outer: {
+            for (s_name, s_labels, s_value, s_ts) in samples {
                 counts.total += 1;
                 let parsed_ts = if self.opts.honor_timestamps {
-                    s.timestamp_ms
+                    s_ts
                 } else {
                     None
                 };
                 let ts = parsed_ts.unwrap_or(t);
-                let hash = exposed_hash(&s.name, &s.labels);
-                if self.cache.get_dropped(hash, &s.name, &s.labels) {
+                let hash = exposed_hash(s_name, s_labels);
+                if self.cache.get_dropped(hash, s_name, s_labels) {
                     continue;
                 }
-                let cached = self.cache.get(hash, &s.name, &s.labels);
+                let cached = self.cache.get(hash, s_name, s_labels);
                 let (sref, lset, already) = match cached {
                     Some((r, lset, already)) => (Some(r), lset, already),
                     None => {
                         let Some(lset) = mutate_sample_labels(
-                            &s.series_labels(),
+                            &series_labels(s_name, s_labels),
                             &self.target,
                             self.opts.honor_labels,
                             &self.opts.metric_relabel_configs,
                             self.opts.scheme,
                         ) else {
                             self.cache
-                                .add_dropped(hash, s.name.clone(), s.labels.clone());
+                                .add_dropped(hash, s_name.clone(), s_labels.clone());
                             continue;
                         };
                         if !lset.has(METRIC_NAME) {
@@ -1056,11 +1252,11 @@ impl ScrapeLoop {
                     Err(AppendError::DuplicateSampleForTimestamp {
                         timestamp: ts,
                         existing: None,
-                        new_value: Some(s.value),
+                        new_value: Some(s_value),
                     })
                 } else if self.opts.sample_limit > 0 && {
                     // limitAppender: stale markers of known series bypass the limit.
-                    if sref.is_none() || !is_stale_nan(s.value) {
+                    if sref.is_none() || !is_stale_nan(s_value) {
                         limited += 1;
                     }
                     limited > self.opts.sample_limit
@@ -1070,11 +1266,11 @@ impl ScrapeLoop {
                     continue;
                 } else {
                     match sref {
-                        Some(r) => match app.append_ref(r, ts, s.value) {
-                            Err(AppendError::UnknownSeriesRef(_)) => app.append(&lset, ts, s.value),
+                        Some(r) => match app.append_ref(r, ts, s_value) {
+                            Err(AppendError::UnknownSeriesRef(_)) => app.append(&lset, ts, s_value),
                             other => other,
                         },
-                        None => app.append(&lset, ts, s.value),
+                        None => app.append(&lset, ts, s_value),
                     }
                 };
                 let track = parsed_ts.is_none() || self.opts.track_timestamps_staleness;
@@ -1097,7 +1293,7 @@ impl ScrapeLoop {
                 };
                 if let (None, Some(r)) = (sref, added) {
                     self.cache
-                        .add(hash, s.name.clone(), s.labels.clone(), r, lset.clone());
+                        .add(hash, s_name.clone(), s_labels.clone(), r, lset.clone());
                     if track {
                         self.cache.series_cur.insert(RefKey(r), lset);
                     }
@@ -1112,11 +1308,11 @@ impl ScrapeLoop {
             err = Some(AppendFailure::SampleLimit);
         }
         if let Some(e) = err {
-            return (counts, Err(e));
+            return Err(e);
         }
         self.update_stale_markers(app, t);
         self.cache.iter_done(true);
-        (counts, Ok(()))
+        Ok(())
     }
 
     fn verify_label_limits(&self, lset: &Labels) -> Result<(), String> {
@@ -1239,6 +1435,15 @@ impl ScrapeLoop {
         }
         let _ = app.commit();
     }
+}
+
+/// The series labels a scrape stores: the exposed labels plus `__name__`
+/// ([`promplay_exposition::ParsedSample::series_labels`]).
+fn series_labels(name: &Arc<str>, labels: &Labels) -> Labels {
+    let mut v: Vec<Label> = Vec::with_capacity(labels.len() + 1);
+    v.extend(labels.iter().cloned());
+    v.push(Label::new(METRIC_NAME, name.clone()));
+    Labels::new(v)
 }
 
 fn labels_valid(lset: &Labels, scheme: NameValidationScheme) -> bool {

@@ -848,3 +848,77 @@ fn mutated_bodies_never_panic_and_up_says_what_happened() {
         t.last_error
     );
 }
+
+#[test]
+fn a_body_shaped_as_the_last_has_only_its_values_read_and_the_same_checks_made() {
+    let hist = |bucket: &str, value: &str, ts: &str| {
+        format!(
+            "# HELP h A histogram.\n# TYPE h histogram\nh_bucket{{le=\"1\"}} {bucket}\n\
+             h_bucket{{le=\"+Inf\"}} 3\nh_sum 4.5\nh_count 3\n\n# TYPE c counter\n\
+             c_total{{a=\"x y\"}} {value}{ts}\nh_count 3\n"
+        )
+    };
+    let bodies: Vec<String> = vec![
+        hist("1", "10", ""),
+        hist("2", "11", ""),
+        // The same shape with a negative bucket: the parser's error, not a sample.
+        hist("-1", "12", ""),
+        // A value that is no float.
+        hist("2", "abc", ""),
+        // A timestamp, then one that is no integer, then something after it.
+        hist("2", "13", " 3000000000000"),
+        hist("2", "14", " 5x"),
+        hist("2", "15", " 5 6"),
+        // Another shape: parsed in full.
+        hist("2", "16", "").replace("a=\"x y\"", "a=\"z\""),
+        hist("2", "17", "").replace("a=\"x y\"", "a=\"z\""),
+    ];
+    let n = Rc::new(RefCell::new(0usize));
+    let n2 = n.clone();
+    let b2 = bodies.clone();
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(move |_| {
+            let i = *n2.borrow();
+            *n2.borrow_mut() += 1;
+            ok(&b2[i.min(b2.len() - 1)], 0)
+        }),
+    );
+    let first = w.first_scrape_ms();
+    let mut errors = Vec::new();
+    for i in 0..bodies.len() {
+        w.advance(if i == 0 { first } else { 10_000 });
+        errors.push(w.mgr.targets().active[0].last_error.clone());
+    }
+    // The error of each scrape is the full parser's, word for word.
+    for (body, got) in bodies.iter().zip(&errors) {
+        let want = match promplay_exposition::parse_text(body.as_bytes()) {
+            Ok(_) => String::new(),
+            Err(e) => e.to_string(),
+        };
+        assert_eq!(*got, want, "{body}");
+    }
+    assert!(
+        errors[2].contains("negative bucket population"),
+        "{errors:?}"
+    );
+    let t = |k: i64| first + k * 10_000;
+    let x = w.series("c_total");
+    assert_eq!(x.len(), 2, "{x:?}");
+    let xy = &x.iter().find(|s| s.0.get("a") == Some("x y")).unwrap().1;
+    assert_eq!(xy[..2], [(t(0), 10.0), (t(1), 11.0)]);
+    // The failed scrapes wrote stale markers; the timestamped sample kept its own time.
+    assert!(
+        xy.iter()
+            .any(|&(tt, v)| tt == 3_000_000_000_000 && v == 13.0),
+        "{xy:?}"
+    );
+    let z = &x.iter().find(|s| s.0.get("a") == Some("z")).unwrap().1;
+    assert_eq!(*z, vec![(t(7), 16.0), (t(8), 17.0)]);
+    assert_eq!(w.series("h_bucket").len(), 2);
+    // Metadata of the families is kept across the shaped scrapes.
+    let md = w.mgr.metadata();
+    assert_eq!(md["h"][0].typ, "histogram");
+    assert_eq!(md["h"][0].help, "A histogram.");
+}
