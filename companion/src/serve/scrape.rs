@@ -192,8 +192,8 @@ fn run(
 /// Fetches targets over HTTP with reqwest on the tokio runtime.
 pub struct HttpFetcher {
     rt: Handle,
-    client: reqwest::Client,
-    no_redirect_client: reqwest::Client,
+    /// Clients by (follow redirects, gzip).
+    clients: HashMap<(bool, bool), reqwest::Client>,
     /// `body_size_limit` per job (0: none).
     limits: BTreeMap<String, u64>,
     /// The last request made for each target (job and URL), re-issued by
@@ -207,7 +207,7 @@ pub struct HttpFetcher {
 
 impl HttpFetcher {
     pub fn new(rt: Handle, config: &Config) -> Self {
-        let build = |redirects: bool| {
+        let build = |redirects: bool, gzip: bool| {
             reqwest::Client::builder()
                 .user_agent(concat!(
                     "Prometheus/3.14.0 promplay/",
@@ -218,14 +218,18 @@ impl HttpFetcher {
                 } else {
                     reqwest::redirect::Policy::none()
                 })
+                .gzip(gzip)
                 .no_proxy()
                 .build()
                 .unwrap_or_default()
         };
+        let clients = [(true, true), (true, false), (false, true), (false, false)]
+            .into_iter()
+            .map(|(r, g)| ((r, g), build(r, g)))
+            .collect();
         let mut f = HttpFetcher {
             rt,
-            client: build(true),
-            no_redirect_client: build(false),
+            clients,
             limits: BTreeMap::new(),
             last: HashMap::new(),
             configs: BTreeMap::new(),
@@ -285,11 +289,16 @@ impl HttpFetcher {
             0 => HARD_BODY_LIMIT,
             l => l,
         };
-        let client = if req.http_client_config.follow_redirects {
-            self.client.clone()
-        } else {
-            self.no_redirect_client.clone()
-        };
+        // `enable_compression: false` asks for an identity body.
+        let gzip = self
+            .configs
+            .get(&req.job)
+            .is_none_or(|c| c.enable_compression);
+        let client = self
+            .clients
+            .get(&(req.http_client_config.follow_redirects, gzip))
+            .cloned()
+            .unwrap_or_default();
         let timeout = StdDuration::from_millis(req.timeout.as_millis().max(1) as u64);
         (client, limit, timeout)
     }
