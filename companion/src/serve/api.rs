@@ -813,8 +813,7 @@ fn series(st: &AppState, p: &Params) -> ApiResult {
     let mut all: BTreeSet<Labels> = BTreeSet::new();
     let mut warnings = Vec::new();
     for m in &sets {
-        // Labels only: a one-millisecond hint keeps the copy of samples small while the
-        // querier's range still decides which series exist.
+        // The querier's range decides which series exist; a select is a cheap snapshot.
         let set = q.select(false, None, m).map_err(exec_err)?;
         warnings.extend(set.warnings);
         for s in set.series {
