@@ -363,6 +363,16 @@ fn serve_imported_file_answers_the_query_api() {
         b,
         r#"{"status":"success","data":{"expr":{"args":[{"anchored":false,"matchers":[{"name":"a","type":"=","value":"\u003cb\u003e"},{"name":"__name__","type":"=","value":"x"}],"name":"x","offset":60000,"range":300000,"smoothed":false,"startOrEnd":null,"timestamp":null,"type":"matrixSelector"}],"func":{"argTypes":["matrix"],"name":"rate","returnType":"vector","variadic":0},"type":"call"},"grouping":["job"],"op":"sum","param":null,"type":"aggregation","without":false}}"#
     );
+    let v = get_json(port, "/api/v1/status/tsdb?limit=1");
+    assert_eq!(v["data"]["headStats"]["numSeries"], 4);
+    assert_eq!(
+        v["data"]["seriesCountByMetricName"],
+        serde_json::json!([{"name": "g", "value": 2}])
+    );
+    assert_eq!(
+        v["data"]["labelValueCountByLabelName"],
+        serde_json::json!([{"name": "__name__", "value": 2}])
+    );
     let v = get_json(port, "/api/v1/status/buildinfo");
     assert_eq!(v["data"]["version"], "3.14.0");
     let v = get_json(port, "/api/v1/status/flags");

@@ -400,7 +400,11 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
             render(Ok(Answer::data(out)))
         }
         "/api/v1/status/runtimeinfo" if *method == Method::GET => render(Ok(runtime_info(st))),
-        "/api/v1/status/tsdb" if *method == Method::GET => render(Ok(tsdb_status(st))),
+        "/api/v1/status/tsdb" if *method == Method::GET => {
+            let st2 = st.clone();
+            let r = tokio::task::spawn_blocking(move || tsdb_status(&st2, &params)).await;
+            render(r.unwrap_or_else(|e| Err(internal(e))))
+        }
         "/api/v1/format_query" if get_or_post => render(format_query(&params)),
         "/api/v1/parse_query" if get_or_post => render(
             parse_query(params.value("query")).map(|e| {
@@ -1110,18 +1114,82 @@ fn runtime_info(st: &AppState) -> Answer {
     Answer::data(out)
 }
 
-fn tsdb_status(st: &AppState) -> Answer {
+/// `/api/v1/status/tsdb`: head figures and the top `limit` (default 10) cardinality lists,
+/// computed from every series' labels in one pass.
+fn tsdb_status(st: &AppState, p: &Params) -> ApiResult {
+    use std::collections::{BTreeMap, HashMap};
+    let limit = match p.get("limit").filter(|s| !s.is_empty()) {
+        None => 10,
+        Some(s) => match s.parse::<usize>() {
+            Ok(n) if n > 0 => n,
+            _ => return Err(ApiError::bad("limit must be a positive number")),
+        },
+    };
     let s = st.db.stats();
+    let q = open(st, MIN_TIME_MS, MAX_TIME_MS)?;
+    let all =
+        Matcher::new(promplay_model::MatchType::Regexp, "__name__", ".*").map_err(internal)?;
+    let set = q.select(false, None, &[all]).map_err(exec_err)?;
+    let mut by_name: HashMap<String, u64> = HashMap::new();
+    let mut by_pair: HashMap<String, u64> = HashMap::new();
+    let mut values: BTreeMap<String, std::collections::HashSet<String>> = BTreeMap::new();
+    for series in &set.series {
+        for l in series.labels().iter() {
+            if &*l.name == "__name__" {
+                *by_name.entry(l.value.to_string()).or_default() += 1;
+            }
+            *by_pair
+                .entry(format!("{}={}", l.name, l.value))
+                .or_default() += 1;
+            values
+                .entry(l.name.to_string())
+                .or_default()
+                .insert(l.value.to_string());
+        }
+    }
+    let top = |m: Vec<(String, u64)>| -> String {
+        let mut v = m;
+        v.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        v.truncate(limit);
+        let mut out = String::from("[");
+        for (i, (k, n)) in v.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"name\":");
+            write_str(&mut out, k);
+            let _ = write!(out, ",\"value\":{n}}}");
+        }
+        out.push(']');
+        out
+    };
+    let value_counts: Vec<(String, u64)> = values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.len() as u64))
+        .collect();
+    let memory: Vec<(String, u64)> = values
+        .iter()
+        .map(|(k, v)| (k.clone(), v.iter().map(|x| x.len() as u64).sum()))
+        .collect();
     let mut out = String::new();
     let _ = write!(
         out,
-        "{{\"headStats\":{{\"numSeries\":{},\"numLabelPairs\":0,\"chunkCount\":{},\"minTime\":{},\"maxTime\":{}}},\"seriesCountByMetricName\":[],\"labelValueCountByLabelName\":[],\"memoryInBytesByLabelName\":[],\"seriesCountByLabelValuePair\":[]}}",
+        "{{\"headStats\":{{\"numSeries\":{},\"numLabelPairs\":{},\"chunkCount\":{},\"minTime\":{},\"maxTime\":{}}}",
         s.series,
+        by_pair.len(),
         s.chunks,
         s.min_time.unwrap_or(i64::MAX),
         s.max_time.unwrap_or(i64::MIN)
     );
-    Answer::data(out)
+    let _ = write!(
+        out,
+        ",\"seriesCountByMetricName\":{},\"labelValueCountByLabelName\":{},\"memoryInBytesByLabelName\":{},\"seriesCountByLabelValuePair\":{}}}",
+        top(by_name.into_iter().collect()),
+        top(value_counts),
+        top(memory),
+        top(by_pair.into_iter().collect())
+    );
+    Ok(Answer::data(out))
 }
 
 fn self_metrics(st: &AppState) -> String {
