@@ -417,6 +417,29 @@ mod tests {
     }
 
     #[test]
+    fn histograms_as_marshal_histogram() {
+        let h = FloatHistogram {
+            schema: 0,
+            zero_threshold: 0.001,
+            zero_count: 1.0,
+            count: 6.0,
+            sum: 10.0,
+            positive_spans: vec![promplay_model::Span {
+                offset: 0,
+                length: 2,
+            }],
+            positive_buckets: vec![2.0, 3.0],
+            ..Default::default()
+        };
+        let mut s = String::new();
+        write_histogram(&mut s, &h);
+        assert_eq!(
+            s,
+            r#"{"count":"6","sum":"10","buckets":[[3,"-0.001","0.001","1"],[0,"0.5","1","2"],[0,"1","2","3"]]}"#
+        );
+    }
+
+    #[test]
     fn strings_escape_html_as_go() {
         assert_eq!(str_json("a<b>&\"\n"), r#""a\u003cb\u003e\u0026\"\n""#);
     }
