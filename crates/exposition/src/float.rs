@@ -40,6 +40,25 @@ impl Write for StackBuf {
 /// Shortest round-trip decimal digits of a finite, non-zero `|x|` into `digits`, and its
 /// decimal exponent `e` such that `x = d1.d2... * 10^e`.
 fn shortest_digits(x: f64, digits: &mut StackBuf) -> i32 {
+    let a = x.abs();
+    if a < 1e15 && a.fract() == 0.0 {
+        // An integer below 1e15 is exact, and no shorter decimal lands on it (doubles there
+        // are at most 1/8 apart): its digits without the trailing zeros are the shortest.
+        let mut n = a as u64;
+        let mut rev = [0u8; 20];
+        let mut len = 0;
+        while n > 0 {
+            rev[len] = b'0' + (n % 10) as u8;
+            n /= 10;
+            len += 1;
+        }
+        let exp = len as i32 - 1;
+        let zeros = rev[..len].iter().take_while(|&&d| d == b'0').count();
+        for &d in rev[zeros..len].iter().rev() {
+            let _ = digits.write_char(d as char);
+        }
+        return exp;
+    }
     // `{:e}` prints the shortest representation that round-trips: "1.795612490988606e9"
     // (at most 17 digits and a 4-character exponent: it fits).
     let mut sci = StackBuf::new();
@@ -179,6 +198,35 @@ pub fn parse_float(s: &[u8]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn integer_digits_are_the_shortest_round_trip_digits() {
+        let reference = |x: f64| -> (String, i32) {
+            let s = format!("{:e}", x.abs());
+            let (m, e) = s.split_once('e').unwrap();
+            (m.replace('.', ""), e.parse().unwrap())
+        };
+        let mut xs: Vec<f64> = (1..=2000).map(f64::from).collect();
+        let mut k = 1u64;
+        for _ in 0..15 {
+            xs.extend([k as f64, (k - 1) as f64, (k + 1) as f64, (k * 7) as f64]);
+            k *= 10;
+        }
+        let mut r = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            r ^= r << 13;
+            r ^= r >> 7;
+            r ^= r << 17;
+            xs.push((r % 1_000_000_000_000_000) as f64);
+            xs.push(-((r >> 20) as f64));
+        }
+        xs.push(999_999_999_999_999.0);
+        for x in xs.into_iter().filter(|&x| x != 0.0 && x.abs() < 1e15) {
+            let mut d = StackBuf::new();
+            let e = shortest_digits(x, &mut d);
+            assert_eq!((d.as_str().to_string(), e), reference(x), "{x}");
+        }
+    }
 
     #[test]
     fn python_repr_matches_cpython() {

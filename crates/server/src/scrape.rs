@@ -606,11 +606,14 @@ struct TextShape {
     /// its sample in `samples`.
     lines: Vec<ShapeLine>,
     /// The samples in the parser's output order: name, labels, whether a negative value is a
-    /// parse error, and the index of the sample line they came from.
-    samples: Vec<(Arc<str>, Labels, bool, usize)>,
+    /// parse error, and their [`exposed_hash`].
+    samples: Vec<(Arc<str>, Labels, bool, u64)>,
     /// The family names, for the metadata's iteration.
     families: Vec<String>,
 }
+
+/// A sample to append: name, labels, value, timestamp, and [`exposed_hash`] if known.
+type SampleRef<'s> = (&'s Arc<str>, &'s Labels, f64, Option<i64>, Option<u64>);
 
 /// A line of a [`TextShape`]: start, end, and for a sample line (value offset, sample index).
 type ShapeLine = (usize, usize, Option<(usize, usize)>);
@@ -657,7 +660,8 @@ impl TextShape {
             let neg = fam.typ == promplay_exposition::MetricType::Histogram
                 && *s.name != *fam.name
                 && (s.name.ends_with("_count") || s.name.ends_with("_bucket"));
-            samples.push((s.name.clone(), s.labels.clone(), neg, sl.line - 1));
+            let hash = exposed_hash(&s.name, &s.labels);
+            samples.push((s.name.clone(), s.labels.clone(), neg, hash));
             line_sample[k] = j;
         }
         for (k, sl) in lines.iter().enumerate() {
@@ -1140,7 +1144,7 @@ impl ScrapeLoop {
                         .samples
                         .iter()
                         .zip(&values)
-                        .map(|(s, &(v, ts))| (&s.0, &s.1, v, ts));
+                        .map(|(s, &(v, ts))| (&s.0, &s.1, v, ts, Some(s.3)));
                     let res = self.append_samples(app, samples, t, &mut counts);
                     self.cache.shape = Some(shape);
                     return (counts, res);
@@ -1185,7 +1189,7 @@ impl ScrapeLoop {
         let samples = families
             .iter()
             .flat_map(|f| &f.samples)
-            .map(|s| (&s.name, &s.labels, s.value, s.timestamp_ms));
+            .map(|s| (&s.name, &s.labels, s.value, s.timestamp_ms, None));
         let res = self.append_samples(app, samples, t, &mut counts);
         (counts, res)
     }
@@ -1194,7 +1198,7 @@ impl ScrapeLoop {
     fn append_samples<'s>(
         &mut self,
         app: &mut Appender<'_>,
-        samples: impl Iterator<Item = (&'s Arc<str>, &'s Labels, f64, Option<i64>)>,
+        samples: impl Iterator<Item = SampleRef<'s>>,
         t: i64,
         counts: &mut AppendCounts,
     ) -> Result<(), AppendFailure> {
@@ -1202,7 +1206,7 @@ impl ScrapeLoop {
         let mut sample_limit_hit = false;
         let mut limited = 0usize;
         'outer: {
-            for (s_name, s_labels, s_value, s_ts) in samples {
+            for (s_name, s_labels, s_value, s_ts, s_hash) in samples {
                 counts.total += 1;
                 let parsed_ts = if self.opts.honor_timestamps {
                     s_ts
@@ -1210,7 +1214,7 @@ impl ScrapeLoop {
                     None
                 };
                 let ts = parsed_ts.unwrap_or(t);
-                let hash = exposed_hash(s_name, s_labels);
+                let hash = s_hash.unwrap_or_else(|| exposed_hash(s_name, s_labels));
                 if self.cache.get_dropped(hash, s_name, s_labels) {
                     continue;
                 }
