@@ -9,16 +9,6 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Duration(pub i64);
 
-const UNITS: [(&str, i64); 7] = [
-    ("y", 365 * 24 * 3_600_000),
-    ("w", 7 * 24 * 3_600_000),
-    ("d", 24 * 3_600_000),
-    ("h", 3_600_000),
-    ("m", 60_000),
-    ("s", 1_000),
-    ("ms", 1),
-];
-
 impl Duration {
     pub const fn from_secs(s: i64) -> Self {
         Duration(s * 1000)
@@ -28,66 +18,18 @@ impl Duration {
         self.0
     }
 
-    /// `model.ParseDuration`.
+    /// `model.ParseDuration`; an unknown unit reads as `not a valid duration string`.
     pub fn parse(s: &str) -> Result<Duration, String> {
-        let err = || format!("not a valid duration string: {s:?}");
-        if s == "0" {
-            return Ok(Duration(0));
-        }
-        if s.is_empty() {
-            return Err(err());
-        }
-        let b = s.as_bytes();
-        let mut i = 0;
-        let mut next_unit = 0usize;
-        let mut total: i64 = 0;
-        while i < b.len() {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            if start == i {
-                return Err(err());
-            }
-            let n: i64 = s[start..i].parse().map_err(|_| err())?;
-            let ustart = i;
-            while i < b.len() && b[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            let unit = &s[ustart..i];
-            let pos = UNITS[next_unit..]
-                .iter()
-                .position(|(u, _)| *u == unit)
-                .ok_or_else(err)?;
-            let (_, mult) = UNITS[next_unit + pos];
-            next_unit += pos + 1;
-            total = n
-                .checked_mul(mult)
-                .and_then(|v| total.checked_add(v))
-                .ok_or_else(|| "duration out of range".to_string())?;
-        }
-        Ok(Duration(total))
+        promplay_model::parse_duration(s)
+            .map(Duration)
+            .map_err(|e| e.unknown_unit_as_invalid().to_string())
     }
 }
 
 impl fmt::Display for Duration {
     /// `model.Duration.String()`: the largest units first, `0s` for zero.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        if ms < 0 {
-            f.write_str("-")?;
-            ms = -ms;
-        }
-        for (u, mult) in UNITS {
-            if ms >= mult {
-                write!(f, "{}{}", ms / mult, u)?;
-                ms %= mult;
-            }
-        }
-        Ok(())
+        f.write_str(&promplay_model::format_duration(self.0))
     }
 }
 

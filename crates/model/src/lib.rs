@@ -8,12 +8,14 @@
 //! Architecture invariant: nothing here does I/O, reads the wall clock or knows a browser.
 
 pub mod clock;
+pub mod duration;
 pub mod histogram;
 pub mod labels;
 pub mod matcher;
 pub mod value;
 
 pub use clock::{Clock, ManualClock};
+pub use duration::{format_duration, parse_duration, DurationError};
 pub use histogram::{
     kahan_sum_inc, AddOutcome, Bucket, CounterResetHint, FloatHistogram, HistogramError, Span,
     CUSTOM_BUCKETS_SCHEMA,

@@ -3,7 +3,7 @@
 
 /// Parses a Prometheus duration into milliseconds (`not a valid duration string: "x"`).
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    promplay_promql::promqltest::series::parse_duration(s)
+    promplay_model::parse_duration(s).map_err(|e| e.unknown_unit_as_invalid().to_string())
 }
 
 /// Go's `strconv.ParseFloat`.
@@ -12,37 +12,7 @@ pub fn parse_go_float(s: &str) -> Option<f64> {
 }
 
 /// `model.Duration.String()`: `0s`, `5m`, `1d`, `1h30m`, `2w` (years and weeks only when exact).
-pub fn format_model_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut ms = ms;
-    if ms < 0 {
-        out.push('-');
-        ms = -ms;
-    }
-    let units: [(&str, i64, bool); 7] = [
-        ("y", 365 * 86_400_000, true),
-        ("w", 7 * 86_400_000, true),
-        ("d", 86_400_000, false),
-        ("h", 3_600_000, false),
-        ("m", 60_000, false),
-        ("s", 1000, false),
-        ("ms", 1, false),
-    ];
-    for (u, mult, exact) in units {
-        if exact && ms % mult != 0 {
-            continue;
-        }
-        let v = ms / mult;
-        if v > 0 {
-            out.push_str(&format!("{v}{u}"));
-            ms -= v * mult;
-        }
-    }
-    out
-}
+pub use promplay_model::format_duration as format_model_duration;
 
 /// Go's `time.Duration.String()` for a whole number of milliseconds: `0s`, `500ms`, `1.5s`,
 /// `1m0s`, `2h0m0s`.

@@ -6,11 +6,6 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const MS_PER_SECOND: i64 = 1000;
-const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
-const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
-const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
-const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
-const MS_PER_YEAR: i64 = 365 * MS_PER_DAY;
 
 /// A non-negative duration in milliseconds, written and read as Prometheus does.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,91 +31,19 @@ impl Duration {
     }
 
     /// Parses `[0-9]+(y|w|d|h|m|s|ms)` units in that order, each at most once, or `0`
-    /// (Prometheus's `model.ParseDuration`).
+    /// (Prometheus's `model.ParseDuration`); an unknown unit reads as `not a valid duration
+    /// string`.
     pub fn parse(s: &str) -> Result<Duration, String> {
-        if s.is_empty() {
-            return Err("empty duration string".to_string());
-        }
-        if s == "0" {
-            return Ok(Duration(0));
-        }
-        let invalid = || format!("not a valid duration string: {s:?}");
-        let units: [(&str, i64); 7] = [
-            ("y", MS_PER_YEAR),
-            ("w", MS_PER_WEEK),
-            ("d", MS_PER_DAY),
-            ("h", MS_PER_HOUR),
-            ("m", MS_PER_MINUTE),
-            ("s", MS_PER_SECOND),
-            ("ms", 1),
-        ];
-        let bytes = s.as_bytes();
-        let mut pos = 0;
-        let mut next_unit = 0;
-        let mut total: i64 = 0;
-        while pos < bytes.len() {
-            let start = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_digit() {
-                pos += 1;
-            }
-            if start == pos {
-                return Err(invalid());
-            }
-            let digits = &s[start..pos];
-            let ustart = pos;
-            while pos < bytes.len() && bytes[pos].is_ascii_alphabetic() {
-                pos += 1;
-            }
-            let unit = &s[ustart..pos];
-            let idx = units[next_unit..]
-                .iter()
-                .position(|(u, _)| *u == unit)
-                .ok_or_else(invalid)?
-                + next_unit;
-            next_unit = idx + 1;
-            let n: i64 = digits
-                .parse()
-                .map_err(|_| "duration out of range".to_string())?;
-            let add = n
-                .checked_mul(units[idx].1)
-                .ok_or_else(|| "duration out of range".to_string())?;
-            total = total
-                .checked_add(add)
-                .ok_or_else(|| "duration out of range".to_string())?;
-        }
-        Ok(Duration(total))
+        promplay_model::parse_duration(s)
+            .map(Duration)
+            .map_err(|e| e.unknown_unit_as_invalid().to_string())
     }
 }
 
 impl fmt::Display for Duration {
     /// `model.Duration.String()`: years and weeks only when exact, then d h m s ms.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut ms = self.0;
-        if ms == 0 {
-            return f.write_str("0s");
-        }
-        if ms < 0 {
-            f.write_str("-")?;
-            ms = ms.saturating_neg();
-        }
-        let mut unit = |name: &str, mult: i64, exact: bool| -> fmt::Result {
-            if exact && ms % mult != 0 {
-                return Ok(());
-            }
-            let v = ms / mult;
-            if v > 0 {
-                ms -= v * mult;
-                write!(f, "{v}{name}")?;
-            }
-            Ok(())
-        };
-        unit("y", MS_PER_YEAR, true)?;
-        unit("w", MS_PER_WEEK, true)?;
-        unit("d", MS_PER_DAY, false)?;
-        unit("h", MS_PER_HOUR, false)?;
-        unit("m", MS_PER_MINUTE, false)?;
-        unit("s", MS_PER_SECOND, false)?;
-        unit("ms", 1, false)
+        f.write_str(&promplay_model::format_duration(self.0))
     }
 }
 
@@ -269,6 +192,12 @@ impl<'de> Deserialize<'de> for ScalarString {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
+    const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
+    const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+    const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
+    const MS_PER_YEAR: i64 = 365 * MS_PER_DAY;
 
     #[test]
     fn parses_and_prints_like_model_duration() {

@@ -202,96 +202,12 @@ pub fn unquote(s: &str) -> Result<String, String> {
         .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
-/// Prometheus's `model.ParseDuration` (prometheus/common): `[0-9]+` + unit pairs, units
-/// `y w d h m s ms` in this order, each at most once; `0` alone is allowed. Returns
-/// milliseconds. Messages are upstream's.
+/// Prometheus's `model.ParseDuration` in milliseconds, with upstream's message as the error.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    match s {
-        "0" => return Ok(0),
-        "" => return Err("empty duration string".into()),
-        _ => {}
-    }
-    let invalid = || format!("not a valid duration string: {s:?}");
-    // (unit, position, milliseconds)
-    const UNITS: [(&str, u8, u64); 7] = [
-        ("ms", 7, 1),
-        ("s", 6, 1000),
-        ("m", 5, 60_000),
-        ("h", 4, 3_600_000),
-        ("d", 3, 86_400_000),
-        ("w", 2, 7 * 86_400_000),
-        ("y", 1, 365 * 86_400_000),
-    ];
-    // Upstream keeps nanoseconds in an int64: at most 2^63 ns.
-    const MAX_MS: u64 = (1u64 << 63) / 1_000_000;
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut last_pos = 0;
-    let mut total: u64 = 0;
-    while i < b.len() {
-        if !b[i].is_ascii_digit() {
-            return Err(invalid());
-        }
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let v: u64 = s[start..i].parse().map_err(|_| invalid())?;
-        let ustart = i;
-        while i < b.len() && !b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == ustart {
-            return Err(invalid());
-        }
-        let u = &s[ustart..i];
-        let Some(&(_, pos, mult)) = UNITS.iter().find(|(name, _, _)| *name == u) else {
-            return Err(format!("unknown unit {u:?} in duration {s:?}"));
-        };
-        if pos <= last_pos {
-            return Err(invalid());
-        }
-        last_pos = pos;
-        if v > MAX_MS / mult {
-            return Err("duration out of range".into());
-        }
-        total += v * mult;
-        if total > MAX_MS {
-            return Err("duration out of range".into());
-        }
-    }
-    Ok(total as i64)
+    promplay_model::parse_duration(s).map_err(|e| e.to_string())
 }
 
-/// Prometheus's `model.Duration.String()` for a millisecond count (`1h30m`, `0s`, `-5m`).
-pub fn format_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".into();
-    }
-    let mut out = String::new();
-    let mut ms_u = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
-    const UNITS: [(&str, u64); 7] = [
-        ("y", 365 * 24 * 3_600_000),
-        ("w", 7 * 24 * 3_600_000),
-        ("d", 24 * 3_600_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
-    for (u, size) in UNITS {
-        let n = ms_u / size;
-        if n > 0 {
-            out.push_str(&n.to_string());
-            out.push_str(u);
-            ms_u -= n * size;
-        }
-    }
-    out
-}
+pub use promplay_model::format_duration;
 
 #[cfg(test)]
 mod tests {

@@ -13,57 +13,10 @@ pub enum SeqValue {
     Histogram(Box<FloatHistogram>, bool),
 }
 
-/// Parses a Prometheus duration (`1h30m`, `0`, `5m1ms`) into milliseconds.
+/// Parses a Prometheus duration (`1h30m`, `0`, `5m1ms`) into milliseconds; an unknown unit
+/// reads as `not a valid duration string`.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err("empty duration string".into());
-    }
-    let units: [(&str, i64); 7] = [
-        ("y", 365 * 24 * 3600 * 1000),
-        ("w", 7 * 24 * 3600 * 1000),
-        ("d", 24 * 3600 * 1000),
-        ("h", 3600 * 1000),
-        ("m", 60 * 1000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut total: i64 = 0;
-    let mut last_unit = -1i32;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return Err(format!("not a valid duration string: {s:?}"));
-        }
-        let n: i64 = s[start..i]
-            .parse()
-            .map_err(|_| format!("not a valid duration string: {s:?}"))?;
-        let ustart = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let unit = &s[ustart..i];
-        let Some(idx) = units.iter().position(|(u, _)| *u == unit) else {
-            return Err(format!("not a valid duration string: {s:?}"));
-        };
-        // "ms" sorts after "s" in our table; order must be strictly decreasing.
-        if idx as i32 <= last_unit {
-            return Err(format!("not a valid duration string: {s:?}"));
-        }
-        last_unit = idx as i32;
-        total = n
-            .checked_mul(units[idx].1)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(|| format!("duration out of range: {s:?}"))?;
-    }
-    Ok(total)
+    promplay_model::parse_duration(s).map_err(|e| e.unknown_unit_as_invalid().to_string())
 }
 
 /// Go's `strconv.ParseFloat` for the forms the corpus uses (decimal, exponent, Inf, NaN).
