@@ -135,75 +135,7 @@ pub(crate) fn labels_hash(l: &Labels) -> u64 {
         b.extend_from_slice(x.value.as_bytes());
         b.push(0xff);
     }
-    xxhash64(&b)
-}
-
-fn xxhash64(input: &[u8]) -> u64 {
-    const P1: u64 = 11400714785074694791;
-    const P2: u64 = 14029467366897019727;
-    const P3: u64 = 1609587929392839161;
-    const P4: u64 = 9650029242287828579;
-    const P5: u64 = 2870177450012600261;
-    fn round(acc: u64, input: u64) -> u64 {
-        acc.wrapping_add(input.wrapping_mul(P2))
-            .rotate_left(31)
-            .wrapping_mul(P1)
-    }
-    fn merge(acc: u64, val: u64) -> u64 {
-        (acc ^ round(0, val)).wrapping_mul(P1).wrapping_add(P4)
-    }
-    let rd64 = |b: &[u8]| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
-    let rd32 = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as u64;
-    let n = input.len();
-    let mut p = 0usize;
-    let mut h: u64;
-    if n >= 32 {
-        let mut v1 = P1.wrapping_add(P2);
-        let mut v2 = P2;
-        let mut v3 = 0u64;
-        let mut v4 = 0u64.wrapping_sub(P1);
-        while p + 32 <= n {
-            v1 = round(v1, rd64(&input[p..]));
-            v2 = round(v2, rd64(&input[p + 8..]));
-            v3 = round(v3, rd64(&input[p + 16..]));
-            v4 = round(v4, rd64(&input[p + 24..]));
-            p += 32;
-        }
-        h = v1
-            .rotate_left(1)
-            .wrapping_add(v2.rotate_left(7))
-            .wrapping_add(v3.rotate_left(12))
-            .wrapping_add(v4.rotate_left(18));
-        h = merge(h, v1);
-        h = merge(h, v2);
-        h = merge(h, v3);
-        h = merge(h, v4);
-    } else {
-        h = P5;
-    }
-    h = h.wrapping_add(n as u64);
-    while p + 8 <= n {
-        let k1 = round(0, rd64(&input[p..]));
-        h ^= k1;
-        h = h.rotate_left(27).wrapping_mul(P1).wrapping_add(P4);
-        p += 8;
-    }
-    if p + 4 <= n {
-        h ^= rd32(&input[p..]).wrapping_mul(P1);
-        h = h.rotate_left(23).wrapping_mul(P2).wrapping_add(P3);
-        p += 4;
-    }
-    while p < n {
-        h ^= (input[p] as u64).wrapping_mul(P5);
-        h = h.rotate_left(11).wrapping_mul(P1);
-        p += 1;
-    }
-    h ^= h >> 33;
-    h = h.wrapping_mul(P2);
-    h ^= h >> 29;
-    h = h.wrapping_mul(P3);
-    h ^= h >> 32;
-    h
+    promplay_model::hash::xxhash64(&b)
 }
 
 fn add_ratio_sample(ratio: f64, s: &Sample) -> bool {
