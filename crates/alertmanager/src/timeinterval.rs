@@ -5,8 +5,6 @@
 //! Only the `UTC` location (or none, which means UTC) is supported: this crate has no time-zone
 //! database. Any other `location` is refused when the configuration is loaded.
 
-use std::fmt;
-
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// One `time_intervals` entry.
@@ -303,46 +301,7 @@ impl Serialize for TimeRange {
     }
 }
 
-/// A UTC civil date and time broken out of a millisecond timestamp.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Civil {
-    pub year: i64,
-    pub month: u32,
-    pub day: u32,
-    pub hour: u32,
-    pub minute: u32,
-    pub second: u32,
-    pub millis: u32,
-    /// 0 = Sunday.
-    pub weekday: u32,
-}
-
-/// Splits a Unix-epoch millisecond timestamp into UTC civil fields.
-pub fn civil_from_ms(ms: i64) -> Civil {
-    let days = ms.div_euclid(86_400_000);
-    let rem = ms.rem_euclid(86_400_000);
-    // Howard Hinnant's days_from_civil inverse.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = if m <= 2 { y + 1 } else { y };
-    Civil {
-        year,
-        month: m,
-        day: d,
-        hour: (rem / 3_600_000) as u32,
-        minute: (rem / 60_000 % 60) as u32,
-        second: (rem / 1000 % 60) as u32,
-        millis: (rem % 1000) as u32,
-        weekday: (days + 4).rem_euclid(7) as u32,
-    }
-}
+pub use promplay_template::civil::{civil_from_ms, Civil};
 
 fn is_leap(y: i64) -> bool {
     (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
@@ -411,16 +370,6 @@ impl TimeInterval {
             return false;
         }
         true
-    }
-}
-
-impl fmt::Display for Civil {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )
     }
 }
 

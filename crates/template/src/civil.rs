@@ -1,4 +1,7 @@
-//! UTC civil time from Unix milliseconds (no time zones: templates render in UTC).
+//! UTC civil time from Unix milliseconds (no time zones: templates render in UTC; the
+//! Alertmanager's time intervals use it too).
+
+use std::fmt;
 
 /// A UTC civil date and time broken out of a millisecond timestamp.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,5 +41,33 @@ pub fn civil_from_ms(ms: i64) -> Civil {
         second: (rem / 1000 % 60) as u32,
         millis: (rem % 1000) as u32,
         weekday: (days + 4).rem_euclid(7) as u32,
+    }
+}
+
+impl fmt::Display for Civil {
+    /// RFC 3339 to the second: `2026-11-25T13:17:37Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_and_printing() {
+        // 2026-11-25T13:17:37.250Z is a Wednesday.
+        let c = civil_from_ms(1_795_612_657_250);
+        assert_eq!(c.to_string(), "2026-11-25T13:17:37Z");
+        assert_eq!((c.weekday, c.millis), (3, 250));
+        assert_eq!(civil_from_ms(0).weekday, 4);
+        assert_eq!(civil_from_ms(-1).to_string(), "1969-12-31T23:59:59Z");
+        let leap = civil_from_ms(951_782_400_000);
+        assert_eq!((leap.year, leap.month, leap.day), (2000, 2, 29));
     }
 }
