@@ -9,6 +9,7 @@
 
 pub mod clock;
 pub mod duration;
+pub mod gofmt;
 pub mod hash;
 pub mod histogram;
 pub mod labels;

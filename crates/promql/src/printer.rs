@@ -22,16 +22,7 @@ pub const MAX_CHARACTERS_PER_LINE: usize = 100;
 
 /// Go's `strconv.FormatFloat(v, 'f', -1, 64)`, as upstream prints number literals: the
 /// shortest decimal that round-trips, never an exponent; `+Inf`, `-Inf`, `NaN`.
-pub fn format_float(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
-    }
-    // Rust's `Display` for f64 is the shortest round-trip decimal without exponent.
-    format!("{v}")
-}
+pub use promplay_model::gofmt::format_f as format_float;
 
 /// A grouping label, quoted unless it is a legacy *metric* name (upstream's `writeLabels`:
 /// `a:b` stays bare, as the lexer reads it back as one identifier).

@@ -84,34 +84,7 @@ fn trim_zeros(s: &str) -> &str {
 }
 
 /// Go's `%g` (shortest digits; exponent form below 1e-4 and from 1e6 on: `1e+06`).
-pub fn format_g_shortest(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    let e = format!("{v:e}");
-    let (mant, exp) = e.split_once('e').unwrap_or((&e, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
-    }
-}
+pub use promplay_model::gofmt::format_g as format_g_shortest;
 
 /// Go's `strconv.FormatFloat(v, 'E', -1, 64)`: shortest digits, `1.5E+00`.
 pub fn format_e(v: f64) -> String {

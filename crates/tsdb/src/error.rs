@@ -113,40 +113,8 @@ impl fmt::Display for StorageError {
 
 impl std::error::Error for StorageError {}
 
-/// Go's `%g` for a float64 (shortest representation; exponent form when the exponent is < -4
-/// or >= 6), as Prometheus prints values in error messages.
-pub(crate) fn go_g(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if v == 0.0 {
-        return if v.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // shortest round-trip digits via `{:e}`
-    let e = format!("{v:e}");
-    let (mant, exp) = match e.split_once('e') {
-        Some(p) => p,
-        None => return e,
-    };
-    let exp: i32 = exp.parse().unwrap_or(0);
-    if !(-4..6).contains(&exp) {
-        let sign = if exp < 0 { '-' } else { '+' };
-        format!("{mant}e{sign}{:02}", exp.abs())
-    } else {
-        format!("{v}")
-    }
-}
+/// Go's `%g` for a float64, as Prometheus prints values in error messages.
+pub(crate) use promplay_model::gofmt::format_g as go_g;
 
 #[cfg(test)]
 mod tests {

@@ -885,19 +885,7 @@ fn go_g(f: f64) -> String {
 }
 
 /// Go's `strconv.FormatFloat(f, 'f', -1, 64)`.
-fn go_format_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    format!("{f}")
-}
+use promplay_model::gofmt::format_f as go_format_float;
 
 /// Go's `FloatHistogram.String()`, as `count_values` prints histogram values.
 fn histogram_string(h: &FloatHistogram) -> String {

@@ -1,7 +1,5 @@
 //! Prometheus's annotation texts (`util/annotations/annotations.go`), without positions.
 
-use std::fmt::Write;
-
 use promplay_model::labels::write_go_quoted;
 
 fn q(s: &str) -> String {
@@ -109,67 +107,8 @@ pub fn mismatched_custom_buckets(op: &str) -> String {
     format!("PromQL info: mismatched custom buckets were reconciled during {op}")
 }
 
-/// Go's `%g` / `strconv.FormatFloat(f, 'g', -1, 64)`: the shortest representation, in
-/// exponent form (`1e+06`, `1.5e-07`) when
-/// the decimal exponent is < -4 or ≥ 6.
-pub fn go_fmt_g(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "d.ddddde[-]x".
-    let s = format!("{:e}", f);
-    let (mant, exp) = s.split_once('e').unwrap_or((s.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let neg = mant.starts_with('-');
-    let digits: String = mant.chars().filter(|c| c.is_ascii_digit()).collect();
-    let mut out = String::new();
-    if neg {
-        out.push('-');
-    }
-    if !(-4..6).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-        return out;
-    }
-    if exp < 0 {
-        out.push_str("0.");
-        for _ in 0..(-exp - 1) {
-            out.push('0');
-        }
-        out.push_str(&digits);
-    } else {
-        let e = exp as usize;
-        if digits.len() > e + 1 {
-            out.push_str(&digits[..e + 1]);
-            out.push('.');
-            out.push_str(&digits[e + 1..]);
-        } else {
-            out.push_str(&digits);
-            for _ in 0..(e + 1 - digits.len()) {
-                out.push('0');
-            }
-        }
-    }
-    out
-}
+/// Go's `%g` / `strconv.FormatFloat(f, 'g', -1, 64)`.
+pub use promplay_model::gofmt::format_g as go_fmt_g;
 
 /// `labels.FormatOpenMetricsFloat`: like `%g` but `+Inf`/`-Inf`/`NaN`, and a `.0` appended
 /// when the result has neither a `.` nor an exponent.
