@@ -96,6 +96,8 @@ pub struct Host {
     /// Requests to the app (hello apps only).
     arrivals: Option<Arrivals>,
     example: Example,
+    /// The size of the last answer: the next one is written into a buffer that large.
+    body_capacity: std::cell::Cell<usize>,
 }
 
 /// The Targets/Workshop pages' view of a host.
@@ -193,6 +195,7 @@ impl World {
                 faults: Faults::default(),
                 arrivals,
                 example,
+                body_capacity: std::cell::Cell::new(0),
             },
         );
         Ok(())
@@ -452,9 +455,10 @@ impl World {
             if let Some(e) = &faults.explosion {
                 explode(&mut families, e);
             }
-            let mut out = String::new();
+            let mut out = String::with_capacity(host.body_capacity.get());
             // Writing to a String cannot fail.
             let _ = write(&mut out, &families, &format);
+            host.body_capacity.set(out.len() + out.len() / 16);
             if faults.huge_bytes > out.len() {
                 pad(&mut out, faults.huge_bytes, format.kind);
             }
