@@ -772,15 +772,17 @@ impl ScrapeCache {
     fn get(
         &mut self,
         hash: u64,
-        name: &str,
+        name: &Arc<str>,
         labels: &Labels,
     ) -> Option<(SeriesRef, Arc<Labels>, bool)> {
         let iter = self.iter;
+        // `Arc`'s equality compares pointers first: a body read by its shape hands back the
+        // strings the entry was made from.
         let e = self
             .series
             .get_mut(&hash)?
             .iter_mut()
-            .find(|e| &*e.name == name && e.labels == *labels)?;
+            .find(|e| e.name == *name && e.labels == *labels)?;
         let already = e.last_iter == iter;
         e.last_iter = iter;
         Some((e.sref, e.lset.clone(), already))
