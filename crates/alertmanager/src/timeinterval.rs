@@ -301,20 +301,8 @@ impl Serialize for TimeRange {
     }
 }
 
-pub use promplay_template::civil::{civil_from_ms, Civil};
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: u32) -> i32 {
-    match m {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ if is_leap(y) => 29,
-        _ => 28,
-    }
-}
+use promplay_model::civil::days_in_month;
+pub use promplay_model::civil::{civil_from_ms, Civil};
 
 impl TimeInterval {
     /// Whether the instant `ms` (Unix epoch, UTC) lies in this interval.
@@ -331,7 +319,7 @@ impl TimeInterval {
             }
         }
         if !self.days_of_month.is_empty() {
-            let dim = days_in_month(t.year, t.month);
+            let dim = days_in_month(t.year, t.month) as i32;
             let day = t.day as i32;
             let hit = self.days_of_month.iter().any(|r| {
                 let begin = if r.0.begin < 0 {

@@ -7,6 +7,7 @@
 //!
 //! Architecture invariant: nothing here does I/O, reads the wall clock or knows a browser.
 
+pub mod civil;
 pub mod clock;
 pub mod duration;
 pub mod gofmt;

@@ -4,8 +4,8 @@
 use serde::Serialize;
 use serde_json::Value as Json;
 
+use promplay_model::civil::civil_from_ms;
 use promplay_model::Labels;
-use promplay_template::civil::civil_from_ms;
 
 use crate::group::Group;
 use crate::rule::{Alert, Rule};

@@ -22,9 +22,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
-pub mod civil;
-
-use civil::civil_from_ms;
+use promplay_model::civil::{self, civil_from_ms};
 
 /// Nesting of template calls and control structures is bounded (Go: "exceeded maximum
 /// template depth").
@@ -318,7 +316,7 @@ pub fn go_time_format(ms: Option<i64>, layout: &str) -> String {
                 let _ = write!(out, "{}", c.day);
             }
             "002" => {
-                let _ = write!(out, "{:03}", day_of_year(&c));
+                let _ = write!(out, "{:03}", c.day_of_year());
             }
             "15" => {
                 let _ = write!(out, "{:02}", c.hour);
@@ -362,12 +360,6 @@ pub fn go_time_format(ms: Option<i64>, layout: &str) -> String {
         rest = &rest[tok.len()..];
     }
     out
-}
-
-fn day_of_year(c: &civil::Civil) -> u32 {
-    const CUM: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
-    let leap = (c.year % 4 == 0 && c.year % 100 != 0) || c.year % 400 == 0;
-    CUM[(c.month - 1) as usize] + c.day + u32::from(leap && c.month > 2)
 }
 
 fn format_float(f: f64) -> String {

@@ -3,68 +3,13 @@
 use super::{sample, FnCall};
 use crate::error::EvalError;
 use crate::value::Vector;
+use promplay_model::civil::{civil_from_ms, days_in_month as days_in, Civil};
 use promplay_model::Labels;
 
-/// A UTC calendar date and time of day.
-struct Civil {
-    year: i64,
-    month: i64,
-    day: i64,
-    hour: i64,
-    minute: i64,
-    /// 0 = Sunday.
-    weekday: i64,
-    /// 1-based.
-    yday: i64,
-}
-
-fn is_leap(y: i64) -> bool {
-    y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)
-}
-
-fn days_in(year: i64, month: i64) -> i64 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        _ => {
-            if is_leap(year) {
-                29
-            } else {
-                28
-            }
-        }
-    }
-}
-
-/// Howard Hinnant's days-to-civil algorithm on Unix seconds.
+/// The UTC calendar fields of Unix seconds (`to_secs` keeps them within ±2^50, so the
+/// milliseconds cannot overflow).
 fn civil(secs: i64) -> Civil {
-    let days = secs.div_euclid(86400);
-    let rem = secs.rem_euclid(86400);
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-    let mut y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    if m <= 2 {
-        y += 1;
-    }
-    let mut yday = d;
-    for mm in 1..m {
-        yday += days_in(y, mm);
-    }
-    Civil {
-        year: y,
-        month: m,
-        day: d,
-        hour: rem / 3600,
-        minute: (rem % 3600) / 60,
-        weekday: (days + 4).rem_euclid(7),
-        yday,
-    }
+    civil_from_ms(secs.saturating_mul(1000))
 }
 
 /// Go's `int64(f)` for the seconds of a sample value (out of range and NaN give MinInt64 on
@@ -83,7 +28,7 @@ pub(super) fn call(c: &FnCall) -> Result<Option<Vector>, EvalError> {
         "month" => |t| t.month as f64,
         "day_of_month" => |t| t.day as f64,
         "day_of_week" => |t| t.weekday as f64,
-        "day_of_year" => |t| t.yday as f64,
+        "day_of_year" => |t| t.day_of_year() as f64,
         "hour" => |t| t.hour as f64,
         "minute" => |t| t.minute as f64,
         "days_in_month" => |t| days_in(t.year, t.month) as f64,
@@ -117,14 +62,14 @@ mod tests {
             (t.year, t.month, t.day, t.hour, t.minute),
             (2006, 1, 2, 22, 4)
         );
-        assert_eq!((t.weekday, t.yday), (1, 2));
+        assert_eq!((t.weekday, t.day_of_year()), (1, 2));
         assert_eq!(civil(0).weekday, 4);
         assert_eq!(civil(1230767999).year, 2008);
         assert_eq!(civil(1230768000).year, 2009);
         let t = civil(1456790399);
         assert_eq!((t.month, t.day), (2, 29));
-        assert_eq!(civil(1483191420).yday, 366);
-        assert_eq!(civil(1672493820).yday, 365);
+        assert_eq!(civil(1483191420).day_of_year(), 366);
+        assert_eq!(civil(1672493820).day_of_year(), 365);
         let t = civil(1454284800);
         assert_eq!(days_in(t.year, t.month), 29);
         let t = civil(1485907200);
