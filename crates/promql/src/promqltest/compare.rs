@@ -10,25 +10,13 @@ use super::series::SeqValue;
 use crate::value::{Sample, Value};
 
 const EPSILON: f64 = 0.000001;
-const MIN_NORMAL: f64 = f64::MIN_POSITIVE; // 2.2250738585072014e-308
 
-/// Prometheus's `almost.Equal`.
+/// Prometheus's `almost.Equal`, with a stale marker equal only to a stale marker.
 pub fn almost_equal(a: f64, b: f64, epsilon: f64) -> bool {
     if is_stale_nan(a) || is_stale_nan(b) {
         return is_stale_nan(a) && is_stale_nan(b);
     }
-    if a.is_nan() && b.is_nan() {
-        return true;
-    }
-    if a == b {
-        return true;
-    }
-    let abs_sum = a.abs() + b.abs();
-    let diff = (a - b).abs();
-    if a == 0.0 || b == 0.0 || abs_sum < MIN_NORMAL {
-        return diff < epsilon * MIN_NORMAL;
-    }
-    diff / abs_sum.min(f64::MAX) < epsilon
+    crate::functions::quantile::almost_equal(a, b, epsilon)
 }
 
 /// Non-zero buckets by absolute index (what `Compact(0)` leaves, span layout aside).

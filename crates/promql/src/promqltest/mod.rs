@@ -15,7 +15,7 @@ use promplay_model::{FloatHistogram, Labels, Span};
 use promplay_tsdb::{Db, Options};
 
 use crate::ast::Expr;
-use crate::engine::{Engine, EngineOptions, QueryOptions};
+use crate::engine::{Engine, EngineOptions, QueryOptions, AT_MODIFIER_UNSAFE_FUNCTIONS};
 use crate::value::Value;
 use compare::{assert_matrix_sorted, compare_result};
 use script::{Command, EvalCmd, EvalKind, LoadCmd};
@@ -223,23 +223,13 @@ fn nhcb_series(l: &LoadCmd) -> Result<Vec<HistSeries>, String> {
     Ok(out)
 }
 
-const STEP_UNSAFE: &[&str] = &[
-    "days_in_month",
-    "day_of_month",
-    "day_of_week",
-    "day_of_year",
-    "hour",
-    "minute",
-    "month",
-    "year",
-    "predict_linear",
-    "time",
-    "timestamp",
-    "start",
-    "end",
-    "range",
-    "step",
-];
+/// Functions whose value depends on the evaluation time: upstream's
+/// `AtModifierUnsafeFunctions` plus the ones reading the query's own range (`start`, `end`,
+/// `range`, `step`).
+fn step_unsafe(name: &str) -> bool {
+    AT_MODIFIER_UNSAFE_FUNCTIONS.contains(&name)
+        || ["start", "end", "range", "step"].contains(&name)
+}
 
 /// Sets `@ ts` on every selector and top-level subquery without one (upstream's
 /// `atModifierTestCases`). Returns false if the expression calls a time-dependent function.
@@ -267,7 +257,7 @@ fn set_at(e: &mut Expr, ts: i64, under_at_subquery: bool) -> bool {
             ok &= set_at(&mut sq.expr, ts, true);
         }
         Expr::Call(c) => {
-            if STEP_UNSAFE.contains(&c.func.name) {
+            if step_unsafe(c.func.name) {
                 ok = false;
             }
             for a in c.args.iter_mut() {
