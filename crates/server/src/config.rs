@@ -678,6 +678,16 @@ impl GlobalConfig {
     pub fn name_validation_scheme(&self) -> NameValidationScheme {
         scheme_of(&self.metric_name_validation_scheme)
     }
+
+    /// `external_labels` as a label set.
+    pub fn external_label_set(&self) -> promplay_model::Labels {
+        promplay_model::Labels::new(
+            self.external_labels
+                .iter()
+                .map(|(k, v)| promplay_model::Label::new(k.as_str(), v.as_str()))
+                .collect(),
+        )
+    }
 }
 
 fn scheme_of(s: &str) -> NameValidationScheme {

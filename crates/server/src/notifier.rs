@@ -14,7 +14,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use promplay_alertmanager::{Alertmanager, Notification, Notifier, NotifyError, PostableAlert};
-use promplay_model::{Label, Labels};
+use promplay_model::Labels;
 use promplay_rules::NotifierAlert;
 
 use crate::alerting::{static_alertmanagers, AlertmanagerTarget};
@@ -168,14 +168,7 @@ impl NotifierManager {
 
     /// Applies a configuration (a reload); queued alerts are kept.
     pub fn apply_config(&mut self, config: &Config) -> Vec<String> {
-        self.external_labels = Labels::new(
-            config
-                .global
-                .external_labels
-                .iter()
-                .map(|(k, v)| Label::new(k.as_str(), v.as_str()))
-                .collect(),
-        );
+        self.external_labels = config.global.external_label_set();
         self.relabel_configs = config.alerting.alert_relabel_configs.clone();
         self.scheme = config.global.name_validation_scheme();
         let mut errs = Vec::new();

@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use promplay_model::{Label, Labels};
+use promplay_model::Labels;
 use promplay_rules::{AlertState, ManagerOptions, QueryFunc, RuleManager};
 use promplay_tsdb::Db;
 
@@ -118,14 +118,7 @@ fn manager_options(
     let mut m = ManagerOptions::new(query);
     m.evaluation_interval_ms = config.global.evaluation_interval.as_millis().max(1);
     m.default_query_offset_ms = config.global.rule_query_offset.as_millis();
-    m.external_labels = Labels::new(
-        config
-            .global
-            .external_labels
-            .iter()
-            .map(|(k, v)| Label::new(k.as_str(), v.as_str()))
-            .collect(),
-    );
+    m.external_labels = config.global.external_label_set();
     m.external_url = opts.external_url.clone();
     m.resend_delay_ms = opts.resend_delay_ms;
     m
