@@ -14,7 +14,10 @@
 //! and the manager's fetches are answered from those results (a target's first request is
 //! built from its job's configuration as the loop builds it). A round lasts at most the
 //! longest scrape timeout of its targets; a target that falls a whole interval behind skips
-//! the missed slot, as Prometheus's ticker does.
+//! the missed slot, as Prometheus's ticker does. Limitation (the manager is synchronous): a
+//! target that hangs still delays the scrapes that fall due during its round by up to its
+//! scrape timeout (samples keep their due timestamps); Prometheus's per-target goroutines do
+//! not couple targets at all.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, RecvTimeoutError};
