@@ -41,7 +41,11 @@ pub struct MatcherError {
 
 impl fmt::Display for MatcherError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid regular expression {:?}: {}", self.pattern, self.message)
+        write!(
+            f,
+            "invalid regular expression {:?}: {}",
+            self.pattern, self.message
+        )
     }
 }
 
@@ -135,7 +139,9 @@ mod tests {
         assert!(m.matches("foo"));
         assert!(!m.matches("xfoo"));
         assert!(!m.matches("foox"));
-        assert!(Matcher::new(MatchType::Regexp, "a", "f.o").unwrap().matches("f\no"));
+        assert!(Matcher::new(MatchType::Regexp, "a", "f.o")
+            .unwrap()
+            .matches("f\no"));
     }
 
     #[test]
