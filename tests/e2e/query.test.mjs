@@ -98,7 +98,13 @@ test('Graph tab draws one line per series with a legend', async () => {
   const shot = await artifactPath('query-graph.png');
   await page.screenshot({ path: shot, fullPage: true });
   if (process.env.PROMPLAY_UPDATE_SCREENSHOT === '1') {
-    await copyFile(shot, join(REPO, 'www', 'screenshot.png'));
+    // The README's picture: the seed's hello app under its simulated traffic.
+    await execute('rate(hello_worlds_total[1m])');
+    await page.getByTestId('tab-graph').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="legend"] li').length > 0);
+    const readme = await artifactPath('readme.png');
+    await page.screenshot({ path: readme, fullPage: true });
+    await copyFile(readme, join(REPO, 'www', 'screenshot.png'));
   }
 });
 
