@@ -11,7 +11,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::pages::{TargetsPage, TimeControls, WorkshopPage};
+use crate::pages::{ConfigPage, TargetsPage, TimeControls, WorkshopPage};
 use crate::playground::{Playground, QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
@@ -56,7 +56,7 @@ pub fn show_banner(msg: &str) {
     banner.set_text_content(Some(msg));
 }
 
-/// The pages of the nav bar. Query, Targets and Workshop exist yet.
+/// The pages of the nav bar. Query, Targets, Config and Workshop exist yet.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Page {
     Query,
@@ -119,7 +119,7 @@ impl Page {
             Page::Targets => "simulated scraping (scrape pools, target health, last scrape)",
             Page::Alerts => "the rule evaluator (alerting rules, pending and firing alerts)",
             Page::Rules => "the rule evaluator (recording and alerting rule groups)",
-            Page::Config => "prometheus.yml and alertmanager.yml editing and reload",
+            Page::Config => "",
             Page::Workshop => "the guided exercises",
             Page::Inbox => "the Alertmanager (notifications delivered as emails)",
         }
@@ -188,6 +188,7 @@ pub fn App() -> impl IntoView {
                 Page::Workshop => {
                     view! { <WorkshopPage session=session now=now /> }.into_any()
                 }
+                Page::Config => view! { <ConfigPage session=session /> }.into_any(),
                 other => view! { <NotYet page=other /> }.into_any(),
             }}
         </main>

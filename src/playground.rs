@@ -100,6 +100,8 @@ pub enum HostAction {
 /// The simulated world, its scrapes into the TSDB and the query engine of one session.
 pub struct Playground {
     sim: Simulation,
+    /// The text of the prometheus.yml running now (the last one that loaded).
+    config_text: String,
     engine: Engine,
     last_retention_ms: i64,
 }
@@ -132,6 +134,7 @@ impl Playground {
         let (sim, _failures) = Simulation::with_db(&config, world, db);
         let mut p = Playground {
             sim,
+            config_text: SEED_CONFIG.to_string(),
             engine: Engine::new(EngineOptions {
                 max_samples: MAX_SAMPLES,
                 ..Default::default()
@@ -170,6 +173,22 @@ impl Playground {
     /// Scrapes run so far.
     pub fn scrapes(&self) -> usize {
         self.sim.scrapes()
+    }
+
+    /// The prometheus.yml running now.
+    pub fn config_text(&self) -> &str {
+        &self.config_text
+    }
+
+    /// Reloads prometheus.yml from `text` now, as Prometheus's `/-/reload` does: a config that
+    /// does not load is refused with its error and the running one keeps scraping; a valid
+    /// one replaces it (removed jobs stop, changed jobs restart, new jobs start). Returns the
+    /// target-creation failures of the new config (it is applied even so).
+    pub fn apply_config(&mut self, text: &str) -> Result<Vec<String>, String> {
+        let config = check_config(text)?;
+        let failures = self.sim.apply_config(&config);
+        self.config_text = text.to_string();
+        Ok(failures)
     }
 
     /// The TSDB, for reading (e.g. its stats).
@@ -288,6 +307,12 @@ impl Playground {
             })
             .map_err(|e| QueryError::plain(e.to_string()))
     }
+}
+
+/// Loads `text` as prometheus.yml; the error names the line and the field when the YAML
+/// does not decode.
+pub fn check_config(text: &str) -> Result<Config, String> {
+    Config::load(text).map_err(|e| e.to_string())
 }
 
 /// The most steps one subquery may evaluate per series (over its whole window: the query's
@@ -530,5 +555,49 @@ mod tests {
         assert!(e
             .message
             .starts_with("exceeded maximum resolution of 11,000 points"));
+    }
+
+    #[test]
+    fn a_broken_config_is_refused_and_the_old_one_keeps_scraping() {
+        let mut p = Playground::new();
+        let broken = SEED_CONFIG.replace("scrape_interval: 10s", "scrape_interval: 1x");
+        let e = p.apply_config(&broken).unwrap_err();
+        assert!(e.contains("line 2"), "{e}");
+        assert!(e.contains("scrape_interval"), "{e}");
+        assert_eq!(check_config(&broken).unwrap_err(), e);
+        assert_eq!(p.config_text(), SEED_CONFIG);
+        let before = p.scrapes();
+        p.advance(60_000);
+        // still 3 targets every 10 s
+        assert_eq!(p.scrapes() - before, 18);
+        assert_eq!(rows(&p, "count(up == 1)"), vec![("{}".into(), "3".into())]);
+    }
+
+    #[test]
+    fn a_good_config_is_applied_now() {
+        let mut p = Playground::new();
+        let without_node = SEED_CONFIG
+            .replace(
+                "  - job_name: node\n    static_configs:\n      - targets:\n          - localhost:9100\n",
+                "",
+            )
+            .replace("scrape_interval: 10s", "scrape_interval: 30s");
+        assert_ne!(without_node, SEED_CONFIG);
+        assert_eq!(p.apply_config(&without_node), Ok(vec![]));
+        assert_eq!(p.config_text(), without_node);
+        let before = p.scrapes();
+        p.advance(120_000);
+        // 2 targets every 30 s
+        assert_eq!(p.scrapes() - before, 8);
+        let up = rows(&p, "up");
+        assert_eq!(up.len(), 2, "{up:?}");
+        assert!(up.iter().all(|(l, _)| !l.contains("node")), "{up:?}");
+        let jobs: Vec<String> = p
+            .targets()
+            .active
+            .iter()
+            .map(|t| t.scrape_pool.clone())
+            .collect();
+        assert!(!jobs.contains(&"node".to_string()), "{jobs:?}");
     }
 }

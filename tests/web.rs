@@ -5,7 +5,10 @@
 #![cfg(target_arch = "wasm32")]
 
 use gloo_timers::future::TimeoutFuture;
-use promplay_web::app::{App, NotYet, Page};
+use leptos::prelude::StoredValue;
+use promplay_web::app::{App, NotYet, Page, Session};
+use promplay_web::pages::ConfigPage;
+use promplay_web::playground::Playground;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::{Element, HtmlElement, HtmlTextAreaElement};
@@ -39,9 +42,11 @@ async fn until(mut cond: impl FnMut() -> bool) -> bool {
 }
 
 fn type_query(root: &Element, q: &str) {
-    let ta: HtmlTextAreaElement = find(root, "[data-testid=query-input]")
-        .unwrap()
-        .unchecked_into();
+    type_into(root, "[data-testid=query-input]", q);
+}
+
+fn type_into(root: &Element, sel: &str, q: &str) {
+    let ta: HtmlTextAreaElement = find(root, sel).unwrap().unchecked_into();
     ta.set_value(q);
     let init = web_sys::EventInit::new();
     init.set_bubbles(true);
@@ -66,6 +71,55 @@ fn a_missing_page_says_so() {
         .unwrap();
     assert!(text.starts_with("This page arrives with "), "{text}");
     assert!(text.ends_with("nothing here works yet."), "{text}");
+}
+
+#[wasm_bindgen_test]
+async fn the_config_page_checks_and_refuses_a_broken_prometheus_yml() {
+    let c = container();
+    let shared = Session::new(Playground::new());
+    let session = StoredValue::new_local(shared.clone());
+    let _h = leptos::mount::mount_to(
+        c.clone(),
+        move || leptos::view! { <ConfigPage session=session /> },
+    );
+    let ta: HtmlTextAreaElement = find(&c, "[data-testid=config-input]")
+        .unwrap()
+        .unchecked_into();
+    assert!(
+        until(|| ta.value().contains("job_name: node")).await,
+        "{}",
+        ta.value()
+    );
+    let seed = ta.value();
+    assert_eq!(count(&c, "[data-testid=config-error]"), 0);
+    type_into(
+        &c,
+        "[data-testid=config-input]",
+        &seed.replace("scrape_interval: 10s", "scrape_interval: 1x"),
+    );
+    assert!(until(|| count(&c, "[data-testid=config-error]") == 1).await);
+    let err = find(&c, "[data-testid=config-error]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(
+        err.contains("line 2") && err.contains("scrape_interval"),
+        "{err}"
+    );
+    click(&c, "[data-testid=config-apply]");
+    assert!(until(|| count(&c, "[data-testid=config-status]") == 1).await);
+    let status = find(&c, "[data-testid=config-status]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(status.starts_with("Refused"), "{status}");
+    let running = shared.with(|p| p.config_text().to_string()).unwrap();
+    assert_eq!(running, seed);
+    let not_yet = find(&c, "[data-testid=config-not-yet]")
+        .unwrap()
+        .text_content()
+        .unwrap();
+    assert!(not_yet.contains("Rules and Alerts work"), "{not_yet}");
 }
 
 #[wasm_bindgen_test]
