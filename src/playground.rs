@@ -8,7 +8,7 @@ use promplay_promql::parser;
 use promplay_promql::value::{Annotations, Value};
 use promplay_server::scrape::TargetsView;
 use promplay_server::Config;
-use promplay_sim::{Example, Simulation, World, WorldError};
+use promplay_sim::{Example, Stack, World, WorldError};
 use promplay_tsdb::{Db, Options};
 
 /// Where the virtual clock starts: 2026-01-01 00:00:00 UTC.
@@ -24,6 +24,14 @@ pub const WORLD_SEED: u64 = 42;
 /// The seed's prometheus.yml (a copy of `peers/conf/prometheus.yml`): three jobs scraped
 /// every 10 s.
 pub const SEED_CONFIG: &str = include_str!("../crates/sim/examples/prometheus.yml");
+/// The seed's rules.yml (`InstanceDown`: `up == 0` for 1m), the file the seed's
+/// prometheus.yml names in `rule_files`.
+pub const SEED_RULES: &str = include_str!("../crates/sim/examples/seed-alert/rules.yml");
+/// The seed's alertmanager.yml (one email receiver, Alertmanager's default timers).
+pub const SEED_ALERTMANAGER: &str =
+    include_str!("../crates/sim/examples/seed-alert/alertmanager.yml");
+/// The name the playground's one rule file has (what `rule_files` globs must match).
+pub const RULES_FILE: &str = "rules.yml";
 /// The hello app's address in the seed's world.
 pub const HELLO_APP: &str = "localhost:8000";
 /// The slice the clock advances by at most per call of [`Playground::advance`]'s inner loop
@@ -97,11 +105,17 @@ pub enum HostAction {
     Restart,
 }
 
-/// The simulated world, its scrapes into the TSDB and the query engine of one session.
+/// The simulated world and the whole stack over it (the TSDB, one Prometheus scraping it and
+/// evaluating rules, the built-in Alertmanager and its inbox), with the query engine of one
+/// session.
 pub struct Playground {
-    sim: Simulation,
+    sim: Stack,
     /// The text of the prometheus.yml running now (the last one that loaded).
     config_text: String,
+    /// The rules.yml running now.
+    rules_text: String,
+    /// The alertmanager.yml running now.
+    alertmanager_text: String,
     engine: Engine,
     last_retention_ms: i64,
 }
@@ -131,10 +145,34 @@ impl Playground {
             retention_ms: Some(RETENTION_MS),
             ..Default::default()
         });
-        let (sim, _failures) = Simulation::with_db(&config, world, db);
+        let rule_files = rule_files_for(&config, SEED_RULES);
+        // The embedded seed files are valid (native tests load them); should one ever fail,
+        // the playground still starts, with no rules or no Alertmanager, never a panic.
+        let am = promplay_alertmanager::Config::load(SEED_ALERTMANAGER)
+            .ok()
+            .and_then(|c| {
+                promplay_alertmanager::Alertmanager::new(c, &[], Default::default(), world.now_ms())
+                    .ok()
+            });
+        let sim = match Stack::with_db(config.clone(), &rule_files, am, world, db) {
+            Ok((sim, _failures)) => sim,
+            Err(_) => {
+                let world = World::seed_world(WORLD_SEED, START_MS - HISTORY_MS);
+                let db = Db::new(Options {
+                    retention_ms: Some(RETENTION_MS),
+                    ..Default::default()
+                });
+                match Stack::with_db(config, &[], None, world, db) {
+                    Ok((sim, _)) => sim,
+                    Err(e) => unreachable!("a stack without rule files always starts: {e}"),
+                }
+            }
+        };
         let mut p = Playground {
             sim,
             config_text: SEED_CONFIG.to_string(),
+            rules_text: SEED_RULES.to_string(),
+            alertmanager_text: SEED_ALERTMANAGER.to_string(),
             engine: Engine::new(EngineOptions {
                 max_samples: MAX_SAMPLES,
                 ..Default::default()
@@ -186,9 +224,75 @@ impl Playground {
     /// target-creation failures of the new config (it is applied even so).
     pub fn apply_config(&mut self, text: &str) -> Result<Vec<String>, String> {
         let config = check_config(text)?;
-        let failures = self.sim.apply_config(&config);
+        let rules = self.rules_text.clone();
+        let failures = self.reload(config, &rules)?;
         self.config_text = text.to_string();
         Ok(failures)
+    }
+
+    /// The rules.yml running now.
+    pub fn rules_text(&self) -> &str {
+        &self.rules_text
+    }
+
+    /// Reloads rules.yml from `text` now (with the running prometheus.yml), as
+    /// `POST /-/reload` does: rules that do not load are refused with every error (each
+    /// naming its line) and the running groups keep evaluating; valid rules replace them,
+    /// groups that survive keeping their alerts' state.
+    pub fn apply_rules(&mut self, text: &str) -> Result<(), String> {
+        check_rules(text)?;
+        let config = self.sim.prometheus.config().clone();
+        self.reload(config, text)?;
+        self.rules_text = text.to_string();
+        Ok(())
+    }
+
+    fn reload(&mut self, config: Config, rules: &str) -> Result<Vec<String>, String> {
+        let now = self.now_ms();
+        let files = rule_files_for(&config, rules);
+        self.sim
+            .prometheus
+            .apply_config(config, &files, now, &self.sim.db)
+            .map_err(|e| e.to_string())
+    }
+
+    /// The alertmanager.yml running now.
+    pub fn alertmanager_text(&self) -> &str {
+        &self.alertmanager_text
+    }
+
+    /// Reloads alertmanager.yml from `text` now: a config that does not load is refused and
+    /// the running one keeps routing; a valid one replaces it, keeping alerts, silences and
+    /// the notification log (as Alertmanager's reload does).
+    pub fn apply_alertmanager(&mut self, text: &str) -> Result<(), String> {
+        let config = check_alertmanager(text)?;
+        let now = self.now_ms();
+        match &mut self.sim.alertmanager {
+            Some(b) => {
+                b.am.apply_config(config, &[], now)
+                    .map_err(|e| e.to_string())?
+            }
+            None => {
+                let am =
+                    promplay_alertmanager::Alertmanager::new(config, &[], Default::default(), now)
+                        .map_err(|e| e.to_string())?;
+                self.sim.alertmanager =
+                    Some(promplay_server::notifier::BuiltinAlertmanager::new(am));
+            }
+        }
+        self.alertmanager_text = text.to_string();
+        Ok(())
+    }
+
+    /// The whole stack: Prometheus (rule manager, alert log, notifier), the built-in
+    /// Alertmanager (silences, notification log, inbox) and the world.
+    pub fn stack(&self) -> &Stack {
+        &self.sim
+    }
+
+    /// The stack, for actions (adding and expiring silences).
+    pub fn stack_mut(&mut self) -> &mut Stack {
+        &mut self.sim
     }
 
     /// The TSDB, for reading (e.g. its stats).
@@ -198,7 +302,7 @@ impl Playground {
 
     /// The scrape manager's view of its targets (the Targets page).
     pub fn targets(&self) -> TargetsView {
-        self.sim.targets()
+        self.sim.prometheus.scrape_manager().targets()
     }
 
     /// Stops, starts or restarts the program at `address` now.
@@ -278,7 +382,7 @@ impl Playground {
             ..Default::default()
         };
         self.engine
-            .instant_query_expr(&self.sim.db, &expr, t, &qo)
+            .instant_query_expr(&*self.sim.db, &expr, t, &qo)
             .map(|r| QueryOutcome {
                 value: r.value,
                 annotations: r.annotations,
@@ -300,7 +404,14 @@ impl Playground {
             ..Default::default()
         };
         self.engine
-            .range_query_expr(&self.sim.db, &expr, range.start, range.end, range.step, &qo)
+            .range_query_expr(
+                &*self.sim.db,
+                &expr,
+                range.start,
+                range.end,
+                range.step,
+                &qo,
+            )
             .map(|r| QueryOutcome {
                 value: r.value,
                 annotations: r.annotations,
@@ -313,6 +424,36 @@ impl Playground {
 /// does not decode.
 pub fn check_config(text: &str) -> Result<Config, String> {
     Config::load(text).map_err(|e| e.to_string())
+}
+
+/// Checks `text` as a rule file, as `promtool check rules` does (YAML, fields, every
+/// expression and template); the errors, one per line, name the rule's line.
+pub fn check_rules(text: &str) -> Result<(), String> {
+    let report = promplay_rules::check::check_rules(RULES_FILE, text, false, false);
+    if report.ok() {
+        Ok(())
+    } else {
+        Err(report.errors.join("\n"))
+    }
+}
+
+/// Loads `text` as alertmanager.yml (routes, receivers, inhibit rules, time intervals).
+pub fn check_alertmanager(text: &str) -> Result<promplay_alertmanager::Config, String> {
+    promplay_alertmanager::Config::load(text).map_err(|e| e.to_string())
+}
+
+/// The rule files `config` loads, given the playground's one rules.yml: the file when a
+/// `rule_files` pattern matches its name, nothing otherwise.
+fn rule_files_for(config: &Config, rules: &str) -> Vec<(String, String)> {
+    if config
+        .rule_files
+        .iter()
+        .any(|p| promplay_alertmanager::glob_match(p, RULES_FILE))
+    {
+        vec![(RULES_FILE.to_string(), rules.to_string())]
+    } else {
+        Vec::new()
+    }
 }
 
 /// The most steps one subquery may evaluate per series (over its whole window: the query's
@@ -599,5 +740,89 @@ mod tests {
             .map(|t| t.scrape_pool.clone())
             .collect();
         assert!(!jobs.contains(&"node".to_string()), "{jobs:?}");
+    }
+
+    /// The seed's story, stepped as the Alerts page steps it (one evaluation interval at a
+    /// time): the exporter stops, `up` drops at the next scrape, the alert is pending at the
+    /// next evaluation, firing one minute later, and the email lands group_wait after that.
+    #[test]
+    fn the_seed_alert_goes_pending_firing_and_reaches_the_inbox() {
+        let mut p = Playground::new();
+        let stop = p.now_ms();
+        p.act("localhost:9100", HostAction::Stop).unwrap();
+        let mut pending = None;
+        let mut firing = None;
+        let mut email = None;
+        while p.now_ms() < stop + 180_000 {
+            p.advance(10_000);
+            let log = p.stack().prometheus.alert_log();
+            for t in log
+                .iter()
+                .filter(|t| t.rule == "InstanceDown" && t.at_ms >= stop)
+            {
+                match t.state.as_str() {
+                    "pending" => pending = pending.or(Some(t.at_ms - stop)),
+                    "firing" => firing = firing.or(Some(t.at_ms - stop)),
+                    _ => {}
+                }
+            }
+            let inbox = &p.stack().alertmanager.as_ref().unwrap().inbox;
+            if let Some(n) = inbox.notifications.first() {
+                email = email.or(Some((n.at_ms - stop, n.clone())));
+            }
+        }
+        let (pending, firing) = (pending.unwrap(), firing.unwrap());
+        // one scrape interval and one evaluation interval at most
+        assert!(pending > 0 && pending <= 20_000, "{pending}");
+        assert_eq!(firing - pending, 60_000);
+        let (at, n) = email.expect("an email");
+        assert_eq!(at - firing, 30_000);
+        match &n.payload {
+            promplay_alertmanager::notify::Payload::Email(m) => {
+                assert_eq!(m.subject, "[FIRING:1]  (InstanceDown localhost:9100 node)");
+                assert_eq!(m.to, vec!["youraddress@example.org".to_string()]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // exactly one email: no resolved email (send_resolved defaults to false)
+        p.act("localhost:9100", HostAction::Start).unwrap();
+        p.advance(600_000);
+        let inbox = &p.stack().alertmanager.as_ref().unwrap().inbox;
+        assert_eq!(inbox.notifications.len(), 1);
+    }
+
+    #[test]
+    fn broken_rules_are_refused_with_their_line_and_the_old_ones_keep_running() {
+        let mut p = Playground::new();
+        let broken = "groups:\n  - name: example\n    rules:\n      - alert: InstanceDown\n        expr: up ==\n";
+        let err = p.apply_rules(broken).unwrap_err();
+        assert!(err.contains("rules.yml") && err.contains('5'), "{err}");
+        assert_eq!(p.rules_text(), SEED_RULES);
+        let groups = p.stack().prometheus.rule_manager().groups();
+        assert_eq!(groups.len(), 1);
+        let good = "groups:\n  - name: other\n    interval: 30s\n    rules:\n      - record: job:up:sum\n        expr: sum by (job) (up)\n";
+        assert_eq!(p.apply_rules(good), Ok(()));
+        p.advance(60_000);
+        assert_eq!(
+            rows(&p, "count(job:up:sum)"),
+            vec![("{}".into(), "3".into())]
+        );
+    }
+
+    #[test]
+    fn a_broken_alertmanager_yml_is_refused_and_a_good_one_routes() {
+        let mut p = Playground::new();
+        let err = p
+            .apply_alertmanager("route:\n  receiver: nobody\n")
+            .unwrap_err();
+        assert!(err.contains("nobody"), "{err}");
+        assert_eq!(p.alertmanager_text(), SEED_ALERTMANAGER);
+        let hook = "route:\n  receiver: hook\n  group_wait: 5s\nreceivers:\n  - name: hook\n    webhook_configs:\n      - url: http://127.0.0.1:5001/\n";
+        assert_eq!(p.apply_alertmanager(hook), Ok(()));
+        p.act("localhost:9100", HostAction::Stop).unwrap();
+        p.advance(150_000);
+        let inbox = &p.stack().alertmanager.as_ref().unwrap().inbox;
+        assert_eq!(inbox.notifications.len(), 1);
+        assert_eq!(inbox.notifications[0].receiver, "hook");
     }
 }
