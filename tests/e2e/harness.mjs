@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
 export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DIST = join(REPO, 'dist');
+// PROMPLAY_DIST lets several builds (e.g. a debug `trunk build --dist dist-x`) be tested side by side.
+export const DIST = process.env.PROMPLAY_DIST ? join(REPO, process.env.PROMPLAY_DIST) : join(REPO, 'dist');
 export const ARTIFACTS = join(REPO, 'tests', 'e2e', 'artifacts');
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
