@@ -617,40 +617,118 @@ fn serve_survives_targets_that_hang_send_garbage_or_too_much() {
     assert_eq!(v["data"]["result"][0]["metric"]["a"], "b", "{v}");
 }
 
-/// Targets that hang do not hold up the others: with three hanging targets (timeout 2.5 s)
-/// and one good one, all every 3 s, the good one is still scraped on schedule.
+/// A good target that notes when each request arrives.
+fn recording_target() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Instant>>>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen2 = seen.clone();
+    std::thread::spawn(move || {
+        for conn in l.incoming() {
+            let Ok(mut c) = conn else { continue };
+            let seen = seen2.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 4096];
+                let _ = c.read(&mut buf);
+                seen.lock().unwrap().push(Instant::now());
+                let _ = c.write_all(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nConnection: close\r\n\r\nok_metric 1\n");
+            });
+        }
+    });
+    (port, seen)
+}
+
+/// A target that hangs for its whole timeout holds no other target: beside two hanging
+/// targets (every 3 s, timeout 2.5 s) a fast one (every 1 s) is fetched every second, and its
+/// samples' timestamps are exactly 1 s apart; the hanging ones report up 0 with Prometheus's
+/// timeout error.
 #[test]
 fn serve_hanging_targets_do_not_delay_the_others() {
     let dir = tmpdir("hangers");
-    let good = bad_target("good");
-    let hangs: Vec<u16> = (0..3).map(|_| bad_target("hang")).collect();
-    let mut cfg =
-        String::from("global:\n  scrape_interval: 3s\n  scrape_timeout: 2500ms\nscrape_configs:\n");
+    let (fast, arrivals) = recording_target();
+    let hangs: Vec<u16> = (0..2).map(|_| bad_target("hang")).collect();
+    let mut cfg = String::from("scrape_configs:\n");
     cfg.push_str(&format!(
-        "  - job_name: good\n    static_configs: [{{targets: ['127.0.0.1:{good}']}}]\n"
+        "  - job_name: fast\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    static_configs: [{{targets: ['127.0.0.1:{fast}']}}]\n"
     ));
     for (i, h) in hangs.iter().enumerate() {
         cfg.push_str(&format!(
-            "  - job_name: hang{i}\n    static_configs: [{{targets: ['127.0.0.1:{h}']}}]\n"
+            "  - job_name: hang{i}\n    scrape_interval: 3s\n    scrape_timeout: 2500ms\n    static_configs: [{{targets: ['127.0.0.1:{h}']}}]\n"
         ));
     }
     let (_p, port) = start_serve(&dir, &cfg, &[]);
-    std::thread::sleep(Duration::from_secs(22));
+    std::thread::sleep(Duration::from_secs(14));
+
+    // The samples: one per second, each stamped at its slot.
+    let v = get_json(
+        port,
+        &format!("/api/v1/query?query={}", enc("up{job=\"fast\"}[10s]")),
+    );
+    let values = v["data"]["result"][0]["values"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let ts: Vec<f64> = values.iter().map(|p| p[0].as_f64().unwrap()).collect();
+    assert!(
+        ts.len() >= 9,
+        "fast target: {} samples in 10 s: {v}",
+        ts.len()
+    );
+    for w in ts.windows(2) {
+        assert!(
+            (w[1] - w[0] - 1.0).abs() < 1e-9,
+            "fast target's scrape timestamps are not 1 s apart: {ts:?}"
+        );
+    }
+    assert!(values.iter().all(|p| p[1] == "1"), "{v}");
+    // scrape_duration_seconds shares the timestamps.
     let v = get_json(
         port,
         &format!(
             "/api/v1/query?query={}",
-            enc("count_over_time(up{job=\"good\"}[18s])")
+            enc("scrape_duration_seconds{job=\"fast\"}[10s]")
         ),
     );
-    let n: f64 = v["data"]["result"][0]["value"][1]
-        .as_str()
-        .unwrap_or("0")
-        .parse()
-        .unwrap();
-    // Six slots in 18 s; fetched one after another, the three hanging targets would hold
-    // each round for 7.5 s (at most three). Concurrently, a round lasts at most 2.5 s.
-    assert!(n >= 4.0, "good target scraped {n} times in 18 s: {v}");
+    let ts2: Vec<f64> = v["data"]["result"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_f64().unwrap())
+        .collect();
+    assert_eq!(ts2, ts);
+
+    // The requests themselves arrived on time, not after a hanging round.
+    let arr = arrivals.lock().unwrap().clone();
+    assert!(arr.len() >= 11, "{} requests in 14 s", arr.len());
+    let gaps: Vec<u128> = arr.windows(2).map(|w| (w[1] - w[0]).as_millis()).collect();
+    assert!(
+        gaps.iter().all(|g| (300..=1700).contains(g)),
+        "fast target's requests not ~1 s apart: {gaps:?} ms"
+    );
+
+    // The hanging ones: up 0, the timeout error.
+    let ts = targets_by_job(port);
+    for i in 0..2 {
+        let t = &ts[&format!("hang{i}")];
+        assert_eq!(t["health"], "down", "{t}");
+        let e = t["lastError"].as_str().unwrap();
+        assert_eq!(
+            e,
+            format!(
+                "Get \"http://127.0.0.1:{}/metrics\": context deadline exceeded",
+                hangs[i]
+            )
+        );
+        assert_eq!(t["lastScrapeDuration"].as_f64(), Some(2.5), "{t}");
+    }
+    let v = get_json(
+        port,
+        &format!("/api/v1/query?query={}", enc("up{job=~\"hang.\"}")),
+    );
+    let r = v["data"]["result"].as_array().unwrap();
+    assert_eq!(r.len(), 2, "{v}");
+    assert!(r.iter().all(|s| s["value"][1] == "0"), "{v}");
+    assert_eq!(ts["fast"]["health"], "up");
 }
 
 fn python_with_prometheus_client() -> Option<String> {

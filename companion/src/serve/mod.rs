@@ -4,9 +4,11 @@
 //! Threads and ownership:
 //! - the [`Db`] is shared (`Arc`; it locks internally) by the HTTP handlers, the scraper and
 //!   the importer;
-//! - the scraper ([`scrape`]) runs the engine's synchronous `ScrapeManager` on its own thread
-//!   and fetches targets with reqwest on the tokio runtime; after each round it publishes a
-//!   snapshot of the targets and metadata, so the API never waits for a slow target;
+//! - the scraper ([`scrape`]) owns the engine's `ScrapeManager` on a thread of its own: it
+//!   starts each target's scrape when due, fetches it with reqwest on the tokio runtime, and
+//!   appends the outcome when that fetch completes, so every target keeps its own schedule and
+//!   one that hangs delays no other; after each change it publishes a snapshot of the targets
+//!   and metadata, so the API never waits for a slow target;
 //! - the HTTP API ([`api`]) runs on tokio/axum; queries run on the blocking pool with a
 //!   deadline the engine polls.
 //!

@@ -8,16 +8,15 @@
 //! none), so a target that hangs, answers garbage or streams a gigabyte costs at most the
 //! timeout and the limit, and is reported through `up` and the targets API.
 //!
-//! Concurrency: the engine's manager runs the due scrapes one after another. So that a target
-//! that hangs does not delay the others, every target due in a round is fetched concurrently
-//! first (re-issuing the request the loop made last time — same URL, `Accept`, credentials),
-//! and the manager's fetches are answered from those results (a target's first request is
-//! built from its job's configuration as the loop builds it). A round lasts at most the
-//! longest scrape timeout of its targets; a target that falls a whole interval behind skips
-//! the missed slot, as Prometheus's ticker does. Limitation (the manager is synchronous): a
-//! target that hangs still delays the scrapes that fall due during its round by up to its
-//! scrape timeout (samples keep their due timestamps); Prometheus's per-target goroutines do
-//! not couple targets at all.
+//! Concurrency: every target keeps its own schedule, as Prometheus's goroutine per target.
+//! The scraper thread asks the engine for the scrapes due ([`ScrapeManager::start_due`]),
+//! spawns each fetch on the tokio runtime, and goes back to waiting; each fetch sends its
+//! outcome back when it completes, and the thread appends it at the scrape's due timestamp
+//! ([`ScrapeManager::complete`]). A target that hangs for its whole timeout holds only its own
+//! loop: the other targets' fetches start on time and their samples keep their interval. A
+//! loop whose previous scrape is still under way when its next slot comes skips that slot, and
+//! one that fell behind (a suspended process) resumes at its latest slot — Prometheus's ticker
+//! drops missed ticks the same way.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -26,10 +25,9 @@ use std::time::{Duration as StdDuration, Instant};
 
 use promplay_server::config::Config;
 use promplay_server::scrape::{
-    accept_header, MetricMetadata, ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest,
-    ScrapeResponse, TargetFetcher, TargetInfo, TargetsView,
+    MetricMetadata, PendingScrape, ScrapeError, ScrapeErrorKind, ScrapeManager, ScrapeRequest,
+    ScrapeResponse, TargetsView,
 };
-use promplay_server::ScrapeConfig;
 use promplay_tsdb::Db;
 use tokio::runtime::Handle;
 
@@ -45,6 +43,8 @@ const RETENTION_EVERY_MS: i64 = 60_000;
 enum Cmd {
     Apply(Box<Config>),
     Stop,
+    /// A fetch finished: its scrape and outcome.
+    Done(Box<(PendingScrape, Result<ScrapeResponse, ScrapeError>)>),
 }
 
 /// What the API reads: the last published snapshot.
@@ -99,9 +99,10 @@ pub fn start(db: Arc<Db>, config: Config, rt: Handle) -> ScraperHandle {
     let (tx, rx) = mpsc::channel();
     let snapshot = Arc::new(RwLock::new(Snapshot::default()));
     let snap = snapshot.clone();
+    let done = tx.clone();
     let thread = std::thread::Builder::new()
         .name("scraper".into())
-        .spawn(move || run(db, config, rt, rx, snap))
+        .spawn(move || run(db, config, rt, rx, done, snap))
         .ok();
     ScraperHandle {
         tx,
@@ -127,6 +128,7 @@ fn run(
     config: Config,
     rt: Handle,
     rx: mpsc::Receiver<Cmd>,
+    done: mpsc::Sender<Cmd>,
     snap: Arc<RwLock<Snapshot>>,
 ) {
     let mut mgr = ScrapeManager::new(offset_seed());
@@ -136,55 +138,43 @@ fn run(
     let mut fetcher = HttpFetcher::new(rt, &config);
     let mut last_retention = i64::MIN;
     let mut scrapes: u64 = 0;
+    let mut changed = true;
     loop {
         let now = now_ms();
-        // Fall behind by no more than one slot: missed slots are dropped, as Prometheus's
-        // ticker drops missed ticks (slots older than the shortest interval are skipped).
-        let view = mgr.targets();
-        if let Some(min_iv) = view
-            .active
-            .iter()
-            .map(|t| t.scrape_interval.as_millis())
-            .filter(|&i| i > 0)
-            .min()
-        {
-            if view.active.iter().any(|t| t.next_scrape_ms <= now - min_iv) {
-                mgr.skip_until(now - min_iv + 1);
-            }
+        for p in mgr.start_due(now, &db) {
+            fetcher.spawn(p, done.clone());
+            changed = true;
         }
-        let due: Vec<TargetInfo> = mgr
-            .targets()
-            .active
-            .into_iter()
-            .filter(|t| t.next_scrape_ms <= now)
-            .collect();
-        if !due.is_empty() {
-            fetcher.prefetch(&due);
-        }
-        scrapes += mgr.run_until(now, &db, &mut fetcher) as u64;
-        fetcher.prefetched.clear();
-        {
+        if changed {
             let mut s = snap.write().unwrap_or_else(|e| e.into_inner());
             s.targets = mgr.targets();
             s.metadata = mgr.metadata();
             s.scrapes = scrapes;
+            changed = false;
         }
         if now.saturating_sub(last_retention) >= RETENTION_EVERY_MS {
             db.apply_retention(now);
             last_retention = now;
         }
-        let after = now_ms();
         let wait = mgr
             .next_event_ms()
-            .map(|t| t.saturating_sub(after))
+            .map(|t| t.saturating_sub(now_ms()))
             .unwrap_or(1000)
             .clamp(0, 1000);
         match rx.recv_timeout(StdDuration::from_millis(wait as u64)) {
+            Ok(Cmd::Done(d)) => {
+                let (p, outcome) = *d;
+                if mgr.complete(&p, outcome, &db) {
+                    scrapes += 1;
+                    changed = true;
+                }
+            }
             Ok(Cmd::Apply(cfg)) => {
                 for f in mgr.apply_config(&cfg, now_ms()) {
                     eprintln!("promplay serve: creating target failed: {f}");
                 }
                 fetcher.set_config(&cfg);
+                changed = true;
             }
             Ok(Cmd::Stop) | Err(RecvTimeoutError::Disconnected) => return,
             Err(RecvTimeoutError::Timeout) => {}
@@ -199,13 +189,8 @@ pub struct HttpFetcher {
     clients: HashMap<(bool, bool), reqwest::Client>,
     /// `body_size_limit` per job (0: none).
     limits: BTreeMap<String, u64>,
-    /// The last request made for each target (job and URL), re-issued by
-    /// [`HttpFetcher::prefetch`].
-    last: HashMap<String, ScrapeRequest>,
-    /// Scrape configs by job, to build a target's first request.
-    configs: BTreeMap<String, ScrapeConfig>,
-    /// Results fetched ahead, by target; consumed by `fetch`.
-    prefetched: HashMap<String, Result<ScrapeResponse, ScrapeError>>,
+    /// `enable_compression` per job.
+    compression: BTreeMap<String, bool>,
 }
 
 impl HttpFetcher {
@@ -234,57 +219,22 @@ impl HttpFetcher {
             rt,
             clients,
             limits: BTreeMap::new(),
-            last: HashMap::new(),
-            configs: BTreeMap::new(),
-            prefetched: HashMap::new(),
+            compression: BTreeMap::new(),
         };
         f.set_config(config);
         f
     }
 
-    /// Fetches the given targets concurrently, keeping the results for the manager's next
-    /// `fetch` of each. The request is the one the loop made last time, or — before its first
-    /// scrape — one built as the loop builds it from the job's configuration.
-    pub fn prefetch(&mut self, targets: &[TargetInfo]) {
-        let mut handles = Vec::new();
-        for t in targets {
-            let k = key(&t.scrape_pool, &t.scrape_url);
-            let Some(req) = self.last.get(&k).cloned().or_else(|| self.synthesize(t)) else {
-                continue;
-            };
-            let (client, limit, timeout) = self.params(&req);
-            let h = self.rt.spawn(async move {
-                let started = Instant::now();
-                let r =
-                    tokio::time::timeout(timeout, fetch_async(client, req.clone(), limit)).await;
-                (key(&req.job, &req.url), finish(r, started))
-            });
-            handles.push(h);
-        }
-        for h in handles {
-            if let Ok((k, r)) = self.rt.block_on(h) {
-                self.prefetched.insert(k, r);
-            }
-        }
-    }
-
-    fn synthesize(&self, t: &TargetInfo) -> Option<ScrapeRequest> {
-        let sc = self.configs.get(&t.scrape_pool)?;
-        let rest = t.scrape_url.split_once("://").map_or("", |(_, r)| r);
-        let address = rest.split(['/', '?']).next().unwrap_or("").to_string();
-        Some(ScrapeRequest {
-            time_ms: 0,
-            url: t.scrape_url.clone(),
-            scheme: sc.scheme.clone(),
-            address,
-            metrics_path: sc.metrics_path.clone(),
-            params: Vec::new(),
-            accept: accept_header(&sc.scrape_protocols, &sc.metric_name_escaping_scheme),
-            timeout: t.scrape_timeout,
-            job: t.scrape_pool.clone(),
-            target_labels: t.labels.clone(),
-            http_client_config: Arc::new(sc.http_client_config.clone()),
-        })
+    /// Starts fetching `p` on the runtime; its outcome is sent to `done` when it completes
+    /// (at the latest after the scrape timeout).
+    fn spawn(&self, p: PendingScrape, done: mpsc::Sender<Cmd>) {
+        let (client, limit, timeout) = self.params(&p.request);
+        self.rt.spawn(async move {
+            let started = Instant::now();
+            let r = tokio::time::timeout(timeout, fetch_async(client, &p.request, limit)).await;
+            let outcome = finish(r, started);
+            let _ = done.send(Cmd::Done(Box::new((p, outcome))));
+        });
     }
 
     fn params(&self, req: &ScrapeRequest) -> (reqwest::Client, u64, StdDuration) {
@@ -293,10 +243,7 @@ impl HttpFetcher {
             l => l,
         };
         // `enable_compression: false` asks for an identity body.
-        let gzip = self
-            .configs
-            .get(&req.job)
-            .is_none_or(|c| c.enable_compression);
+        let gzip = self.compression.get(&req.job).copied().unwrap_or(true);
         let client = self
             .clients
             .get(&(req.http_client_config.follow_redirects, gzip))
@@ -312,36 +259,12 @@ impl HttpFetcher {
             .iter()
             .map(|s| (s.job_name.clone(), s.body_size_limit.0))
             .collect();
-        self.configs = config
+        self.compression = config
             .scrape_configs
             .iter()
-            .map(|s| (s.job_name.clone(), s.clone()))
+            .map(|s| (s.job_name.clone(), s.enable_compression))
             .collect();
-        self.last.clear();
     }
-}
-
-impl TargetFetcher for HttpFetcher {
-    fn fetch(&mut self, req: &ScrapeRequest) -> Result<ScrapeResponse, ScrapeError> {
-        let k = key(&req.job, &req.url);
-        if let Some(r) = self.prefetched.remove(&k) {
-            self.last.insert(k, req.clone());
-            return r;
-        }
-        self.last.insert(k, req.clone());
-        let (client, limit, timeout) = self.params(req);
-        let started = Instant::now();
-        let fut = fetch_async(client, req.clone(), limit);
-        let result = self
-            .rt
-            .block_on(async move { tokio::time::timeout(timeout, fut).await });
-        finish(result, started)
-    }
-}
-
-/// A target's identity for prefetching: its job and URL.
-fn key(job: &str, url: &str) -> String {
-    format!("{job}\n{url}")
 }
 
 type FetchOutcome = Result<Result<(String, Vec<u8>), ScrapeErrorKind>, tokio::time::error::Elapsed>;
@@ -361,7 +284,7 @@ fn finish(result: FetchOutcome, started: Instant) -> Result<ScrapeResponse, Scra
 
 async fn fetch_async(
     client: reqwest::Client,
-    req: ScrapeRequest,
+    req: &ScrapeRequest,
     limit: u64,
 ) -> Result<(String, Vec<u8>), ScrapeErrorKind> {
     let mut rb = client.get(&req.url).header("Accept", &req.accept).header(
@@ -384,7 +307,7 @@ async fn fetch_async(
             format!("{kind} {}", auth.credentials.expose()),
         );
     }
-    let mut resp = rb.send().await.map_err(|e| transport_error(&req, &e))?;
+    let mut resp = rb.send().await.map_err(|e| transport_error(req, &e))?;
     let status = resp.status();
     if status != reqwest::StatusCode::OK {
         return Err(ScrapeErrorKind::Status {
@@ -399,7 +322,7 @@ async fn fetch_async(
         .unwrap_or("")
         .to_string();
     let mut body = Vec::new();
-    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(&req, &e))? {
+    while let Some(chunk) = resp.chunk().await.map_err(|e| transport_error(req, &e))? {
         if body.len() as u64 + chunk.len() as u64 > limit {
             return Err(ScrapeErrorKind::BodySizeLimit);
         }

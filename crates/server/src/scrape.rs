@@ -8,6 +8,10 @@
 //! Time: nothing here reads a clock. The host calls [`ScrapeManager::run_until`] with "now";
 //! every scrape due at or before it runs, in time order, with the timestamp it was due at
 //! (Prometheus's aligned scrape timestamps). Fetching is the host's: [`TargetFetcher`].
+//! A host with real, slow fetches (the companion) splits each scrape in two instead:
+//! [`ScrapeManager::start_due`] hands out the requests due, the host fetches them
+//! concurrently, and [`ScrapeManager::complete`] appends each outcome at its slot's timestamp
+//! when it arrives — every target on its own schedule, as Prometheus's goroutine per target.
 //!
 //! Architecture invariant: a target's first scrape happens at the offset within its interval
 //! that Prometheus would pick (a hash of the target, [`Target::offset`]), so two runs of the
@@ -959,6 +963,9 @@ pub struct ScrapeLoop {
     /// When the last scrape happened (for end-of-run staleness).
     last_ms: Option<i64>,
     forced_error: Option<String>,
+    /// The timestamp of the scrape started by [`ScrapeManager::start_due`] and not yet
+    /// completed.
+    in_flight: Option<i64>,
 }
 
 impl ScrapeLoop {
@@ -970,6 +977,7 @@ impl ScrapeLoop {
             next_ms: first_ms,
             last_ms: None,
             forced_error: None,
+            in_flight: None,
         }
     }
 
@@ -1015,26 +1023,49 @@ impl ScrapeLoop {
 
     /// One scrape at `t` (`scrapeAndReport`): fetch, append, stale markers, report, commit.
     pub fn scrape_and_report(&mut self, t: i64, db: &Db, fetcher: &mut dyn TargetFetcher) {
-        let timeout_ms = self.opts.timeout.as_millis();
-        let mut app = db.appender();
-        if let Some(forced) = self.forced_error.clone() {
-            // Add stale markers.
-            if self.append(&mut app, &[], "", t).1.is_err() {
-                app.rollback();
-                app = db.appender();
-            }
-            self.report(&mut app, t, 0, 0, 0, 0, 0, Some(forced));
-            let _ = app.commit();
-            self.last_ms = Some(t);
+        if self.forced_error.is_some() {
+            self.report_forced_error(t, db);
             return;
         }
         let req = self.request(t);
-        let (body, content_type, duration_ms, mut scrape_err, bytes) = match fetcher.fetch(&req) {
+        let outcome = fetcher.fetch(&req);
+        self.append_outcome(t, db, &req.url, outcome);
+    }
+
+    /// A scrape at `t` of a loop whose pool is over its `target_limit`: no fetch; stale
+    /// markers for the last scrape's series and `up` 0 with the limit error.
+    fn report_forced_error(&mut self, t: i64, db: &Db) {
+        let Some(forced) = self.forced_error.clone() else {
+            return;
+        };
+        let mut app = db.appender();
+        // Add stale markers.
+        if self.append(&mut app, &[], "", t).1.is_err() {
+            app.rollback();
+            app = db.appender();
+        }
+        self.report(&mut app, t, 0, 0, 0, 0, 0, Some(forced));
+        let _ = app.commit();
+        self.last_ms = Some(t);
+    }
+
+    /// The second half of a scrape at `t`: the fetch's outcome parsed and appended, stale
+    /// markers, report series, commit.
+    fn append_outcome(
+        &mut self,
+        t: i64,
+        db: &Db,
+        url: &str,
+        outcome: Result<ScrapeResponse, ScrapeError>,
+    ) {
+        let timeout_ms = self.opts.timeout.as_millis();
+        let mut app = db.appender();
+        let (body, content_type, duration_ms, mut scrape_err, bytes) = match outcome {
             Ok(resp) if resp.duration_ms > timeout_ms => (
                 Vec::new(),
                 String::new(),
                 timeout_ms,
-                Some(ScrapeError::new(ScrapeErrorKind::Timeout, timeout_ms).message(&req.url)),
+                Some(ScrapeError::new(ScrapeErrorKind::Timeout, timeout_ms).message(url)),
                 0i64,
             ),
             Ok(resp)
@@ -1045,7 +1076,7 @@ impl ScrapeLoop {
                     Vec::new(),
                     String::new(),
                     resp.duration_ms.max(0),
-                    Some(ScrapeError::new(ScrapeErrorKind::BodySizeLimit, 0).message(&req.url)),
+                    Some(ScrapeError::new(ScrapeErrorKind::BodySizeLimit, 0).message(url)),
                     -1,
                 )
             }
@@ -1070,13 +1101,7 @@ impl ScrapeLoop {
                 } else {
                     e.duration_ms.clamp(0, timeout_ms)
                 };
-                (
-                    Vec::new(),
-                    String::new(),
-                    d,
-                    Some(e.message(&req.url)),
-                    bytes,
-                )
+                (Vec::new(), String::new(), d, Some(e.message(url)), bytes)
             }
         };
         // A failed scrape is the same as an empty scrape: append still runs to write stale
@@ -1659,6 +1684,18 @@ impl ScrapePool {
     }
 }
 
+/// A scrape started by [`ScrapeManager::start_due`]: what to fetch, and the token to hand
+/// back with the fetch's outcome to [`ScrapeManager::complete`].
+#[derive(Clone, Debug)]
+pub struct PendingScrape {
+    pub job: String,
+    /// The target's hash ([`Target::hash`]) within its pool.
+    pub target_hash: u64,
+    /// The scrape's timestamp: the slot it was due at.
+    pub time_ms: i64,
+    pub request: ScrapeRequest,
+}
+
 /// Where and when end-of-run staleness markers will be written for a loop that stopped.
 #[derive(Debug)]
 struct EndOfRun {
@@ -1759,6 +1796,8 @@ impl ScrapeManager {
                     if reuse {
                         let mut nl = ScrapeLoop::new(l.target, opts, l.cache, next);
                         nl.last_ms = l.last_ms;
+                        // Same target, same cache: the scrape under way still lands.
+                        nl.in_flight = l.in_flight;
                         pool.loops.insert(h, nl);
                     } else {
                         let target = l.target.clone();
@@ -1882,6 +1921,92 @@ impl ScrapeManager {
             n += 1;
         }
         n
+    }
+
+    /// Writes the end-of-run staleness markers due at or before `now_ms`.
+    fn write_due_staleness(&mut self, now_ms: i64, db: &Db) {
+        let mut i = 0;
+        while i < self.end_of_run.len() {
+            if self.end_of_run[i].due_ms <= now_ms {
+                let mut e = self.end_of_run.swap_remove(i);
+                e.lp.write_end_of_run_staleness(db, e.stale_ms);
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    /// The host with a clock and asynchronous fetches drives scraping with this and
+    /// [`ScrapeManager::complete`] instead of [`ScrapeManager::run_until`], so that every
+    /// target keeps its own schedule (Prometheus's goroutine per target): a target whose fetch
+    /// hangs for its whole timeout shifts no other target's scrapes.
+    ///
+    /// Starts the scrape of every loop due at or before `now_ms` and returns the fetches to
+    /// make; the host fetches them concurrently and hands each outcome to
+    /// [`ScrapeManager::complete`], which appends at the slot's timestamp. A loop that fell
+    /// more than an interval behind starts at its latest slot at or before `now_ms`; a loop
+    /// whose previous scrape is still under way skips its slot — both as Prometheus's ticker
+    /// drops missed ticks. Also writes the end-of-run staleness markers now due, and the
+    /// scrapes of pools over their `target_limit` (which fetch nothing). Do not mix with
+    /// `run_until` on the same manager.
+    pub fn start_due(&mut self, now_ms: i64, db: &Db) -> Vec<PendingScrape> {
+        self.write_due_staleness(now_ms, db);
+        let mut out = Vec::new();
+        for (job, p) in self.pools.iter_mut() {
+            for (h, l) in p.loops.iter_mut() {
+                if l.next_ms > now_ms {
+                    continue;
+                }
+                let iv = l.opts.interval.as_millis().max(1);
+                // The latest slot at or before now.
+                let t = l.next_ms + (now_ms - l.next_ms) / iv * iv;
+                l.next_ms = t.saturating_add(iv);
+                if l.in_flight.is_some() {
+                    continue;
+                }
+                if l.forced_error.is_some() {
+                    l.report_forced_error(t, db);
+                    continue;
+                }
+                l.in_flight = Some(t);
+                out.push(PendingScrape {
+                    job: job.clone(),
+                    target_hash: *h,
+                    time_ms: t,
+                    request: l.request(t),
+                });
+            }
+        }
+        out
+    }
+
+    /// Completes a scrape started by [`ScrapeManager::start_due`]: the outcome is parsed and
+    /// appended at the scrape's timestamp, with staleness markers and report series. Returns
+    /// false, and stores nothing, when the target's loop stopped or restarted meanwhile
+    /// (Prometheus cancels the scrape of a stopped loop).
+    pub fn complete(
+        &mut self,
+        pending: &PendingScrape,
+        outcome: Result<ScrapeResponse, ScrapeError>,
+        db: &Db,
+    ) -> bool {
+        let Some(l) = self
+            .pools
+            .get_mut(&pending.job)
+            .and_then(|p| p.loops.get_mut(&pending.target_hash))
+        else {
+            return false;
+        };
+        if l.in_flight != Some(pending.time_ms) {
+            return false;
+        }
+        l.in_flight = None;
+        if l.forced_error.is_some() {
+            l.report_forced_error(pending.time_ms, db);
+        } else {
+            l.append_outcome(pending.time_ms, db, &pending.request.url, outcome);
+        }
+        true
     }
 
     /// Moves every loop's next scrape to its first slot at or after `now_ms` without scraping

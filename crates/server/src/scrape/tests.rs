@@ -922,3 +922,162 @@ fn a_body_shaped_as_the_last_has_only_its_values_read_and_the_same_checks_made()
     assert_eq!(md["h"][0].typ, "histogram");
     assert_eq!(md["h"][0].help, "A histogram.");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The asynchronous host's entry points: start_due / complete.
+
+const TWO_JOBS: &str = "
+scrape_configs:
+  - job_name: fast
+    scrape_interval: 1s
+    scrape_timeout: 1s
+    static_configs: [{targets: ['fast:1']}]
+  - job_name: slow
+    scrape_interval: 5s
+    scrape_timeout: 5s
+    static_configs: [{targets: ['slow:1']}]
+";
+
+fn new_async(config: &str) -> (ScrapeManager, Db) {
+    let mut mgr = ScrapeManager::new(0);
+    assert!(mgr
+        .apply_config(&Config::load(config).unwrap(), 0)
+        .is_empty());
+    (mgr, Db::new(Options::default()))
+}
+
+fn float_samples(db: &Db, name: &str, job: &str) -> Vec<(i64, f64)> {
+    let q = db.querier(i64::MIN / 2, i64::MAX / 2).unwrap();
+    let m = [
+        Matcher::new(MatchType::Equal, METRIC_NAME, name).unwrap(),
+        Matcher::new(MatchType::Equal, "job", job).unwrap(),
+    ];
+    let set = q.select(true, None, &m).unwrap();
+    assert_eq!(set.series.len(), 1, "{name}{{job={job:?}}}");
+    let mut it = set.series[0].iter();
+    let mut out = Vec::new();
+    while it.next() == ValType::Float {
+        out.push(it.at());
+    }
+    out
+}
+
+#[test]
+fn a_hanging_target_does_not_shift_the_others_when_fetches_complete_asynchronously() {
+    let (mut mgr, db) = new_async(TWO_JOBS);
+    let mut slow_pending: Option<PendingScrape> = None;
+    let mut fast_times = Vec::new();
+    // Every 100 ms of virtual time: start what is due; the fast target answers at once, the
+    // slow one hangs for its whole timeout (5 s) and is completed with a timeout then.
+    for now in (0..=20_000).step_by(100) {
+        if let Some(p) = slow_pending.take() {
+            if now >= p.time_ms + 5_000 {
+                let err = ScrapeError::new(ScrapeErrorKind::Timeout, 5_000);
+                assert!(mgr.complete(&p, Err(err), &db));
+            } else {
+                slow_pending = Some(p);
+            }
+        }
+        for p in mgr.start_due(now, &db) {
+            assert!(
+                p.time_ms <= now && p.time_ms > now - 100,
+                "{} at {now}",
+                p.time_ms
+            );
+            assert_eq!(p.request.time_ms, p.time_ms);
+            if p.job == "fast" {
+                fast_times.push(p.time_ms);
+                assert!(mgr.complete(&p, ok("a 1\n", 3), &db));
+            } else {
+                assert!(slow_pending.is_none(), "one scrape in flight per target");
+                slow_pending = Some(p);
+            }
+        }
+    }
+    assert!(fast_times.len() >= 19, "{fast_times:?}");
+    assert!(
+        fast_times.windows(2).all(|w| w[1] - w[0] == 1_000),
+        "{fast_times:?}"
+    );
+    let up = float_samples(&db, "up", "fast");
+    assert_eq!(up.iter().map(|s| s.0).collect::<Vec<_>>(), fast_times);
+    assert!(up.iter().all(|s| s.1 == 1.0));
+    let slow_up = float_samples(&db, "up", "slow");
+    assert!(slow_up.len() >= 3, "{slow_up:?}");
+    assert!(slow_up.iter().all(|s| s.1 == 0.0));
+    assert!(
+        slow_up.windows(2).all(|w| w[1].0 - w[0].0 == 5_000),
+        "{slow_up:?}"
+    );
+    let t = mgr
+        .targets()
+        .active
+        .into_iter()
+        .find(|t| t.scrape_pool == "slow")
+        .unwrap();
+    assert_eq!(t.health, TargetHealth::Down);
+    assert_eq!(
+        t.last_error,
+        "Get \"http://slow:1/metrics\": context deadline exceeded"
+    );
+}
+
+#[test]
+fn start_due_skips_slots_missed_while_a_scrape_is_under_way_or_the_host_slept() {
+    let (mut mgr, db) = new_async(TWO_JOBS);
+    let first: Vec<PendingScrape> = mgr.start_due(5_000, &db);
+    assert_eq!(first.len(), 2);
+    let fast = first.iter().find(|p| p.job == "fast").unwrap().clone();
+    // The fast loop fell behind: it starts at its latest slot, not at its first.
+    assert!(
+        fast.time_ms > 4_000 && fast.time_ms <= 5_000,
+        "{}",
+        fast.time_ms
+    );
+    // Still under way one interval later: the slot is dropped, not queued.
+    let again = mgr.start_due(fast.time_ms + 1_000, &db);
+    assert!(again.iter().all(|p| p.job != "fast"), "{again:?}");
+    assert!(mgr.complete(&fast, ok("a 1\n", 1_500), &db));
+    assert!(!mgr.complete(&fast, ok("a 1\n", 0), &db), "completed twice");
+    let next = mgr.start_due(fast.time_ms + 2_000, &db);
+    assert_eq!(next.iter().filter(|p| p.job == "fast").count(), 1);
+}
+
+#[test]
+fn a_scrape_completed_after_its_target_went_away_stores_nothing() {
+    let (mut mgr, db) = new_async(ONE_JOB);
+    let t0 = mgr.next_event_ms().unwrap();
+    let p = mgr.start_due(t0, &db);
+    assert_eq!(p.len(), 1);
+    assert!(mgr.complete(&p[0], ok("a 1\n", 0), &db));
+    let p = mgr.start_due(t0 + 10_000, &db);
+    assert_eq!(p.len(), 1);
+    let empty = Config::load("global:\n  scrape_interval: 10s\n").unwrap();
+    assert!(mgr.apply_config(&empty, t0 + 10_001).is_empty());
+    assert!(!mgr.complete(&p[0], ok("a 2\n", 0), &db));
+    // End-of-run staleness is written by start_due once due: stamped with the next slot.
+    assert!(mgr.start_due(t0 + 31_000, &db).is_empty());
+    let a = float_samples(&db, "a", "node");
+    assert_eq!(a.len(), 2, "{a:?}");
+    assert_eq!(a[0], (t0, 1.0));
+    assert_eq!(a[1].0, t0 + 20_000);
+    assert!(stale(a[1].1));
+}
+
+#[test]
+fn targets_over_the_limit_are_reported_by_start_due_without_a_fetch() {
+    let cfg = "
+scrape_configs:
+  - job_name: j
+    scrape_interval: 10s
+    target_limit: 1
+    static_configs:
+      - targets: ['h:1', 'h:2']
+";
+    let (mut mgr, db) = new_async(cfg);
+    assert!(mgr.start_due(10_000, &db).is_empty());
+    for t in mgr.targets().active {
+        assert_eq!(t.health, TargetHealth::Down);
+        assert!(t.last_error.starts_with("target_limit exceeded"));
+    }
+}
