@@ -88,11 +88,14 @@ impl Group {
     }
 
     /// Prometheus's `EvalTimestamp`: the latest evaluation slot at or before `start_ms`, slots
-    /// being `k × interval + (hash mod interval)` (in nanoseconds, as upstream).
+    /// being `k × interval + (hash mod interval)` (in nanoseconds, as upstream), truncated to
+    /// milliseconds. The host's clock has millisecond resolution, so `start_ms` stands for the
+    /// whole millisecond: a slot that falls inside it (truncated to `start_ms` itself) counts
+    /// as at or before it, and `eval_timestamp(eval_timestamp(t)) == eval_timestamp(t)`.
     pub fn eval_timestamp(&self, start_ms: i64) -> i64 {
         let interval = self.interval_ms as i128 * 1_000_000;
         let offset = (self.hash() as u128 % interval as u128) as i128;
-        let adj = start_ms as i128 * 1_000_000 - offset;
+        let adj = start_ms as i128 * 1_000_000 + 999_999 - offset;
         let base = adj - adj.rem_euclid(interval);
         let next = base + offset;
         next.div_euclid(1_000_000) as i64

@@ -183,6 +183,9 @@ fn evaluation_slots_are_aligned_to_the_group_hash() {
             let s = g.eval_timestamp(t);
             assert!(s <= t && t < s + g.interval_ms, "{t} {s}");
             assert_eq!(s.rem_euclid(g.interval_ms) as u64, offset);
+            // A slot is its own slot (the millisecond clock holds the slot's whole ms).
+            assert_eq!(g.eval_timestamp(s), s);
+            assert_eq!(g.eval_timestamp(s - 1), s - g.interval_ms);
         }
     }
     // The hash is Prometheus's labels hash: deterministic and distinct per group.
