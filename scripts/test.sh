@@ -49,7 +49,7 @@ export PROMPLAY_PYTHON="$PEERS_VENV/bin/python"
 step native cargo test --workspace --no-fail-fast
 
 step wasm env CHROMEDRIVER=/usr/bin/chromedriver \
-    cargo test --target wasm32-unknown-unknown -p promplay-web --test web
+    cargo test --target wasm32-unknown-unknown -p promplay-web --test web --test determinism
 
 if step build trunk build --release; then
     step e2e node --test tests/e2e/

@@ -133,11 +133,11 @@ const UPTIME_AT_START: f64 = 456.0;
 /// `∫₀ᵗ (1 + a·sin(ωs + φ)) ds` for a wave of period `period` seconds.
 fn wave_integral(t: f64, a: f64, period: f64, phase: f64) -> f64 {
     let w = TAU / period;
-    t - a / w * ((w * t + phase).cos() - phase.cos())
+    t - a / w * (libm::cos(w * t + phase) - libm::cos(phase))
 }
 
 fn wave(t: f64, a: f64, period: f64, phase: f64) -> f64 {
-    1.0 + a * (TAU / period * t + phase).sin()
+    1.0 + a * libm::sin(TAU / period * t + phase)
 }
 
 /// The node exporter's collector: reads the clock at every collection.

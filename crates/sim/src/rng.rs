@@ -51,21 +51,21 @@ impl Rng {
 
     /// Exponentially distributed with the given mean.
     pub fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * self.open_unit().ln()
+        -mean * libm::log(self.open_unit())
     }
 
     /// Standard normal (Box–Muller; one value per call, the other is dropped for simplicity).
     pub fn normal(&mut self) -> f64 {
         let u1 = self.open_unit();
         let u2 = self.next_f64();
-        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+        (-2.0 * libm::log(u1)).sqrt() * libm::cos(std::f64::consts::TAU * u2)
     }
 
     /// Log-normally distributed with the given mean and shape `sigma` (the standard deviation
     /// of the underlying normal): `mu = ln(mean) - sigma²/2`.
     pub fn lognormal(&mut self, mean: f64, sigma: f64) -> f64 {
-        let mu = mean.ln() - sigma * sigma / 2.0;
-        (mu + sigma * self.normal()).exp()
+        let mu = libm::log(mean) - sigma * sigma / 2.0;
+        libm::exp(mu + sigma * self.normal())
     }
 }
 
