@@ -1,7 +1,7 @@
 //! A small deterministic random number generator (SplitMix64) and the distributions the
-//! simulation draws from. Same seed, same sequence, on every platform (no floating-point
-//! functions whose results differ between targets are used to draw integers; the float
-//! transforms use only `ln`, `sqrt`, `cos` of std, which are deterministic for one build).
+//! simulation draws from. Same seed, same sequence, on every platform: the float transforms
+//! use `sqrt` (exact in IEEE 754) and `libm`'s `log`, `exp`, `cos` (pure Rust, the same bits
+//! natively and in wasm; tests/determinism.rs checks both).
 
 /// SplitMix64 (Steele, Lea, Flood 2014): 64 bits of state, passes BigCrush, trivially seeded.
 #[derive(Clone, Debug, PartialEq, Eq)]
