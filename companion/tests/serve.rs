@@ -496,6 +496,135 @@ fn serve_reload_refuses_a_bad_config_and_keeps_the_old_one() {
     }
 }
 
+/// `--web.cors.origin` is a fully anchored regex: a matching origin is echoed in
+/// `Access-Control-Allow-Origin`, another gets none; every answer varies on `Origin`; a regex
+/// that does not compile stops the start, as Prometheus does.
+#[test]
+fn serve_cors_origin_flag_decides_who_may_read() {
+    let dir = tmpdir("cors");
+    let (_p, port) = start_serve(
+        &dir,
+        "global:\n  scrape_interval: 10s\n",
+        &["--web.cors.origin", r"https?://(grafana|play)\.local"],
+    );
+    let allow = |origin: Option<&str>, method: &str| {
+        let hs: Vec<(&str, &str)> = origin.map(|o| ("Origin", o)).into_iter().collect();
+        let (s, h, _) = http(port, method, "/api/v1/labels", &hs, "");
+        assert_eq!(s, 200, "{method} with Origin {origin:?}");
+        assert_eq!(h.get("vary").map(String::as_str), Some("Origin"), "{h:?}");
+        if origin.is_some() {
+            assert_eq!(
+                h.get("access-control-allow-methods").map(String::as_str),
+                Some("GET, POST, OPTIONS")
+            );
+        }
+        h.get("access-control-allow-origin").cloned()
+    };
+    assert_eq!(
+        allow(Some("http://grafana.local"), "GET").as_deref(),
+        Some("http://grafana.local")
+    );
+    assert_eq!(
+        allow(Some("https://play.local"), "OPTIONS").as_deref(),
+        Some("https://play.local")
+    );
+    assert_eq!(allow(Some("http://evil.example"), "GET"), None);
+    assert_eq!(
+        allow(Some("http://grafana.local.evil.example"), "GET"),
+        None,
+        "anchored"
+    );
+    assert_eq!(
+        allow(Some("http://x.grafana.local"), "GET"),
+        None,
+        "anchored"
+    );
+    assert_eq!(allow(None, "GET"), None);
+    let v = get_json(port, "/api/v1/status/flags");
+    assert_eq!(
+        v["data"]["web.cors.origin"],
+        r"https?://(grafana|play)\.local"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_promplay"))
+        .args(["serve", "--config.file"])
+        .arg(dir.join("prometheus.yml"))
+        .args([
+            "--web.listen-address",
+            &format!("127.0.0.1:{}", free_port()),
+        ])
+        .args(["--web.cors.origin", "(unclosed"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("could not compile CORS regex string \"(unclosed\""),
+        "{err}"
+    );
+}
+
+/// No endpoint makes the companion fetch a URL its caller names: a page in a browser can
+/// query, read and reload, but every request below that carries a URL (a proxy, federation,
+/// remote read/write, a config POSTed or PUT, alerts pushed) is refused, and the canary
+/// listener whose address they carry is never connected to. Targets come only from the
+/// configuration file.
+#[test]
+fn serve_fetches_no_url_a_caller_names() {
+    let dir = tmpdir("noproxy");
+    let canary = TcpListener::bind("127.0.0.1:0").unwrap();
+    let cport = canary.local_addr().unwrap().port();
+    canary.set_nonblocking(true).unwrap();
+    let (_p, port) = start_serve(&dir, "global:\n  scrape_interval: 1s\n", &[]);
+    let url = format!("http://127.0.0.1:{cport}/metrics");
+    let u = enc(&url);
+    let config = format!(
+        "scrape_configs:\n- job_name: canary\n  static_configs: [{{targets: ['127.0.0.1:{cport}']}}]\n"
+    );
+    let form = format!("config={}", enc(&config));
+    let requests: Vec<(&str, String, String)> = vec![
+        ("GET", format!("/api/proxy?url={u}"), String::new()),
+        ("POST", format!("/api/proxy?url={u}"), String::new()),
+        ("GET", format!("/proxy?url={u}"), String::new()),
+        ("GET", format!("/api/v1/proxy?url={u}"), String::new()),
+        (
+            "GET",
+            format!("/federate?{}={}", enc("match[]"), enc("up")),
+            String::new(),
+        ),
+        ("POST", "/api/v1/status/config".into(), form.clone()),
+        ("PUT", "/api/v1/status/config".into(), form.clone()),
+        ("POST", "/api/v1/targets".into(), format!("url={u}")),
+        ("POST", "/api/v1/read".into(), format!("url={u}")),
+        ("POST", "/api/v1/write".into(), format!("url={u}")),
+        ("POST", "/api/v1/otlp/v1/metrics".into(), String::new()),
+        ("POST", "/api/v1/alerts".into(), format!("generatorURL={u}")),
+        ("POST", "/api/v2/alerts".into(), format!("url={u}")),
+        ("POST", "/api/v1/admin/tsdb/snapshot".into(), String::new()),
+        ("GET", format!("/{url}"), String::new()),
+    ];
+    for (method, target, body) in &requests {
+        let (s, _, b) = http(port, method, target, &[], body);
+        assert!(s == 404 || s == 405, "{method} {target} answered {s}: {b}");
+    }
+    // What is allowed takes no URL: a query naming one is only a string; a reload (body
+    // ignored) re-reads the file given at start.
+    let q = format!(
+        "/api/v1/query?query={}",
+        enc(&format!("vector(1) + 0 # {url}"))
+    );
+    assert_eq!(get(port, &q).0, 200);
+    let (s, _, b) = http(port, "POST", "/-/reload", &[], &form);
+    assert_eq!(s, 200, "{b}");
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(
+        canary.accept().is_err(),
+        "the companion connected to the canary at {url}"
+    );
+    let ts = targets_by_job(port);
+    assert!(ts.is_empty(), "{ts:?}");
+}
+
 /// A target played by the test: answers each connection with `behaviour`.
 fn bad_target(behaviour: &'static str) -> u16 {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -175,7 +175,11 @@ fn render(result: ApiResult) -> Response {
 async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
     let method = req.method().clone();
     let path = req.uri().path().to_string();
-    let has_origin = req.headers().contains_key(header::ORIGIN);
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_string())
+        .filter(|o| !o.is_empty());
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -206,8 +210,9 @@ async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
             .unwrap_or_else(|e| e.into_inner());
         *m.entry((handler, code)).or_default() += 1;
     }
-    if has_origin {
-        let h = resp.headers_mut();
+    let h = resp.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("Origin"));
+    if let Some(origin) = origin {
         h.insert(
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("Accept, Authorization, Content-Type, Origin"),
@@ -220,10 +225,13 @@ async fn handle(State(st): State<Arc<AppState>>, req: Request) -> Response {
             header::ACCESS_CONTROL_EXPOSE_HEADERS,
             HeaderValue::from_static("Date"),
         );
-        h.insert(
-            header::ACCESS_CONTROL_ALLOW_ORIGIN,
-            HeaderValue::from_static("*"),
-        );
+        if let Some(allow) = st
+            .cors
+            .allow_origin(&origin)
+            .and_then(|a| HeaderValue::from_str(&a).ok())
+        {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, allow);
+        }
     }
     resp
 }

@@ -15,6 +15,16 @@
 //! Reload (`POST /-/reload`, SIGHUP): the new file is loaded and validated first; a bad file is
 //! refused with its error and the old configuration keeps running.
 //!
+//! What a page in a browser can make it do: every endpoint is listed in [`api`]'s router, and
+//! none takes a URL to fetch — there is no proxy, no federation, no remote read or write
+//! receiver, no admin API, and no way to send a configuration (`/api/v1/status/config` is
+//! read-only; `POST /-/reload` re-reads the file given with `--config.file`). The only
+//! requests the companion makes go to what the configuration file names: scrape targets,
+//! Alertmanagers, `remote_write` URLs and SMTP servers. The playground needs no proxy: it
+//! talks to the companion, or to a Prometheus that allows CORS, directly. Test:
+//! `serve_fetches_no_url_a_caller_names`. Who may read the answers from a page of another
+//! origin is `--web.cors.origin` (a fully anchored regex, default `.*`, as in Prometheus).
+//!
 //! Also on threads of their own: rule evaluation ([`rules`]), alert delivery to the
 //! configured Alertmanagers and the built-in one with email/webhook delivery ([`notify`]),
 //! and `remote_write` senders ([`remote_write`]).
@@ -84,6 +94,39 @@ pub struct Args {
     /// the working directory when it holds an index.html.
     #[arg(long = "web.ui-dir")]
     pub ui_dir: Option<PathBuf>,
+    /// Regex for CORS origin. It is fully anchored. Example: 'https?://(domain1|domain2)\.com'
+    #[arg(long = "web.cors.origin", default_value = ".*")]
+    pub cors_origin: String,
+}
+
+/// `--web.cors.origin` compiled as Prometheus compiles it (fully anchored, `.` matches a
+/// newline too).
+pub struct Cors {
+    /// The flag's value.
+    pub pattern: String,
+    re: regex::Regex,
+}
+
+impl Cors {
+    pub fn new(pattern: &str) -> Result<Cors, regex::Error> {
+        Ok(Cors {
+            pattern: pattern.to_string(),
+            re: regex::Regex::new(&format!("^(?s:{pattern})$"))?,
+        })
+    }
+
+    /// The `Access-Control-Allow-Origin` value for a request from `origin`: `*` when every
+    /// origin is allowed (the default `.*`), the origin itself when it matches, none otherwise
+    /// (`httputil.SetCORS`).
+    pub fn allow_origin(&self, origin: &str) -> Option<String> {
+        if self.pattern == ".*" {
+            Some("*".to_string())
+        } else if self.re.is_match(origin) {
+            Some(origin.to_string())
+        } else {
+            None
+        }
+    }
 }
 
 /// The configuration currently running.
@@ -123,6 +166,8 @@ pub struct AppState {
     pub reload_lock: Mutex<()>,
     /// The playground's files, served at `/`.
     pub ui_dir: Option<PathBuf>,
+    /// `--web.cors.origin`.
+    pub cors: Cors,
 }
 
 impl AppState {
@@ -256,6 +301,12 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
     let retention = parse_flag_duration("storage.tsdb.retention.time", &args.retention)?;
     let query_timeout = parse_flag_duration("query.timeout", &args.query_timeout)?;
     let lookback = parse_flag_duration("query.lookback-delta", &args.lookback_delta)?;
+    let cors = Cors::new(&args.cors_origin).map_err(|e| {
+        anyhow::anyhow!(
+            "could not compile CORS regex string {:?}: {e}",
+            args.cors_origin
+        )
+    })?;
     let addr: SocketAddr = args
         .listen_address
         .parse()
@@ -326,7 +377,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             "web.enable-lifecycle".to_string(),
             args.enable_lifecycle.to_string(),
         ),
-        ("web.cors.origin".to_string(), ".*".to_string()),
+        ("web.cors.origin".to_string(), args.cors_origin.clone()),
         (
             "alertmanager.config".to_string(),
             args.alertmanager_config
@@ -382,6 +433,7 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             .clone()
             .or_else(|| Some(PathBuf::from("dist")))
             .filter(|d| d.join("index.html").is_file()),
+        cors,
     });
 
     let code = rt.block_on(serve(state.clone(), addr))?;
