@@ -1,15 +1,21 @@
 //! Virtual-clock time as people read it: UTC date-times and Prometheus durations.
 //!
-//! Plain Rust (no browser, no wall clock): the app and its native tests share it.
+//! Plain Rust (no browser, no wall clock): the app and its native tests share it. The
+//! calendar and duration arithmetic are `promplay_model`'s, shared with the engine.
+
+use promplay_model::civil;
 
 /// Formats a Unix time in milliseconds as `YYYY-MM-DD HH:MM:SS` UTC (proleptic Gregorian).
 pub fn format_utc(ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     let days = secs.div_euclid(86_400);
     let sod = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
+    let c = civil::civil_from_ms(days * 86_400_000);
     format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        c.year,
+        c.month,
+        c.day,
         sod / 3600,
         (sod / 60) % 60,
         sod % 60
@@ -53,125 +59,22 @@ pub fn parse_utc(s: &str) -> Result<i64, String> {
     let (y, mo, d) = (num(dp[0], 9999)?, num(dp[1], 12)?, num(dp[2], 31)?);
     let (h, mi) = (num(tp[0], 23)?, num(tp[1], 59)?);
     let sec = if tp.len() == 3 { num(tp[2], 59)? } else { 0 };
-    if mo == 0 || d == 0 || d > days_in_month(y, mo) {
+    if mo == 0 || d == 0 || d > i64::from(civil::days_in_month(y, mo as u32)) {
         return Err(bad());
     }
-    let days = days_from_civil(y, mo, d);
+    let days = civil::days_from_civil(y, mo, d);
     Ok(((days * 86_400) + h * 3600 + mi * 60 + sec) * 1000)
 }
 
 /// Parses a Prometheus duration (`model.ParseDuration`): units `y w d h m s ms`, each at most
 /// once, largest first, e.g. `1h30m`, `5m`, `250ms`. Returns milliseconds; `0` is allowed.
 pub fn parse_duration(s: &str) -> Result<i64, String> {
-    const UNITS: [(&str, i64); 7] = [
-        ("y", 365 * 86_400_000),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ];
-    let bad = || format!("not a valid duration string: {s:?}");
-    if s == "0" {
-        return Ok(0);
-    }
-    if s.is_empty() {
-        return Err(bad());
-    }
-    let b = s.as_bytes();
-    let mut i = 0;
-    let mut last_unit = None::<usize>;
-    let mut total: i64 = 0;
-    while i < b.len() {
-        let start = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == start {
-            return Err(bad());
-        }
-        let n: i64 = s[start..i].parse().map_err(|_| bad())?;
-        let ustart = i;
-        while i < b.len() && b[i].is_ascii_alphabetic() {
-            i += 1;
-        }
-        let unit = &s[ustart..i];
-        let idx = UNITS.iter().position(|(u, _)| *u == unit).ok_or_else(bad)?;
-        if last_unit.is_some_and(|l| idx <= l) {
-            return Err(bad());
-        }
-        last_unit = Some(idx);
-        total = n
-            .checked_mul(UNITS[idx].1)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
-    }
-    Ok(total)
+    promplay_model::duration::parse_duration(s).map_err(|e| e.to_string())
 }
 
-/// Formats milliseconds as the shortest Prometheus duration (`1h30m`, `15s`, `0s`).
+/// Formats milliseconds as Prometheus prints a duration (`1h30m`, `15s`, `0s`).
 pub fn format_duration(ms: i64) -> String {
-    if ms == 0 {
-        return "0s".to_string();
-    }
-    let mut out = String::new();
-    let mut rest = ms.unsigned_abs();
-    if ms < 0 {
-        out.push('-');
-    }
-    for (u, n) in [
-        ("y", 365 * 86_400_000u64),
-        ("w", 7 * 86_400_000),
-        ("d", 86_400_000),
-        ("h", 3_600_000),
-        ("m", 60_000),
-        ("s", 1000),
-        ("ms", 1),
-    ] {
-        if rest >= n {
-            out.push_str(&format!("{}{u}", rest / n));
-            rest %= n;
-        }
-    }
-    out
-}
-
-fn is_leap(y: i64) -> bool {
-    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
-}
-
-fn days_in_month(y: i64, m: i64) -> i64 {
-    match m {
-        2 if is_leap(y) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-// Howard Hinnant's algorithms (days since 1970-01-01 <-> civil date).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + if m <= 2 { 1 } else { 0 };
-    (y, m, d)
+    promplay_model::duration::format_duration(ms)
 }
 
 #[cfg(test)]

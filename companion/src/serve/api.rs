@@ -16,6 +16,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::response::Response;
 use axum::Router;
+use promplay_model::civil::days_from_civil;
 use promplay_model::{Labels, Matcher};
 use promplay_promql::ast::Expr;
 use promplay_promql::error::EvalError;
@@ -566,16 +567,6 @@ pub fn parse_duration(s: &str) -> Result<i64, String> {
         Ok(d) => Ok(d.as_millis()),
         Err(_) => Err(format!("cannot parse {s:?} to a valid duration")),
     }
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = if y >= 0 { y } else { y - 399 } / 400;
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146097 + doe - 719468
 }
 
 /// RFC 3339 with optional fractional seconds (`time.RFC3339Nano` parsing), to ms (truncated).

@@ -70,17 +70,7 @@ pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
         }
         _ => return Err(bad()),
     };
-    // days from civil (Howard Hinnant)
-    let (yy, m) = if mo <= 2 {
-        (y - 1, mo + 9)
-    } else {
-        (y, mo - 3)
-    };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = promplay_model::civil::days_from_civil(y, mo, d);
     Ok(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms)
 }
 

@@ -44,6 +44,18 @@ pub fn civil_from_ms(ms: i64) -> Civil {
     }
 }
 
+/// Days since 1970-01-01 of a proleptic Gregorian date (`month` 1–12, `day` 1–31; Howard
+/// Hinnant's `days_from_civil`). The inverse of the date part of [`civil_from_ms`].
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
 /// A Gregorian leap year.
 pub fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
