@@ -5,6 +5,9 @@
 //!   with the seed's prometheus.yml into the TSDB, its virtual clock, queries. Plain Rust.
 //! - [`timecontrols`] — play/pause, speed, step and jump, reached in bounded slices. Plain Rust.
 //! - [`targets`] — the Targets page's rows per job. Plain Rust.
+//! - [`inbox`] — the Inbox page: notifications sent, opened, their route paths, the
+//!   notification log. Plain Rust.
+//! - [`silences`] — the Silences page: rows, adding from a form, expiring. Plain Rust.
 //! - [`workshop`] — the Workshop's queries and the app's `/metrics` lines. Plain Rust.
 //! - [`shape`] — query results shaped into table rows and graph series. Plain Rust.
 //! - [`time`] — UTC date-times and Prometheus durations for the controls. Plain Rust.
@@ -13,8 +16,10 @@
 //! Architecture invariant: only `app`, `chart` and `pages` know the browser. Everything else compiles
 //! and is tested natively (`cargo test -p promplay-web`).
 
+pub mod inbox;
 pub mod playground;
 pub mod shape;
+pub mod silences;
 pub mod targets;
 pub mod time;
 pub mod timecontrols;
