@@ -312,7 +312,7 @@ impl Alertmanager {
         alerts: Vec<PostableAlert>,
         now: i64,
     ) -> Vec<Result<u64, AlertError>> {
-        let rt = self.config.global.resolve_timeout.ms();
+        let rt = self.config.global.resolve_timeout.as_millis();
         let mut out = Vec::with_capacity(alerts.len());
         for p in alerts {
             let a = match Alert::from_postable(p, now, rt) {
@@ -355,14 +355,14 @@ impl Alertmanager {
             let g = self.groups.entry(gid).or_insert_with(|| AggrGroup {
                 route_id: id,
                 key: format!("{key}:{labels}"),
-                next_flush: now + opts.group_wait.ms(),
+                next_flush: now + opts.group_wait.as_millis(),
                 opts,
                 labels,
                 alerts: BTreeMap::new(),
                 has_flushed: false,
             });
             g.alerts.insert(fp, a.clone());
-            if !g.has_flushed && a.starts_at + g.opts.group_wait.ms() < now {
+            if !g.has_flushed && a.starts_at + g.opts.group_wait.as_millis() < now {
                 g.next_flush = g.next_flush.min(now);
             }
         }
@@ -440,7 +440,7 @@ impl Alertmanager {
         let Some(g) = self.groups.get_mut(gid) else {
             return;
         };
-        g.next_flush = t + g.opts.group_interval.ms().max(1);
+        g.next_flush = t + g.opts.group_interval.as_millis().max(1);
         g.has_flushed = true;
         if g.alerts.is_empty() {
             self.groups.remove(gid);
@@ -531,7 +531,7 @@ impl Alertmanager {
             .filter(|a| a.resolved_at(t))
             .map(Alert::fingerprint)
             .collect();
-        let repeat = g.opts.repeat_interval.ms();
+        let repeat = g.opts.repeat_interval.as_millis();
         let mut all_ok = true;
 
         let integrations: Vec<(&'static str, usize, bool)> = rcv

@@ -92,7 +92,7 @@ fn full_config_defaults_inheritance_and_routing() {
     let x = &c.receiver("team-x").unwrap().email_configs[0];
     assert_eq!(x.require_tls, Some(true));
     assert_eq!(x.headers.get("Subject").unwrap(), "custom {{ .Status }}");
-    assert_eq!(c.global.resolve_timeout.ms(), 60_000);
+    assert_eq!(c.global.resolve_timeout.as_millis(), 60_000);
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     assert!(!c.to_yaml().contains("hunter2"));
 

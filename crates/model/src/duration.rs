@@ -147,6 +147,86 @@ pub fn format_duration(ms: i64) -> String {
     out
 }
 
+/// A non-negative duration in milliseconds, written and read as Prometheus does
+/// (`model.Duration`): the `scrape_interval`, `for`, `group_wait` … of every configuration
+/// file. In YAML any scalar is read as its text (`10` and `"10"` both give
+/// `not a valid duration string: "10"`), and a parse error carries the scalar's line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Duration(pub i64);
+
+impl Duration {
+    pub const ZERO: Duration = Duration(0);
+
+    pub const fn from_millis(ms: i64) -> Self {
+        Duration(ms)
+    }
+    pub const fn from_secs(s: i64) -> Self {
+        Duration(s * 1000)
+    }
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+    pub fn as_secs_f64(self) -> f64 {
+        self.0 as f64 / 1000.0
+    }
+    pub const fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `model.ParseDuration`; an unknown unit reads as `not a valid duration string`.
+    pub fn parse(s: &str) -> Result<Duration, String> {
+        parse_duration(s)
+            .map(Duration)
+            .map_err(|e| e.unknown_unit_as_invalid().to_string())
+    }
+}
+
+impl fmt::Display for Duration {
+    /// `model.Duration.String()`: years and weeks only when exact, then d h m s ms.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&format_duration(self.0))
+    }
+}
+
+impl std::str::FromStr for Duration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Duration::parse(s)
+    }
+}
+
+impl serde::Serialize for Duration {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Duration {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct ScalarVisitor;
+        impl serde::de::Visitor<'_> for ScalarVisitor {
+            type Value = Duration;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a duration")
+            }
+            // Parsing inside the visitor lets the YAML deserializer attach the scalar's line.
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Duration, E> {
+                Duration::parse(v).map_err(E::custom)
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Duration, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Duration, E> {
+                self.visit_str(&v.to_string())
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Duration, E> {
+                self.visit_str(&v.to_string())
+            }
+        }
+        d.deserialize_any(ScalarVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -18,7 +18,7 @@ pub mod matcher;
 pub mod value;
 
 pub use clock::{Clock, ManualClock};
-pub use duration::{format_duration, parse_duration, DurationError};
+pub use duration::{format_duration, parse_duration, Duration, DurationError};
 pub use histogram::{
     kahan_sum_inc, AddOutcome, Bucket, CounterResetHint, FloatHistogram, HistogramError, Span,
     CUSTOM_BUCKETS_SCHEMA,

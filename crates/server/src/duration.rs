@@ -5,66 +5,8 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-const MS_PER_SECOND: i64 = 1000;
-
-/// A non-negative duration in milliseconds, written and read as Prometheus does.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Duration(pub i64);
-
-impl Duration {
-    pub const ZERO: Duration = Duration(0);
-
-    pub const fn from_millis(ms: i64) -> Self {
-        Duration(ms)
-    }
-    pub const fn from_secs(s: i64) -> Self {
-        Duration(s * MS_PER_SECOND)
-    }
-    pub const fn as_millis(self) -> i64 {
-        self.0
-    }
-    pub fn as_secs_f64(self) -> f64 {
-        self.0 as f64 / 1000.0
-    }
-    pub const fn is_zero(self) -> bool {
-        self.0 == 0
-    }
-
-    /// Parses `[0-9]+(y|w|d|h|m|s|ms)` units in that order, each at most once, or `0`
-    /// (Prometheus's `model.ParseDuration`); an unknown unit reads as `not a valid duration
-    /// string`.
-    pub fn parse(s: &str) -> Result<Duration, String> {
-        promplay_model::parse_duration(s)
-            .map(Duration)
-            .map_err(|e| e.unknown_unit_as_invalid().to_string())
-    }
-}
-
-impl fmt::Display for Duration {
-    /// `model.Duration.String()`: years and weeks only when exact, then d h m s ms.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&promplay_model::format_duration(self.0))
-    }
-}
-
-impl std::str::FromStr for Duration {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Duration::parse(s)
-    }
-}
-
-impl Serialize for Duration {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_str(self)
-    }
-}
-
-impl<'de> Deserialize<'de> for Duration {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ParseVisitor(Duration::parse))
-    }
-}
+/// Prometheus's `model.Duration` (shared with the Alertmanager's configuration).
+pub use promplay_model::Duration;
 
 /// A size in bytes written as `units.Base2Bytes` (`KB`, `KiB` = 1024 …); 0 means no limit.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -193,7 +135,7 @@ impl<'de> Deserialize<'de> for ScalarString {
 mod tests {
     use super::*;
 
-    const MS_PER_MINUTE: i64 = 60 * MS_PER_SECOND;
+    const MS_PER_MINUTE: i64 = 60_000;
     const MS_PER_HOUR: i64 = 60 * MS_PER_MINUTE;
     const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
     const MS_PER_WEEK: i64 = 7 * MS_PER_DAY;
