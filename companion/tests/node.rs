@@ -281,6 +281,77 @@ fn once_exposes_this_machine_under_node_exporter_names() {
     assert!(idle >= ncpu, "{idle} idle series for {ncpu} cpus");
 }
 
+/// Go's `strconv.FormatFloat(v, 'g', -1, 64)` as client_golang's text writer uses it (`0` for
+/// zero), written here from Go's rules (shortest round-trip digits; exponent form when the
+/// decimal exponent is < -4 or >= 6, with a sign and at least two digits), and checked below
+/// against the real node_exporter's output.
+fn go_g(v: f64) -> String {
+    if v == 0.0 {
+        return "0".into();
+    }
+    if v.is_nan() {
+        return "NaN".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "+Inf" } else { "-Inf" }.into();
+    }
+    let e = format!("{v:e}");
+    let (mant, exp) = e.split_once('e').unwrap();
+    let exp: i32 = exp.parse().unwrap();
+    if !(-4..6).contains(&exp) {
+        format!("{mant}e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs())
+    } else {
+        format!("{v}")
+    }
+}
+
+/// Every sample's value token next to what Go would print for its value.
+fn value_tokens(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(|l| {
+            let tok = l.rsplit_once(' ').expect("value").1;
+            let v: f64 = match tok {
+                "+Inf" => f64::INFINITY,
+                "-Inf" => f64::NEG_INFINITY,
+                t => t.parse().expect("float"),
+            };
+            (tok.to_string(), go_g(v))
+        })
+        .collect()
+}
+
+#[test]
+fn values_are_written_as_node_exporter_writes_them() {
+    // The rule reproduces the real node_exporter's every value, exponents included.
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/samples/node_exporter.txt"),
+    )
+    .expect("shared/samples/node_exporter.txt");
+    let real = value_tokens(&sample);
+    assert!(real.len() > 500);
+    assert!(real.iter().any(|(t, _)| t.contains("e+")));
+    for (tok, want) in &real {
+        assert_eq!(tok, want, "node_exporter.txt");
+    }
+    // promplay node writes the same way: `0`, `1`, `1.795612042e+09`, never Python's `0.0`.
+    let (code, out, err) = once(&[]);
+    assert_eq!(code, 0, "{err}");
+    let ours = value_tokens(&out);
+    assert!(ours.len() > 300, "{}", ours.len());
+    for (tok, want) in &ours {
+        assert_eq!(tok, want, "promplay node value");
+    }
+    assert!(ours.iter().any(|(t, _)| t == "0"));
+    assert!(ours.iter().any(|(t, _)| t.contains("e+")));
+    assert!(!out.contains(" 0.0\n") && !out.contains(" 1.0\n"), "{out}");
+    let boot = out
+        .lines()
+        .find_map(|l| l.strip_prefix("node_boot_time_seconds "))
+        .expect("node_boot_time_seconds");
+    assert!(boot.contains("e+09"), "{boot}");
+}
+
 /// A procfs where some files are fine, some broken, some missing.
 fn fake_root(tag: &str) -> PathBuf {
     let root = std::env::temp_dir().join(format!("promplay-node-{tag}-{}", std::process::id()));

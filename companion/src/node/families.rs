@@ -143,15 +143,14 @@ mod tests {
         f.untyped("node_a", "A.", &[], 4.0);
         let fams = f.into_sorted();
         let mut s = String::new();
-        promplay_exposition::write_text(&mut s, &fams, promplay_exposition::Escaping::Underscores)
-            .unwrap();
+        super::super::expose::write(&mut s, &fams, &promplay_exposition::Format::text());
         assert_eq!(
             s,
-            "# HELP node_a A.\n# TYPE node_a untyped\nnode_a 4.0\n\
+            "# HELP node_a A.\n# TYPE node_a untyped\nnode_a 4\n\
              # HELP node_x_total X.\n# TYPE node_x_total counter\n\
-             node_x_total{cpu=\"0\",mode=\"z\"} 3.0\n\
-             node_x_total{cpu=\"1\",mode=\"a\"} 2.0\n\
-             node_x_total{cpu=\"1\",mode=\"b\"} 1.0\n"
+             node_x_total{cpu=\"0\",mode=\"z\"} 3\n\
+             node_x_total{cpu=\"1\",mode=\"a\"} 2\n\
+             node_x_total{cpu=\"1\",mode=\"b\"} 1\n"
         );
     }
 }

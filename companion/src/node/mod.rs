@@ -26,6 +26,7 @@ mod cpufreq;
 mod diskstats;
 mod dmi;
 mod entropy;
+mod expose;
 mod families;
 mod filefd;
 mod filesystem;
@@ -406,8 +407,7 @@ impl Node {
         let format = promplay_exposition::negotiate(accept);
         let families = self.gather(only);
         let mut body = String::with_capacity(64 * 1024);
-        // Writing to a String cannot fail.
-        let _ = promplay_exposition::write(&mut body, &families, &format);
+        expose::write(&mut body, &families, &format);
         (format.content_type().to_string(), body)
     }
 }

@@ -161,15 +161,19 @@ mod tests {
             f.insert_family(&exposed_name(&fam), fam);
         }
         let mut s = String::new();
-        promplay_exposition::write_text(
+        super::super::expose::write(
             &mut s,
             &f.into_sorted(),
-            promplay_exposition::Escaping::Underscores,
-        )
-        .unwrap();
-        assert!(s.contains("# TYPE h histogram\nh_bucket{le=\"1\"} 1.0\nh_bucket{le=\"+Inf\"} 2.0\nh_sum 3.0\nh_count 2.0\n"), "{s}");
+            &promplay_exposition::Format::text(),
+        );
         assert!(
-            s.contains("# TYPE jobs_total counter\njobs_total{a=\"b\"} 3.0\n"),
+            s.contains(
+                "# TYPE h histogram\nh_bucket{le=\"1\"} 1\nh_bucket{le=\"+Inf\"} 2\nh_sum 3\nh_count 2\n"
+            ),
+            "{s}"
+        );
+        assert!(
+            s.contains("# TYPE jobs_total counter\njobs_total{a=\"b\"} 3\n"),
             "{s}"
         );
         let err = parse_textfile("x 1 1700000000000\n", "/d/t.prom").unwrap_err();

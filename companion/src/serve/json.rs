@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use promplay_model::gofmt::{format_f, format_g};
 use promplay_model::{FloatHistogram, Labels};
 use promplay_promql::value::Value;
 
@@ -38,35 +39,16 @@ pub fn str_json(s: &str) -> String {
     out
 }
 
-/// Go's `strconv.FormatFloat(v, fmt, -1, 64)` with Prometheus's choice of `fmt`: `'e'` when
-/// `|v| < 1e-6` or `|v| >= 1e21`, else `'f'`. `+Inf`, `-Inf`, `NaN`.
+/// `jsonutil.MarshalValue`: Go's `strconv.FormatFloat(v, fmt, -1, 64)` with `fmt` `'e'` when
+/// `|v| < 1e-6` or `|v| >= 1e21` (`v` not zero), else `'f'`; `+Inf`, `-Inf`, `NaN`. In that
+/// range the shortest `'g'` form is the `'e'` form (its decimal exponent is < -4 or >= 6), so
+/// model's `format_g` writes it; elsewhere model's `format_f` (`1000000`, never `1e+06`).
 pub fn format_value(v: f64) -> String {
-    if v.is_nan() {
-        return "NaN".into();
-    }
-    if v.is_infinite() {
-        return if v > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
     let abs = v.abs();
-    if abs != 0.0 && !(1e-6..1e21).contains(&abs) {
-        // Rust's `{:e}` is shortest round-trip too: "1e21", "1.5e-7"; Go writes the exponent
-        // with a sign and at least two digits.
-        let s = format!("{v:e}");
-        let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = match exp.strip_prefix('-') {
-            Some(d) => ('-', d),
-            None => ('+', exp),
-        };
-        let pad = if digits.len() < 2 { "0" } else { "" };
-        format!("{mant}e{sign}{pad}{digits}")
-    } else if v == 0.0 && v.is_sign_negative() {
-        "-0".into()
+    if v.is_finite() && abs != 0.0 && !(1e-6..1e21).contains(&abs) {
+        format_g(v)
     } else {
-        format!("{v}")
+        format_f(v)
     }
 }
 
@@ -393,6 +375,12 @@ mod tests {
             (f64::NEG_INFINITY, "-Inf"),
             (f64::NAN, "NaN"),
             (0.0, "0"),
+            (-0.0, "-0"),
+            (1e6, "1000000"),
+            (123456789.0, "123456789"),
+            (9.99e-7, "9.99e-07"),
+            (1e-6, "0.000001"),
+            (1e100, "1e+100"),
             (1795612490.988606, "1795612490.988606"),
         ];
         for (v, want) in cases {

@@ -331,9 +331,10 @@ async fn fetch_async(
     Ok((content_type, body))
 }
 
-/// Go's `%g`-like seconds for the timeout header ("10", "0.5").
+/// The timeout header's seconds as Prometheus writes them: `strconv.FormatFloat(s, 'f', -1,
+/// 64)` ("10", "0.5").
 fn format_secs(s: f64) -> String {
-    format!("{s}")
+    promplay_model::gofmt::format_f(s)
 }
 
 /// A transport error worded as Go's net package words the common cases.
