@@ -9,7 +9,9 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
-use crate::pages::{ConfigPage, QueryPage, TargetsPage, TimeControls, WorkshopPage};
+use crate::pages::{
+    ConfigPage, InboxPage, QueryPage, SilencesPage, TargetsPage, TimeControls, WorkshopPage,
+};
 use crate::playground::Playground;
 
 /// The id of the banner a panic writes into (outside Leptos, so it works after a panic too).
@@ -59,10 +61,11 @@ pub enum Page {
     Config,
     Workshop,
     Inbox,
+    Silences,
 }
 
 impl Page {
-    pub const ALL: [Page; 7] = [
+    pub const ALL: [Page; 8] = [
         Page::Query,
         Page::Targets,
         Page::Alerts,
@@ -70,6 +73,7 @@ impl Page {
         Page::Config,
         Page::Workshop,
         Page::Inbox,
+        Page::Silences,
     ];
 
     pub fn title(self) -> &'static str {
@@ -81,6 +85,7 @@ impl Page {
             Page::Config => "Config",
             Page::Workshop => "Workshop",
             Page::Inbox => "Inbox",
+            Page::Silences => "Silences",
         }
     }
 
@@ -93,6 +98,7 @@ impl Page {
             Page::Config => "config",
             Page::Workshop => "workshop",
             Page::Inbox => "inbox",
+            Page::Silences => "silences",
         }
     }
 
@@ -114,7 +120,8 @@ impl Page {
             Page::Rules => "the rule evaluator (recording and alerting rule groups)",
             Page::Config => "",
             Page::Workshop => "the guided exercises",
-            Page::Inbox => "the Alertmanager (notifications delivered as emails)",
+            Page::Inbox => "",
+            Page::Silences => "",
         }
     }
 }
@@ -182,6 +189,10 @@ pub fn App() -> impl IntoView {
                     view! { <WorkshopPage session=session now=now /> }.into_any()
                 }
                 Page::Config => view! { <ConfigPage session=session /> }.into_any(),
+                Page::Inbox => view! { <InboxPage session=session now=now /> }.into_any(),
+                Page::Silences => {
+                    view! { <SilencesPage session=session now=now /> }.into_any()
+                }
                 other => view! { <NotYet page=other /> }.into_any(),
             }}
         </main>

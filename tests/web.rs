@@ -115,11 +115,12 @@ async fn the_config_page_checks_and_refuses_a_broken_prometheus_yml() {
     assert!(status.starts_with("Refused"), "{status}");
     let running = shared.with(|p| p.config_text().to_string()).unwrap();
     assert_eq!(running, seed);
-    let not_yet = find(&c, "[data-testid=config-not-yet]")
+    // What runs is shown beside the editor, unchanged by the refused Apply.
+    let shown = find(&c, "[data-testid=config-running]")
         .unwrap()
         .text_content()
         .unwrap();
-    assert!(not_yet.contains("Rules and Alerts work"), "{not_yet}");
+    assert_eq!(shown, seed);
 }
 
 #[wasm_bindgen_test]
@@ -138,7 +139,7 @@ async fn the_app_has_the_nav_and_the_clock() {
         .collect();
     assert_eq!(
         links,
-        ["Query", "Targets", "Alerts", "Rules", "Config", "Workshop", "Inbox"]
+        ["Query", "Targets", "Alerts", "Rules", "Config", "Workshop", "Inbox", "Silences"]
     );
     let clock = find(&c, "[data-testid=virtual-time]")
         .unwrap()
@@ -236,4 +237,109 @@ fn the_error_banner_is_written_outside_the_app() {
     assert_eq!(b.text_content().unwrap(), "second");
     assert_eq!(b.get_attribute("role").as_deref(), Some("alert"));
     b.remove();
+}
+
+// --- Inbox and Silences pages ---
+
+/// Sets an `<input>`'s value and fires `input`, as typing does.
+fn type_input(root: &Element, sel: &str, v: &str) {
+    let el = find(root, sel).unwrap_or_else(|| panic!("no {sel}"));
+    js_sys::Reflect::set(&el, &"value".into(), &v.into()).unwrap();
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("input", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+fn text_of(root: &Element, sel: &str) -> String {
+    find(root, sel)
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn the_inbox_shows_the_seed_email_in_a_sandboxed_frame_and_its_route() {
+    use promplay_web::pages::InboxPage;
+    use promplay_web::playground::HostAction;
+    let mut p = Playground::new();
+    p.act("localhost:9100", HostAction::Stop).unwrap();
+    p.advance(180_000);
+    let now = leptos::prelude::RwSignal::new(p.now_ms());
+    let session = StoredValue::new_local(Session::new(p));
+    let c = container();
+    let _h = leptos::mount::mount_to(
+        c.clone(),
+        move || leptos::view! { <InboxPage session=session now=now /> },
+    );
+    assert!(until(|| count(&c, "[data-testid=inbox-row]") == 1).await);
+    assert_eq!(
+        text_of(&c, "[data-testid=inbox-subject]"),
+        "[FIRING:1]  (InstanceDown localhost:9100 node)"
+    );
+    assert_eq!(count(&c, "[data-testid=nflog-row]"), 1);
+    click(&c, "[data-testid=inbox-row]");
+    assert!(until(|| count(&c, "[data-testid=inbox-html]") == 1).await);
+    let frame = find(&c, "[data-testid=inbox-html]").unwrap();
+    // Sandboxed with no permission at all: the email's HTML runs no script.
+    assert_eq!(frame.get_attribute("sandbox").as_deref(), Some(""));
+    let srcdoc = frame.get_attribute("srcdoc").unwrap_or_default();
+    assert!(srcdoc.contains("InstanceDown"), "{srcdoc}");
+    assert!(
+        text_of(&c, "[data-testid=inbox-route]").contains("default-route  receiver: example-email")
+    );
+    click(&c, "[data-testid=inbox-tab-raw]");
+    assert!(
+        until(|| text_of(&c, "[data-testid=inbox-raw]").starts_with("Subject: [FIRING:1]")).await
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_silences_page_refuses_no_matchers_adds_and_expires() {
+    use promplay_web::pages::SilencesPage;
+    let p = Playground::new();
+    let now = leptos::prelude::RwSignal::new(p.now_ms());
+    let shared = Session::new(p);
+    let session = StoredValue::new_local(shared.clone());
+    let c = container();
+    let _h = leptos::mount::mount_to(
+        c.clone(),
+        move || leptos::view! { <SilencesPage session=session now=now /> },
+    );
+    assert!(until(|| count(&c, "[data-testid=silences-empty]") == 1).await);
+    click(&c, "[data-testid=silence-add]");
+    assert!(until(|| count(&c, "[data-testid=silence-error]") == 1).await);
+    assert_eq!(
+        text_of(&c, "[data-testid=silence-error]"),
+        "at least one matcher required"
+    );
+    type_input(
+        &c,
+        "[data-testid=silence-matchers]",
+        r#"alertname="InstanceDown", instance=~"localhost.*""#,
+    );
+    type_input(&c, "[data-testid=silence-comment]", "maintenance");
+    click(&c, "[data-testid=silence-add]");
+    assert!(until(|| count(&c, "[data-testid=silence-row]") == 1).await);
+    assert_eq!(count(&c, "[data-testid=silence-error]"), 0);
+    assert_eq!(
+        text_of(&c, "[data-testid=silence-matchers-shown]"),
+        r#"{alertname="InstanceDown",instance=~"localhost.*"}"#
+    );
+    assert_eq!(text_of(&c, "[data-testid=silence-state]"), "active");
+    click(&c, "[data-testid=silence-expire]");
+    assert!(until(|| text_of(&c, "[data-testid=silence-state]") == "expired").await);
+    let states: Vec<String> = shared
+        .with(|p| {
+            p.stack()
+                .alertmanager
+                .as_ref()
+                .unwrap()
+                .am
+                .silences()
+                .list()
+                .map(|s| s.state_at(p.now_ms()).as_str().to_string())
+                .collect()
+        })
+        .unwrap();
+    assert_eq!(states, ["expired"]);
 }

@@ -4,12 +4,16 @@
 
 pub mod clock;
 pub mod config;
+pub mod inbox;
 pub mod query;
+pub mod silences;
 pub mod targets;
 pub mod workshop;
 
 pub use clock::TimeControls;
 pub use config::ConfigPage;
+pub use inbox::InboxPage;
 pub use query::QueryPage;
+pub use silences::SilencesPage;
 pub use targets::TargetsPage;
 pub use workshop::WorkshopPage;
