@@ -304,7 +304,17 @@ fn Opened(d: InboxDetail, body: RwSignal<Body>) -> impl IntoView {
                             <div class="placeholder">
                                 {format!("receivers: {}", a.receivers.join(", "))}
                             </div>
-                            <pre class="code" data-testid="inbox-route">{a.tree.clone()}</pre>
+                            {if a.tree.is_empty() {
+                                view! {
+                                    <p class="placeholder" data-testid="inbox-route">
+                                        "The Alertmanager no longer holds this alert: its route cannot be traced."
+                                    </p>
+                                }
+                                    .into_any()
+                            } else {
+                                view! { <pre class="code" data-testid="inbox-route">{a.tree.clone()}</pre> }
+                                    .into_any()
+                            }}
                         </div>
                     }
                 })
