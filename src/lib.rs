@@ -5,6 +5,10 @@
 //!   with the seed's prometheus.yml into the TSDB, its virtual clock, queries. Plain Rust.
 //! - [`timecontrols`] — play/pause, speed, step and jump, reached in bounded slices. Plain Rust.
 //! - [`targets`] — the Targets page's rows per job. Plain Rust.
+//! - [`rules_view`] — `/api/v1/rules` decoded (the local groups go through the same JSON) and
+//!   the Rules page's rows. Plain Rust.
+//! - [`alerts`] — the Alerts page at a cursor in virtual time: states, alerts, `for`
+//!   countdowns and pending/firing lanes from the `ALERTS` series. Plain Rust.
 //! - [`inbox`] — the Inbox page: notifications sent, opened, their route paths, the
 //!   notification log. Plain Rust.
 //! - [`silences`] — the Silences page: rows, adding from a form, expiring. Plain Rust.
@@ -16,8 +20,10 @@
 //! Architecture invariant: only `app`, `chart` and `pages` know the browser. Everything else compiles
 //! and is tested natively (`cargo test -p promplay-web`).
 
+pub mod alerts;
 pub mod inbox;
 pub mod playground;
+pub mod rules_view;
 pub mod shape;
 pub mod silences;
 pub mod targets;
