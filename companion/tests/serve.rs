@@ -860,6 +860,246 @@ fn serve_hanging_targets_do_not_delay_the_others() {
     assert_eq!(ts["fast"]["health"], "up");
 }
 
+/// `promplay serve` scraping a good target every second, once its first samples are in.
+fn serve_with_a_good_target(name: &str) -> (Proc, u16) {
+    let dir = tmpdir(name);
+    let good = bad_target("good");
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\nscrape_configs:\n\
+         - job_name: good\n  static_configs: [{{targets: ['127.0.0.1:{good}']}}]\n"
+    );
+    let (p, port) = start_serve(&dir, &cfg, &[]);
+    wait_up(port, &["good"], Duration::from_secs(30));
+    // A few samples for range queries.
+    std::thread::sleep(Duration::from_secs(3));
+    (p, port)
+}
+
+/// Debian's `promtool query` (Prometheus's own API client) against `promplay serve`: instant,
+/// range and label queries succeed and print what promtool prints for Prometheus.
+#[test]
+fn promtool_queries_serve() {
+    let promtool = "/usr/bin/promtool";
+    if !Path::new(promtool).exists() {
+        eprintln!("SKIP promtool_queries_serve: /usr/bin/promtool is not installed (apt-get install prometheus; scripts/tools.sh installs it in CI)");
+        return;
+    }
+    let (_p, port) = serve_with_a_good_target("promtool");
+    let url = format!("http://127.0.0.1:{port}");
+    let run = |args: &[&str]| {
+        let out = Command::new(promtool)
+            .arg("query")
+            .args(args)
+            .output()
+            .expect("run promtool");
+        let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            out.status.success(),
+            "promtool query {args:?}: {}\n{stdout}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        stdout
+    };
+    let out = run(&["instant", &url, "up"]);
+    let line = out.lines().next().unwrap_or("");
+    assert!(
+        line.starts_with("up{instance=\"127.0.0.1:") && line.contains("job=\"good\"} => 1 @["),
+        "{out}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (start, end) = (format!("--start={}", now - 3), format!("--end={now}"));
+    let out = run(&["range", &url, "up{job=\"good\"}", &start, &end, "--step=1s"]);
+    let mut lines = out.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.ends_with("job=\"good\"} =>")),
+        "{out}"
+    );
+    let points: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert!(points.len() >= 3, "{out}");
+    assert!(points.iter().all(|p| p.starts_with("1 @[")), "{out}");
+    let out = run(&["labels", &url, "job"]);
+    assert_eq!(out, "good\n");
+    let out = run(&["series", &url, "--match=up"]);
+    assert!(
+        out.starts_with("{__name__=\"up\", instance=\"127.0.0.1:"),
+        "{out}"
+    );
+    // JSON output is Prometheus's data as promtool decodes it.
+    let out = run(&["-o", "json", "instant", &url, "scalar(up) * 2"]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    assert_eq!(v[1], "2", "{v}");
+}
+
+/// The requests Grafana's Prometheus data source makes on "Save & test" and in Explore, as
+/// it makes them (POST with a form body where it uses POST), answered with the status and
+/// JSON shape Grafana reads.
+#[test]
+fn grafana_data_source_requests() {
+    let (_p, port) = serve_with_a_good_target("grafana");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (start, end) = (now - 3600, now);
+    let grafana = [
+        ("User-Agent", "Grafana/11.3.0"),
+        ("Accept", "application/json, text/plain, */*"),
+        ("X-Grafana-Org-Id", "1"),
+    ];
+    let call = |method: &str, target: &str, body: &str| -> Value {
+        let (s, h, b) = http(port, method, target, &grafana, body);
+        assert_eq!(s, 200, "{method} {target} {body}: {b}");
+        assert_eq!(
+            h.get("content-type").map(String::as_str),
+            Some("application/json"),
+            "{target}"
+        );
+        let v: Value = serde_json::from_str(&b).unwrap_or_else(|e| panic!("{target}: {e}: {b}"));
+        assert_eq!(v["status"], "success", "{target}: {v}");
+        v
+    };
+    // Save & test: the build info (Grafana reads the version to pick features), then `1+1`.
+    let v = call("GET", "/api/v1/status/buildinfo", "");
+    assert!(
+        v["data"]["version"]
+            .as_str()
+            .is_some_and(|s| s.starts_with('3')),
+        "{v}"
+    );
+    let v = call(
+        "POST",
+        "/api/v1/query",
+        &format!("query={}&time={end}", enc("1+1")),
+    );
+    assert_eq!(v["data"]["resultType"], "scalar", "{v}");
+    assert_eq!(v["data"]["result"][1], "2", "{v}");
+    // Explore: metric names, label names and values, series, then the query as a range.
+    let v = call(
+        "GET",
+        &format!("/api/v1/label/__name__/values?start={start}&end={end}"),
+        "",
+    );
+    let names: Vec<&str> = v["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(names.contains(&"up") && names.contains(&"ok_metric"), "{v}");
+    for (method, target, body) in [
+        (
+            "GET",
+            format!("/api/v1/labels?start={start}&end={end}"),
+            String::new(),
+        ),
+        (
+            "POST",
+            "/api/v1/labels".to_string(),
+            format!("start={start}&end={end}"),
+        ),
+    ] {
+        let v = call(method, &target, &body);
+        let labels: Vec<&str> = v["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(
+            labels.contains(&"__name__") && labels.contains(&"job") && labels.contains(&"instance"),
+            "{v}"
+        );
+    }
+    let m = enc("match[]");
+    let v = call(
+        "GET",
+        &format!(
+            "/api/v1/label/job/values?start={start}&end={end}&{m}={}",
+            enc("up")
+        ),
+        "",
+    );
+    assert_eq!(v["data"], serde_json::json!(["good"]));
+    for (method, target, body) in [
+        (
+            "GET",
+            format!(
+                "/api/v1/series?{m}={}&start={start}&end={end}",
+                enc("up{job=\"good\"}")
+            ),
+            String::new(),
+        ),
+        (
+            "POST",
+            "/api/v1/series".to_string(),
+            format!("{m}={}&start={start}&end={end}", enc("up{job=\"good\"}")),
+        ),
+    ] {
+        let v = call(method, &target, &body);
+        let s = v["data"].as_array().unwrap();
+        assert_eq!(s.len(), 1, "{v}");
+        assert_eq!(s[0]["__name__"], "up");
+        assert_eq!(s[0]["job"], "good");
+    }
+    let v = call("GET", "/api/v1/metadata", "");
+    assert!(v["data"].is_object(), "{v}");
+    let v = call(
+        "POST",
+        "/api/v1/query_range",
+        &format!(
+            "query={}&start={}&end={end}&step=1",
+            enc("sum by (job) (up)"),
+            end - 60
+        ),
+    );
+    assert_eq!(v["data"]["resultType"], "matrix", "{v}");
+    let r = &v["data"]["result"][0];
+    assert_eq!(r["metric"], serde_json::json!({"job": "good"}));
+    let points = r["values"].as_array().unwrap();
+    assert!(points.len() >= 3, "{v}");
+    assert!(
+        points.iter().all(|p| p[0].is_number() && p[1] == "1"),
+        "{v}"
+    );
+    // Explore's instant query beside the range one, and the exemplars it asks for.
+    let v = call(
+        "POST",
+        "/api/v1/query",
+        &format!("query={}&time={end}", enc("up")),
+    );
+    assert_eq!(v["data"]["resultType"], "vector", "{v}");
+    assert_eq!(v["data"]["result"][0]["value"][1], "1", "{v}");
+    let v = call(
+        "POST",
+        "/api/v1/query_exemplars",
+        &format!("query={}&start={start}&end={end}", enc("up")),
+    );
+    assert!(v["data"].is_array(), "{v}");
+    // A bad query: Prometheus's error shape, which Grafana shows.
+    let (s, _, b) = http(
+        port,
+        "POST",
+        "/api/v1/query_range",
+        &grafana,
+        &format!("query={}&start={start}&end={end}&step=15", enc("sum(")),
+    );
+    assert_eq!(s, 400, "{b}");
+    let v: Value = serde_json::from_str(&b).unwrap();
+    assert_eq!(v["status"], "error");
+    assert_eq!(v["errorType"], "bad_data");
+    assert!(
+        v["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("parse error")),
+        "{v}"
+    );
+}
+
 fn python_with_prometheus_client() -> Option<String> {
     let mut candidates = vec![];
     if let Ok(p) = std::env::var("PROMPLAY_PYTHON") {
