@@ -14,18 +14,25 @@
 //! - [`silences`] — the Silences page: rows, adding from a form, expiring. Plain Rust.
 //! - [`workshop`] — the Workshop's queries and the app's `/metrics` lines. Plain Rust.
 //! - [`shape`] — query results shaped into table rows and graph series. Plain Rust.
+//! - [`source`] — the data source (simulated world, this companion, a Prometheus URL) and its
+//!   place in the page's URL. Plain Rust.
+//! - [`api`] — Prometheus HTTP API answers decoded into what the pages render (plain Rust), and
+//!   the async requests (`api::get`, `api::query`, …; browser build only).
 //! - [`time`] — UTC date-times and Prometheus durations for the controls. Plain Rust.
 //! - `app`, `chart`, `pages` (wasm only) — the Leptos components and the plotters graph.
 //!
-//! Architecture invariant: only `app`, `chart` and `pages` know the browser. Everything else compiles
+//! Architecture invariant: only `app`, `chart`, `pages` and `api`'s requests (`api::get`, …)
+//! know the browser. Everything else compiles
 //! and is tested natively (`cargo test -p promplay-web`).
 
 pub mod alerts;
+pub mod api;
 pub mod inbox;
 pub mod playground;
 pub mod rules_view;
 pub mod shape;
 pub mod silences;
+pub mod source;
 pub mod targets;
 pub mod time;
 pub mod timecontrols;
