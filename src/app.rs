@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::pages::source::{source_from_location, CurrentSource, SourceSwitch};
 use crate::pages::{
     ConfigPage, InboxPage, QueryPage, SilencesPage, TargetsPage, TimeControls, WorkshopPage,
 };
@@ -150,6 +151,10 @@ pub fn App() -> impl IntoView {
         .map(|h| Page::from_hash(&h))
         .unwrap_or(Page::Query);
     let page = RwSignal::new(initial);
+    // The data source of the Query and Targets pages (`?source=` in the URL).
+    let source = RwSignal::new(source_from_location());
+    provide_context(CurrentSource(source));
+    let remote = Memo::new(move |_| source.with(|s| s.is_remote()));
     // Back/forward and typed URLs move between pages too.
     let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
         if let Some(h) = web_sys::window().and_then(|w| w.location().hash().ok()) {
@@ -161,7 +166,19 @@ pub fn App() -> impl IntoView {
     view! {
         <header class="top">
             <span class="brand">"prom"<span>"play"</span></span>
-            <TimeControls session=session now=now />
+            <SourceSwitch source=source />
+            {move || {
+                if remote.get() {
+                    view! {
+                        <span class="clock" data-testid="real-clock">
+                            "real time: the virtual clock drives only the simulated world"
+                        </span>
+                    }
+                        .into_any()
+                } else {
+                    view! { <TimeControls session=session now=now /> }.into_any()
+                }
+            }}
         </header>
         <nav class="pages">
             {Page::ALL

@@ -7,6 +7,7 @@ pub mod config;
 pub mod inbox;
 pub mod query;
 pub mod silences;
+pub mod source;
 pub mod targets;
 pub mod workshop;
 

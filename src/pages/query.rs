@@ -1,12 +1,22 @@
 //! The Query page: editor, Execute, Table and Graph tabs.
+//!
+//! With the simulated world the query runs in the tab on the virtual clock; with a remote
+//! source (see [`crate::pages::source`]) it goes to `/api/v1/query` (at the server's now) or
+//! `/api/v1/query_range` (ending at the wall clock's now unless End is set), asynchronously,
+//! and the answer is rendered by the same table and graph. A newer execution wins: the answer
+//! of an older one is dropped.
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crate::api;
 use crate::app::Session;
+use crate::pages::source::{use_source, wall_now};
 use crate::playground::{QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
+use crate::source::Source;
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
 
 /// A query running longer than this (wall-clock ms in the tab) is stopped.
@@ -60,12 +70,94 @@ pub fn QueryPage(
     let range_text = RwSignal::new("1h".to_string());
     let end_text = RwSignal::new(String::new());
     let step_text = RwSignal::new(String::new());
+    let source = use_source();
+    // Bumped by each execution and each change of source: an answer is shown only if it
+    // belongs to the latest one.
+    let generation = StoredValue::new(0u64);
+    // "now" of the End placeholder: the virtual clock, or the wall clock for a remote source.
+    let shown_now = Signal::derive(move || {
+        if source.with(Source::is_remote) {
+            now.get();
+            wall_now()
+        } else {
+            now.get()
+        }
+    });
+    // A new source: the old answer is not its answer.
+    Effect::new(move |prev: Option<Source>| {
+        let s = source.get();
+        if prev.is_some_and(|p| p != s) {
+            generation.update_value(|g| *g += 1);
+            result.set(None);
+            busy.set(false);
+        }
+        s
+    });
+
+    let run_remote = move |src: Source, query: String, which: Tab| {
+        let g = generation.get_value();
+        let t0 = perf_now();
+        let range = match which {
+            Tab::Table => None,
+            Tab::Graph => match graph_params(
+                &range_text.get_untracked(),
+                &end_text.get_untracked(),
+                &step_text.get_untracked(),
+                wall_now(),
+            ) {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    result.set(Some(Err(e)));
+                    busy.set(false);
+                    return;
+                }
+            },
+        };
+        spawn_local(async move {
+            let outcome = match range {
+                None => api::query(&src, &query, None)
+                    .await
+                    .map(|o| (Shown::Table(shape::table(&o.value)), o)),
+                Some(range) => api::query_range(&src, &query, range).await.map(|o| {
+                    (
+                        Shown::Graph {
+                            series: shape::graph(&o.value),
+                            range,
+                        },
+                        o,
+                    )
+                }),
+            };
+            if generation.try_get_value() != Some(g) {
+                return; // a newer execution or another source
+            }
+            let elapsed_ms = perf_now() - t0;
+            result.set(Some(
+                outcome
+                    .map(|(shown, o)| Executed {
+                        shown,
+                        warnings: o.annotations.warnings,
+                        infos: o.annotations.infos,
+                        elapsed_ms,
+                    })
+                    .map_err(|e| remote_error(e, &query)),
+            ));
+            busy.set(false);
+        });
+    };
 
     let run = move || {
         let query = text.get_untracked();
         executed.set(query.clone());
         let which = tab.get_untracked();
         busy.set(true);
+        generation.update_value(|g| *g += 1);
+        let src = source.get_untracked();
+        if src.is_remote() {
+            run_remote(src, query, which);
+            return;
+        }
+        let g = generation.get_value();
         // Let the browser paint "running…" before the (synchronous, bounded) evaluation.
         Timeout::new(0, move || {
             let t0 = perf_now();
@@ -102,6 +194,9 @@ pub fn QueryPage(
                 }
             };
             let outcome = outcome.unwrap_or_else(|| Err(busy_error()));
+            if generation.try_get_value() != Some(g) {
+                return; // the source changed meanwhile
+            }
             let elapsed_ms = perf_now() - t0;
             result.set(Some(outcome.map(|(shown, o): (Shown, QueryOutcome)| {
                 Executed {
@@ -136,6 +231,9 @@ pub fn QueryPage(
                             "running…".to_string()
                         } else {
                             match result.get() {
+                                Some(Ok(e)) if source.with(Source::is_remote) => {
+                                    format!("answered in {:.0} ms", e.elapsed_ms)
+                                }
                                 Some(Ok(e)) => format!("evaluated in {:.1} ms", e.elapsed_ms),
                                 _ => String::new(),
                             }
@@ -199,7 +297,7 @@ pub fn QueryPage(
                             range_text=range_text
                             end_text=end_text
                             step_text=step_text
-                            now=now
+                            now=shown_now
                             on_change=Callback::new(move |_| {
                                 if result.get_untracked().is_some() {
                                     run();
@@ -213,6 +311,14 @@ pub fn QueryPage(
             }}
         </section>
     }
+}
+
+/// A remote error, with the span of a parse error marked when Prometheus's message gives its
+/// position (`invalid parameter "query": 1:17: parse error: …`).
+fn remote_error(e: api::ApiError, query: &str) -> QueryError {
+    let mut q = QueryError::from(e);
+    q.span = api::error_span(query, &q.message);
+    q
 }
 
 fn busy_error() -> QueryError {
@@ -371,7 +477,7 @@ fn RangeControls(
     range_text: RwSignal<String>,
     end_text: RwSignal<String>,
     step_text: RwSignal<String>,
-    now: RwSignal<i64>,
+    #[prop(into)] now: Signal<i64>,
     on_change: Callback<()>,
 ) -> impl IntoView {
     let auto_step = move || match parse_duration(range_text.get().trim()) {
