@@ -7,8 +7,9 @@
 //! accepted or refused by [`promplay_alertmanager::Silences::set`] (no matcher, only
 //! empty-matching matchers, an end before the start or in the past).
 
-use promplay_alertmanager::matchers::{parse_matcher, parse_matchers, Matchers};
+use promplay_alertmanager::matchers::{matcher_string, parse_matcher, parse_matchers, Matchers};
 use promplay_alertmanager::{PostableSilence, SilenceState};
+use promplay_model::{MatchType, Matcher};
 
 use crate::playground::Playground;
 use crate::time::{format_utc, parse_duration, parse_utc};
@@ -100,6 +101,48 @@ pub fn rows(p: &Playground) -> Vec<SilenceRow> {
             .collect();
     out.sort_by(|a, b| (a.0, a.1, &a.2.id).cmp(&(b.0, b.1, &b.2.id)));
     out.into_iter().map(|(_, _, r)| r).collect()
+}
+
+/// An alert the Alertmanager holds, with whether it is muted now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AlertRow {
+    /// `{alertname="InstanceDown", …}`.
+    pub labels: String,
+    /// The label set as matchers (`alertname="InstanceDown", instance="…"`), to prefill the
+    /// form with.
+    pub matchers: String,
+    /// `active` or `suppressed` (Alertmanager's API state).
+    pub state: &'static str,
+    /// The IDs of the silences that mute it now.
+    pub silenced_by: Vec<String>,
+    /// Fingerprints of the alerts that inhibit it now.
+    pub inhibited_by: Vec<String>,
+    /// When it started firing.
+    pub starts: String,
+}
+
+/// The alerts the Alertmanager holds that are not resolved now (its API's `/api/v2/alerts`).
+pub fn alerts(p: &Playground) -> Vec<AlertRow> {
+    let Some(b) = p.stack().alertmanager.as_ref() else {
+        return Vec::new();
+    };
+    b.am.alert_statuses(p.now_ms())
+        .into_iter()
+        .map(|(a, st)| AlertRow {
+            labels: a.labels.to_string(),
+            matchers: a
+                .labels
+                .iter()
+                .filter_map(|l| Matcher::new(MatchType::Equal, &*l.name, &*l.value).ok())
+                .map(|m| matcher_string(&m))
+                .collect::<Vec<_>>()
+                .join(", "),
+            state: st.state,
+            silenced_by: st.silenced_by,
+            inhibited_by: st.inhibited_by,
+            starts: format_utc(a.starts_at),
+        })
+        .collect()
 }
 
 /// Parses matchers in Alertmanager's syntax with the engine's parser; an error names the
@@ -277,6 +320,19 @@ mod tests {
             .expect("the alert fired");
         assert!(inbox::items(&p).is_empty());
         assert_eq!(instance_down_state(&p), Some("suppressed"));
+        let held = alerts(&p);
+        assert_eq!(held.len(), 1);
+        assert_eq!(held[0].state, "suppressed");
+        assert_eq!(held[0].silenced_by, vec![id.clone()]);
+        assert_eq!(
+            held[0].matchers,
+            r#"alertname="InstanceDown", instance="localhost:9100", job="node""#
+        );
+        // The matchers offered for a new silence parse back to the alert's labels.
+        assert_eq!(
+            parse(&held[0].matchers).unwrap().to_string(),
+            r#"{alertname="InstanceDown",instance="localhost:9100",job="node"}"#
+        );
         let r = rows(&p);
         assert_eq!(
             r[0].mutes,

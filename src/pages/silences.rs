@@ -5,7 +5,7 @@
 use leptos::prelude::*;
 
 use crate::app::Session;
-use crate::silences::{self, SilenceForm, SilenceRow};
+use crate::silences::{self, AlertRow, SilenceForm, SilenceRow};
 
 #[component]
 pub fn SilencesPage(
@@ -27,6 +27,13 @@ pub fn SilencesPage(
         bump.get();
         session
             .with_value(|s| s.with(|p| silences::rows(p)))
+            .unwrap_or_default()
+    });
+    let held = Memo::new(move |_| {
+        now.get();
+        bump.get();
+        session
+            .with_value(|s| s.with(|p| silences::alerts(p)))
             .unwrap_or_default()
     });
     let busy = || "the playground is busy; try again".to_string();
@@ -125,6 +132,67 @@ pub fn SilencesPage(
                     }
                 })
         }}
+        <h2>"Alerts in the Alertmanager"</h2>
+        {move || {
+            let list = held.get();
+            if list.is_empty() {
+                return view! {
+                    <p class="empty" data-testid="am-alerts-empty">
+                        "The Alertmanager holds no firing alert now."
+                    </p>
+                }
+                    .into_any();
+            }
+            view! {
+                <table class="targets silences" data-testid="am-alerts">
+                    <thead>
+                        <tr>
+                            <th>"Alert"</th>
+                            <th>"State"</th>
+                            <th>"Since"</th>
+                            <th>"Silenced by"</th>
+                            <th>"Inhibited by"</th>
+                            <th></th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {list
+                            .into_iter()
+                            .map(|a: AlertRow| {
+                                let m = a.matchers.clone();
+                                view! {
+                                    <tr data-testid="am-alert">
+                                        <td class="endpoint">{a.labels}</td>
+                                        <td>
+                                            <span
+                                                class=format!("state am-{}", a.state)
+                                                data-testid="am-alert-state"
+                                            >
+                                                {a.state}
+                                            </span>
+                                        </td>
+                                        <td>{a.starts}</td>
+                                        <td class="endpoint">{a.silenced_by.join(", ")}</td>
+                                        <td class="endpoint">{a.inhibited_by.join(", ")}</td>
+                                        <td class="actions">
+                                            <button
+                                                data-testid="am-alert-silence"
+                                                title="Fill the form with this alert's labels"
+                                                on:click=move |_| matchers.set(m.clone())
+                                            >
+                                                "Silence…"
+                                            </button>
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+                .into_any()
+        }}
+        <h2>"Silences"</h2>
         {move || {
             let rows = rows.get();
             if rows.is_empty() {

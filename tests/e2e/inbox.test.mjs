@@ -116,6 +116,13 @@ test('Inbox: the InstanceDown email arrives group_wait after firing, as on a rea
 test('Silences: no matchers is refused, one added is listed and mutes the alert, then expired', async () => {
   await page.getByRole('link', { name: 'Silences', exact: true }).click();
   await page.getByTestId('silences-empty').waitFor();
+  // The firing alert, held by the Alertmanager, is not muted yet; "Silence…" fills the form.
+  const held = page.getByTestId('am-alert');
+  assert.equal(await held.count(), 1);
+  assert.equal(await held.getByTestId('am-alert-state').innerText(), 'active');
+  await held.getByTestId('am-alert-silence').click();
+  assert.equal(await page.getByTestId('silence-matchers').inputValue(), 'alertname="InstanceDown", instance="localhost:9100", job="node"');
+  await page.getByTestId('silence-matchers').fill('');
   await page.getByTestId('silence-add').click();
   assert.equal(await page.getByTestId('silence-error').innerText(), 'at least one matcher required');
   await page.getByTestId('silence-matchers').fill('alertname="InstanceDown", =x');
@@ -135,12 +142,14 @@ test('Silences: no matchers is refused, one added is listed and mutes the alert,
   assert.match(await row.innerText(), /node exporter maintenance/);
   // The alert still fires (the exporter is down): the silence mutes it now.
   assert.equal(await row.getByTestId('silence-mutes').innerText(), '{alertname="InstanceDown", instance="localhost:9100", job="node"}');
+  assert.equal(await held.getByTestId('am-alert-state').innerText(), 'suppressed');
   await page.screenshot({ path: await artifactPath('silences.png'), fullPage: true });
 
   await row.getByTestId('silence-expire').click();
   await row.getByTestId('silence-state').filter({ hasText: 'expired' }).waitFor();
   assert.ok(await row.getByTestId('silence-expire').isDisabled());
   assert.equal(await row.getByTestId('silence-mutes').innerText(), '');
+  assert.equal(await held.getByTestId('am-alert-state').innerText(), 'active');
 });
 
 test('no console errors, no uncaught exceptions, no panic banner', async () => {
