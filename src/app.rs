@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::pages::source::{source_from_location, CurrentSource, SourceSwitch};
+use crate::pages::{AlertsPage, RulesPage};
 use crate::pages::{
     ConfigPage, InboxPage, QueryPage, SilencesPage, TargetsPage, TimeControls, WorkshopPage,
 };
@@ -206,11 +207,12 @@ pub fn App() -> impl IntoView {
                     view! { <WorkshopPage session=session now=now /> }.into_any()
                 }
                 Page::Config => view! { <ConfigPage session=session /> }.into_any(),
+                Page::Alerts => view! { <AlertsPage session=session now=now /> }.into_any(),
+                Page::Rules => view! { <RulesPage session=session now=now /> }.into_any(),
                 Page::Inbox => view! { <InboxPage session=session now=now /> }.into_any(),
                 Page::Silences => {
                     view! { <SilencesPage session=session now=now /> }.into_any()
                 }
-                other => view! { <NotYet page=other /> }.into_any(),
             }}
         </main>
     }

@@ -1,0 +1,443 @@
+//! The Alerts page: each alerting rule with its state, definition and alerts, a graph of its
+//! expression over the 15 minutes ending at the cursor, and one lane per alert with its
+//! pending and firing bands and, while pending, the `for` countdown.
+//!
+//! Controls: Step advances the virtual clock by one evaluation interval (it pauses the
+//! header's clock first, as the header's own step does; the world advances with
+//! `Playground::advance`, the call the clock's slices make, and `now` moves so the header and
+//! every page re-render). Back and the slider move a cursor over the retained history; the
+//! page then shows the instant at the cursor, marked as the past, and Step moves the cursor
+//! forward until it reaches the present again. It renders what [`crate::alerts`] computes.
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::alerts::{self, AlertRow, Lane, RuleView, StepAction};
+use crate::app::Session;
+use crate::playground::RangeParams;
+use crate::shape::GraphSeries;
+use crate::time::{format_duration, format_utc};
+
+/// Pauses the header's clock (clicks its toggle when it says "pause"): stepping is for
+/// looking closely, and a playing clock would move on under the page.
+fn pause_clock() {
+    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    if let Ok(Some(b)) = doc.query_selector("[data-testid=clock-toggle]") {
+        if b.text_content().as_deref() == Some("pause") {
+            if let Ok(b) = b.dyn_into::<web_sys::HtmlElement>() {
+                b.click();
+            }
+        }
+    }
+}
+
+#[component]
+pub fn AlertsPage(
+    /// The session whose rules and alerts are shown.
+    session: StoredValue<Session, LocalStorage>,
+    /// The virtual time: the page re-reads as it moves; Step moves it.
+    now: RwSignal<i64>,
+) -> impl IntoView {
+    // `None`: the present.
+    let cursor = RwSignal::new(None::<i64>);
+    let error = RwSignal::new(None::<String>);
+    let page = Memo::new(move |_| {
+        now.get();
+        let c = cursor.get();
+        session.with_value(|s| s.with(|p| alerts::alerts_page(p, c)))
+    });
+    let world_now = move || {
+        session
+            .with_value(|s| s.with(|p| p.now_ms()))
+            .unwrap_or_else(|| now.get_untracked())
+    };
+    let step_ms = move || {
+        page.with_untracked(|p| p.as_ref().map(|p| p.step_ms))
+            .unwrap_or(alerts::DEFAULT_STEP_MS)
+    };
+    let on_step = move |_| {
+        let t = world_now();
+        match alerts::step(cursor.get_untracked(), t, step_ms()) {
+            StepAction::Cursor(c) => cursor.set(c),
+            StepAction::Advance(ms) => {
+                pause_clock();
+                match session.with_value(|s| {
+                    s.with(|p| {
+                        p.advance(ms);
+                        p.now_ms()
+                    })
+                }) {
+                    Some(t) => {
+                        error.set(None);
+                        now.set(t);
+                    }
+                    None => error.set(Some("the playground is busy; try again".into())),
+                }
+            }
+        }
+    };
+    let on_back = move |_| {
+        cursor.set(alerts::back(cursor.get_untracked(), world_now(), step_ms()));
+    };
+    let on_live = move |_| cursor.set(None);
+    let on_scrub = move |ev| {
+        if let Ok(v) = event_target_value(&ev).parse::<f64>() {
+            cursor.set(alerts::scrub(v as i64, world_now()));
+        }
+    };
+
+    view! {
+        <div class="alerts-page">
+        <h1>"Alerts"</h1>
+        <div
+            class="alerts-controls"
+            class:past=move || cursor.get().is_some()
+            data-testid="alerts-controls"
+        >
+            <button
+                data-testid="alerts-back"
+                title="Move the cursor back one evaluation interval"
+                on:click=on_back
+            >
+                "◀ back"
+            </button>
+            <button
+                data-testid="alerts-step"
+                title="In the past: move the cursor forward. At the present: pause the clock and advance it one evaluation interval"
+                on:click=on_step
+            >
+                {move || format!("step {} ▶", format_duration(step_ms_tracked(page)))}
+            </button>
+            <input
+                type="range"
+                class="scrub"
+                data-testid="alerts-scrub"
+                title="Scrub back over the last hour"
+                prop:min=move || alerts::slider_bounds(now.get()).0.to_string()
+                prop:max=move || now.get().to_string()
+                prop:step=move || step_ms_tracked(page).to_string()
+                prop:value=move || cursor.get().unwrap_or_else(|| now.get()).to_string()
+                on:input=on_scrub
+            />
+            <button
+                data-testid="alerts-live"
+                disabled=move || cursor.get().is_none()
+                on:click=on_live
+            >
+                "live"
+            </button>
+            {move || {
+                page.get()
+                    .map(|pg| {
+                        let (at, nw) = (pg.at_ms, pg.now_ms);
+                        view! {
+                            <span
+                                class="alerts-at"
+                                data-testid="alerts-at"
+                                data-ms=at.to_string()
+                                data-now-ms=nw.to_string()
+                                data-past=pg.past.to_string()
+                            >
+                                {if pg.past {
+                                    format!(
+                                        "THE PAST: {} UTC, {} before now",
+                                        format_utc(at),
+                                        format_duration((nw - at) / 1000 * 1000),
+                                    )
+                                } else {
+                                    format!("now: {} UTC", format_utc(at))
+                                }}
+                            </span>
+                        }
+                    })
+            }}
+        </div>
+        {move || {
+            cursor
+                .get()
+                .map(|_| {
+                    view! {
+                        <div class="past-banner" data-testid="alerts-past-banner" role="status">
+                            "You are looking at the past. The states, alerts, countdowns and lanes \
+                             below are as they were at the cursor; step moves it forward, live \
+                             returns to now."
+                        </div>
+                    }
+                })
+        }}
+        {move || error.get().map(|e| view! { <div class="query-error" role="alert">{e}</div> })}
+        {move || {
+            let Some(pg) = page.get() else {
+                return view! { <p class="empty">"the playground is busy"</p> }.into_any();
+            };
+            if pg.rules.is_empty() {
+                return view! {
+                    <p class="empty" data-testid="alerts-empty">
+                        "No alerting rules are loaded (rules.yml, on the Config page)."
+                    </p>
+                }
+                    .into_any();
+            }
+            let c = pg.counts;
+            view! {
+                <div class="alert-counts" data-testid="alerts-counts">
+                    <span class="state inactive">{format!("inactive ({})", c.inactive)}</span>
+                    <span class="state pending">{format!("pending ({})", c.pending)}</span>
+                    <span class="state firing">{format!("firing ({})", c.firing)}</span>
+                </div>
+                {pg.rules.into_iter().map(|r| rule_view(r, pg.at_ms)).collect_view()}
+            }
+                .into_any()
+        }}
+        </div>
+    }
+}
+
+fn step_ms_tracked(page: Memo<Option<alerts::AlertsPage>>) -> i64 {
+    page.with(|p| p.as_ref().map(|p| p.step_ms))
+        .unwrap_or(alerts::DEFAULT_STEP_MS)
+}
+
+fn rule_view(r: RuleView, at: i64) -> impl IntoView {
+    let counts = match (r.pending, r.firing) {
+        (0, 0) => String::new(),
+        (p, 0) => format!("{p} pending"),
+        (0, f) => format!("{f} firing"),
+        (p, f) => format!("{p} pending, {f} firing"),
+    };
+    let graph = match &r.graph {
+        Ok(series) => {
+            let empty = series.is_empty().then(|| {
+                view! {
+                    <p class="empty graph-note">
+                        "The expression has no series in this window (nothing would alert)."
+                    </p>
+                }
+            });
+            view! {
+                <RuleGraph series=series.clone() range=r.graph_range />
+                {empty}
+            }
+            .into_any()
+        }
+        Err(e) => view! { <div class="query-error">{e.clone()}</div> }.into_any(),
+    };
+    let span = (r.lane_from_ms, r.lane_to_ms);
+    view! {
+        <section
+            class=format!("alert-rule {}", r.state)
+            data-testid="alert-rule"
+            data-rule=r.name.clone()
+            data-state=r.state
+        >
+            <h2>
+                <span class=format!("state {}", r.state) data-testid="rule-state">
+                    {r.state.to_uppercase()}
+                </span>
+                " "
+                {r.name.clone()}
+                <span class="alert-counts-rule">{counts}</span>
+            </h2>
+            <div class="rule-def">
+                <div>
+                    <span class="key">"expr: "</span>
+                    <code>{r.expr.clone()}</code>
+                </div>
+                <div>
+                    <span class="key">"for: "</span>
+                    {format_duration(r.hold_ms)}
+                    <span class="key">" keep_firing_for: "</span>
+                    {format_duration(r.keep_firing_for_ms)}
+                    <span class="key">" group: "</span>
+                    {format!("{} ({}, every {})", r.group, r.file, format_duration(r.interval_ms))}
+                </div>
+                {(!r.labels.is_empty())
+                    .then(|| {
+                        view! {
+                            <div>
+                                <span class="key">"labels: "</span>
+                                {r
+                                    .labels
+                                    .iter()
+                                    .map(|l| view! { <span class="label">{l.clone()}</span> })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })}
+                {(!r.annotations.is_empty())
+                    .then(|| {
+                        view! {
+                            <div>
+                                <span class="key">"annotations:"</span>
+                                {r
+                                    .annotations
+                                    .iter()
+                                    .map(|a| view! { <div class="annotation">{a.clone()}</div> })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })}
+                {(r.health == "err")
+                    .then(|| view! { <div class="rule-error">{r.last_error.clone()}</div> })}
+            </div>
+            {graph}
+            <div class="lanes" data-testid="lanes">
+                {r.lanes.is_empty().then(|| view! { <p class="empty">"No alert in this window."</p> })}
+                {r
+                    .lanes
+                    .iter()
+                    .map(|l| lane_view(l, &r.alerts, span))
+                    .collect_view()}
+                {r.lanes_error.clone().map(|e| view! { <div class="query-error">{e}</div> })}
+            </div>
+            {(!r.alerts.is_empty())
+                .then(|| {
+                    view! {
+                        <table class="alerts">
+                            <thead>
+                                <tr>
+                                    <th>"Labels"</th>
+                                    <th>"State"</th>
+                                    <th>"Active since"</th>
+                                    <th>"Value"</th>
+                                    <th>"Annotations"</th>
+                                </tr>
+                            </thead>
+                            <tbody>
+                                {r.alerts.iter().map(|a| alert_row(a, at)).collect_view()}
+                            </tbody>
+                        </table>
+                    }
+                })}
+        </section>
+    }
+}
+
+fn ms_attr(t: Option<i64>) -> String {
+    t.map(|t| t.to_string()).unwrap_or_default()
+}
+
+fn alert_row(a: &AlertRow, at: i64) -> impl IntoView {
+    let firing_since = a.firing_since_ms.map(|t| {
+        view! {
+            <div class="firing-since" data-testid="alert-firing-since" data-ms=t.to_string()>
+                {format!("firing since {} UTC", format_utc(t))}
+            </div>
+        }
+    });
+    let keep = a.keep_firing_since_ms.map(|t| {
+        view! {
+            <div class="keep-firing">
+                {format!("condition gone since {} UTC: kept firing", format_utc(t))}
+            </div>
+        }
+    });
+    let ago = a.active_at_ms.map(|t| {
+        format!(
+            " ({} before)",
+            format_duration((at - t).max(0) / 1000 * 1000)
+        )
+    });
+    view! {
+        <tr data-testid="alert-row" data-key=a.key.clone() data-state=a.state>
+            <td class="labels">
+                {a.labels.iter().map(|l| view! { <span class="label">{l.clone()}</span> }).collect_view()}
+            </td>
+            <td>
+                <span class=format!("state {}", a.state) data-testid="alert-state">
+                    {a.state.to_uppercase()}
+                </span>
+                {a
+                    .countdown
+                    .clone()
+                    .map(|c| {
+                        view! {
+                            <div
+                                class="countdown"
+                                data-testid="alert-countdown"
+                                data-fires-ms=ms_attr(a.fires_at_ms)
+                            >
+                                {c}
+                            </div>
+                        }
+                    })}
+                {firing_since}
+                {keep}
+            </td>
+            <td data-testid="alert-active-since" data-ms=ms_attr(a.active_at_ms)>
+                {a.active_since.clone()}
+                {ago}
+            </td>
+            <td data-testid="alert-value">{a.value.clone()}</td>
+            <td>
+                {a.annotations.iter().map(|x| view! { <div class="annotation">{x.clone()}</div> }).collect_view()}
+            </td>
+        </tr>
+    }
+}
+
+fn lane_view(l: &Lane, alerts: &[AlertRow], (from, to): (i64, i64)) -> impl IntoView {
+    let width = (to - from).max(1) as f64;
+    let pct = |t: i64| ((t - from) as f64 / width * 100.0).clamp(0.0, 100.0);
+    let countdown = alerts
+        .iter()
+        .find(|a| a.key == l.key)
+        .and_then(|a| a.countdown.clone());
+    view! {
+        <div class="lane" data-testid="lane" data-key=l.key.clone()>
+            <div class="lane-label">
+                {l.key.clone()}
+                {countdown.map(|c| view! { <span class="countdown" data-testid="lane-countdown">{c}</span> })}
+            </div>
+            <div class="lane-track">
+                {l
+                    .bands
+                    .iter()
+                    .map(|b| {
+                        let (x, w) = (pct(b.from_ms), pct(b.to_ms) - pct(b.from_ms));
+                        view! {
+                            <div
+                                class=format!("band {}", b.state)
+                                data-testid="band"
+                                data-state=b.state
+                                data-from=b.from_ms.to_string()
+                                data-to=b.to_ms.to_string()
+                                style=format!("left: {x:.3}%; width: {w:.3}%")
+                                title=format!(
+                                    "{} {} – {} UTC",
+                                    b.state,
+                                    format_utc(b.from_ms),
+                                    format_utc(b.to_ms),
+                                )
+                            ></div>
+                        }
+                    })
+                    .collect_view()}
+            </div>
+        </div>
+    }
+}
+
+/// The expression's graph (the Query page's chart code).
+#[component]
+fn RuleGraph(series: Vec<GraphSeries>, range: RangeParams) -> impl IntoView {
+    let canvas = NodeRef::<leptos::html::Canvas>::new();
+    Effect::new(move |_| {
+        if let Some(c) = canvas.get() {
+            if let Err(e) = crate::chart::draw(&c, &series, range) {
+                web_sys::console::error_1(&format!("graph: {e}").into());
+            }
+        }
+    });
+    view! {
+        <canvas
+            class="graph alert-graph"
+            data-testid="alert-graph"
+            width="1000"
+            height="220"
+            node_ref=canvas
+        ></canvas>
+    }
+}

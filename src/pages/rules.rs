@@ -1,0 +1,159 @@
+//! The Rules page: every rule group (file, interval, last evaluation in virtual time,
+//! evaluation duration, limit) and every rule in it (recording or alerting, name, expression,
+//! labels, health, last error, last evaluation, evaluation duration), as Prometheus's `/rules`
+//! page shows them. It renders what [`crate::rules_view`] decodes from `/api/v1/rules`.
+
+use leptos::prelude::*;
+
+use crate::app::Session;
+use crate::rules_view::{local_rules, rules_page, GroupRow, RuleRow};
+
+#[component]
+pub fn RulesPage(
+    /// The session whose rule groups are shown.
+    session: StoredValue<Session, LocalStorage>,
+    /// The virtual time: the groups are re-read as it moves.
+    now: RwSignal<i64>,
+) -> impl IntoView {
+    let groups = Memo::new(move |_| {
+        now.get();
+        session
+            .with_value(|s| s.with(|p| rules_page(&local_rules(p), p.now_ms())))
+            .unwrap_or_default()
+    });
+    view! {
+        <h1>"Rules"</h1>
+        <p>
+            "The rule groups Prometheus evaluates (rules.yml, edited on the Config page), as its \
+             /api/v1/rules reports them. Times are the playground's virtual time (UTC)."
+        </p>
+        {move || {
+            let gs = groups.get();
+            if gs.is_empty() {
+                return view! {
+                    <p class="empty" data-testid="rules-empty">
+                        "No rule groups are loaded: prometheus.yml's rule_files names no rules.yml, \
+                         or rules.yml has no groups."
+                    </p>
+                }
+                    .into_any();
+            }
+            gs.into_iter().map(group_view).collect_view().into_any()
+        }}
+    }
+}
+
+fn group_view(g: GroupRow) -> impl IntoView {
+    view! {
+        <section class="rule-group" data-testid="rule-group" data-group=g.name.clone()>
+            <h2>
+                {g.name.clone()}
+                <span class="rule-file">{g.file.clone()}</span>
+            </h2>
+            <div class="group-meta">
+                <span>"interval " <b data-testid="group-interval">{g.interval.clone()}</b></span>
+                <span>
+                    "last evaluation "
+                    <b
+                        data-testid="group-last-evaluation"
+                        data-ms=g.last_evaluation_ms.map(|t| t.to_string()).unwrap_or_default()
+                    >
+                        {g.last_evaluation.clone()}
+                    </b>
+                </span>
+                <span>
+                    "evaluation time "
+                    <b data-testid="group-evaluation-time">{g.evaluation_duration.clone()}</b>
+                </span>
+                {(g.limit > 0).then(|| view! { <span>"limit " <b>{g.limit}</b></span> })}
+            </div>
+            <table class="rules">
+                <thead>
+                    <tr>
+                        <th>"Rule"</th>
+                        <th>"Health"</th>
+                        <th>"Last evaluation"</th>
+                        <th>"Evaluation time"</th>
+                    </tr>
+                </thead>
+                <tbody>{g.rules.into_iter().map(rule_view).collect_view()}</tbody>
+            </table>
+        </section>
+    }
+}
+
+fn rule_view(r: RuleRow) -> impl IntoView {
+    let keyword = if r.kind == "alerting" {
+        "alert"
+    } else {
+        "record"
+    };
+    view! {
+        <tr data-testid="rule-row" data-rule=r.name.clone() data-kind=r.kind>
+            <td class="rule-def">
+                <div>
+                    <span class=format!("kind {}", r.kind) data-testid="rule-kind">
+                        {r.kind}
+                    </span>
+                    <span class="key">{format!("{keyword}: ")}</span>
+                    <b data-testid="rule-name">{r.name.clone()}</b>
+                </div>
+                <div>
+                    <span class="key">"expr: "</span>
+                    <code data-testid="rule-expr">{r.expr.clone()}</code>
+                </div>
+                {r
+                    .settings
+                    .iter()
+                    .map(|s| view! { <div class="setting">{s.clone()}</div> })
+                    .collect_view()}
+                {(!r.labels.is_empty())
+                    .then(|| {
+                        view! {
+                            <div>
+                                <span class="key">"labels: "</span>
+                                {r
+                                    .labels
+                                    .iter()
+                                    .map(|l| view! { <span class="label">{l.clone()}</span> })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })}
+                {(!r.annotations.is_empty())
+                    .then(|| {
+                        view! {
+                            <div>
+                                <span class="key">"annotations:"</span>
+                                {r
+                                    .annotations
+                                    .iter()
+                                    .map(|a| view! { <div class="annotation">{a.clone()}</div> })
+                                    .collect_view()}
+                            </div>
+                        }
+                    })}
+                {(!r.last_error.is_empty())
+                    .then(|| {
+                        view! {
+                            <div class="rule-error" data-testid="rule-error">
+                                {r.last_error.clone()}
+                            </div>
+                        }
+                    })}
+            </td>
+            <td>
+                <span class=format!("health {}", r.health) data-testid="rule-health">
+                    {r.health.to_uppercase()}
+                </span>
+            </td>
+            <td
+                data-testid="rule-last-evaluation"
+                data-ms=r.last_evaluation_ms.map(|t| t.to_string()).unwrap_or_default()
+            >
+                {r.last_evaluation.clone()}
+            </td>
+            <td data-testid="rule-evaluation-time">{r.evaluation_duration.clone()}</td>
+        </tr>
+    }
+}
