@@ -343,3 +343,77 @@ async fn the_silences_page_refuses_no_matchers_adds_and_expires() {
         .unwrap();
     assert_eq!(states, ["expired"]);
 }
+
+// --- Data-source switch (source helper) ---
+
+/// Sets a `<select>`'s value and fires `change`, as choosing an option does.
+fn choose(root: &Element, sel: &str, v: &str) {
+    let el = find(root, sel).unwrap_or_else(|| panic!("no {sel}"));
+    js_sys::Reflect::set(&el, &"value".into(), &v.into()).unwrap();
+    let init = web_sys::EventInit::new();
+    init.set_bubbles(true);
+    let ev = web_sys::Event::new_with_event_init_dict("change", &init).unwrap();
+    el.dispatch_event(&ev).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn the_source_switch_refuses_bad_urls_and_keeps_the_simulated_world() {
+    use leptos::prelude::{GetUntracked, RwSignal};
+    use promplay_web::pages::source::SourceSwitch;
+    use promplay_web::source::Source;
+    let c = container();
+    let source = RwSignal::new(Source::Simulated);
+    let _h = leptos::mount::mount_to(c.clone(), move || {
+        leptos::view! { <SourceSwitch source=source /> }
+    });
+    assert_eq!(count(&c, "[data-testid=source-url]"), 0);
+    choose(&c, "[data-testid=source-select]", "url");
+    assert!(until(|| count(&c, "[data-testid=source-url]") == 1).await);
+
+    type_input(&c, "[data-testid=source-url]", "ftp://x");
+    click(&c, "[data-testid=source-connect]");
+    assert!(until(|| text_of(&c, "[data-testid=source-error]").contains("not an http://")).await);
+    assert_eq!(source.get_untracked(), Source::Simulated);
+
+    // Nothing listens on port 1: the fetch fails and says what to check.
+    type_input(&c, "[data-testid=source-url]", "127.0.0.1:1");
+    click(&c, "[data-testid=source-connect]");
+    assert!(
+        until(|| text_of(&c, "[data-testid=source-error]")
+            .starts_with("could not fetch http://127.0.0.1:1/api/v1/status/buildinfo: "))
+        .await,
+        "{}",
+        text_of(&c, "[data-testid=source-error]")
+    );
+    assert_eq!(source.get_untracked(), Source::Simulated);
+    assert_eq!(text_of(&c, "[data-testid=source-status]"), "");
+}
+
+#[wasm_bindgen_test]
+async fn targets_of_an_unreachable_source_show_the_error_and_no_host_actions() {
+    use leptos::prelude::{provide_context, RwSignal};
+    use promplay_web::pages::source::CurrentSource;
+    use promplay_web::pages::TargetsPage;
+    use promplay_web::source::Source;
+    let c = container();
+    let session = StoredValue::new_local(Session::new(Playground::new()));
+    let now = RwSignal::new(0i64);
+    let source = RwSignal::new(Source::Url("http://127.0.0.1:1".into()));
+    let _h = leptos::mount::mount_to(c.clone(), move || {
+        provide_context(CurrentSource(source));
+        leptos::view! { <TargetsPage session=session now=now /> }
+    });
+    assert!(
+        until(|| text_of(&c, "[data-testid=targets-error]")
+            .starts_with("could not fetch http://127.0.0.1:1/api/v1/targets?state=active: "))
+        .await,
+        "{}",
+        c.inner_html()
+    );
+    assert_eq!(count(&c, "[data-testid=target-stop]"), 0);
+    assert!(text_of(&c, "[data-testid=targets-remote]").contains("http://127.0.0.1:1"));
+    // Back to the simulated world: its three targets with their buttons.
+    leptos::prelude::Set::set(&source, Source::Simulated);
+    assert!(until(|| count(&c, "[data-testid=target-row]") == 3).await);
+    assert_eq!(count(&c, "[data-testid=target-stop]"), 3);
+}
