@@ -417,3 +417,119 @@ async fn targets_of_an_unreachable_source_show_the_error_and_no_host_actions() {
     assert!(until(|| count(&c, "[data-testid=target-row]") == 3).await);
     assert_eq!(count(&c, "[data-testid=target-stop]"), 3);
 }
+
+fn attr(root: &Element, sel: &str, name: &str) -> String {
+    find(root, sel)
+        .and_then(|e| e.get_attribute(name))
+        .unwrap_or_default()
+}
+
+#[wasm_bindgen_test]
+async fn alerts_step_to_pending_then_back_shows_the_past_with_a_countdown() {
+    use leptos::prelude::RwSignal;
+    use promplay_web::pages::AlertsPage;
+    use promplay_web::playground::HostAction;
+    let c = container();
+    let shared = Session::new(Playground::new());
+    let start = shared.with(|p| p.now_ms()).unwrap();
+    let session = StoredValue::new_local(shared.clone());
+    let now = RwSignal::new(start);
+    let _h = leptos::mount::mount_to(
+        c.clone(),
+        move || leptos::view! { <AlertsPage session=session now=now /> },
+    );
+    let rule = "[data-testid=alert-rule][data-rule=InstanceDown]";
+    assert!(until(|| count(&c, rule) == 1).await, "{}", c.inner_html());
+    assert_eq!(attr(&c, rule, "data-state"), "inactive");
+    shared
+        .with(|p| p.act("localhost:9100", HostAction::Stop))
+        .unwrap()
+        .unwrap();
+    let mut presses = 0;
+    while attr(&c, rule, "data-state") != "pending" && presses < 5 {
+        click(&c, "[data-testid=alerts-step]");
+        presses += 1;
+        TimeoutFuture::new(20).await;
+    }
+    assert_eq!(attr(&c, rule, "data-state"), "pending");
+    let t = shared.with(|p| p.now_ms()).unwrap();
+    assert_eq!(
+        t,
+        start + presses * 10_000,
+        "each Step is one evaluation interval"
+    );
+    assert_eq!(leptos::prelude::GetUntracked::get_untracked(&now), t);
+    let since: i64 = attr(&c, "[data-testid=alert-active-since]", "data-ms")
+        .parse()
+        .unwrap();
+    assert!(
+        since > start && since - start <= 20_000,
+        "{}",
+        since - start
+    );
+    let cd = text_of(&c, "[data-testid=alert-countdown]");
+    let secs = (since + 60_000 - t + 999) / 1000;
+    assert_eq!(cd, format!("fires in {secs}s"));
+    assert_eq!(count(&c, "[data-testid=alerts-past-banner]"), 0);
+
+    // Back before the alert began: the past, marked, and nothing pending; the clock stays.
+    while attr(&c, "[data-testid=alerts-at]", "data-ms")
+        .parse::<i64>()
+        .unwrap()
+        >= since
+    {
+        click(&c, "[data-testid=alerts-back]");
+        TimeoutFuture::new(20).await;
+    }
+    assert!(until(|| count(&c, "[data-testid=alerts-past-banner]") == 1).await);
+    assert_eq!(attr(&c, "[data-testid=alerts-at]", "data-past"), "true");
+    assert_eq!(attr(&c, rule, "data-state"), "inactive");
+    assert_eq!(shared.with(|p| p.now_ms()).unwrap(), t);
+    // Live returns to the present.
+    click(&c, "[data-testid=alerts-live]");
+    assert!(until(|| attr(&c, rule, "data-state") == "pending").await);
+    assert_eq!(count(&c, "[data-testid=alerts-past-banner]"), 0);
+}
+
+#[wasm_bindgen_test]
+async fn the_rules_page_lists_the_seed_group_and_a_broken_rule_with_its_error() {
+    use leptos::prelude::RwSignal;
+    use promplay_web::pages::RulesPage;
+    let c = container();
+    let shared = Session::new(Playground::new());
+    let session = StoredValue::new_local(shared.clone());
+    let now = RwSignal::new(shared.with(|p| p.now_ms()).unwrap());
+    let _h = leptos::mount::mount_to(
+        c.clone(),
+        move || leptos::view! { <RulesPage session=session now=now /> },
+    );
+    let row = "[data-testid=rule-row][data-rule=InstanceDown]";
+    assert!(until(|| count(&c, row) == 1).await, "{}", c.inner_html());
+    assert_eq!(attr(&c, row, "data-kind"), "alerting");
+    assert_eq!(
+        text_of(&c, &format!("{row} [data-testid=rule-health]")),
+        "OK"
+    );
+    assert_eq!(text_of(&c, "[data-testid=group-interval]"), "10s");
+
+    // A rule that fails at run time: err, with its error, after the next evaluation.
+    let rules = format!(
+        "{}      - record: dup\n        expr: up + on() up\n",
+        promplay_web::playground::SEED_RULES
+    );
+    let t = shared
+        .with(|p| {
+            p.apply_rules(&rules).unwrap();
+            p.advance(10_000);
+            p.now_ms()
+        })
+        .unwrap();
+    leptos::prelude::Set::set(&now, t);
+    let dup = "[data-testid=rule-row][data-rule=dup]";
+    assert!(until(|| text_of(&c, &format!("{dup} [data-testid=rule-health]")) == "ERR").await);
+    assert!(
+        text_of(&c, &format!("{dup} [data-testid=rule-error]")).contains("many-to-many"),
+        "{}",
+        text_of(&c, &format!("{dup} [data-testid=rule-error]"))
+    );
+}
