@@ -768,9 +768,10 @@ fn recording_target() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<Instant>>>) {
 }
 
 /// A target that hangs for its whole timeout holds no other target: beside two hanging
-/// targets (every 3 s, timeout 2.5 s) a fast one (every 1 s) is fetched every second, and its
-/// samples' timestamps are exactly 1 s apart; the hanging ones report up 0 with Prometheus's
-/// timeout error.
+/// targets (every 3 s, timeout 2.5 s; every 2 s, timeout 2 s) a fast one (every 1 s) is
+/// fetched every second, and its samples' timestamps are exactly 1 s apart; the hanging ones
+/// report up 0 with Prometheus's timeout error, and the one whose timeout is its whole
+/// interval is scraped again right after each timeout (its slots are not dropped).
 #[test]
 fn serve_hanging_targets_do_not_delay_the_others() {
     let dir = tmpdir("hangers");
@@ -781,8 +782,9 @@ fn serve_hanging_targets_do_not_delay_the_others() {
         "  - job_name: fast\n    scrape_interval: 1s\n    scrape_timeout: 1s\n    static_configs: [{{targets: ['127.0.0.1:{fast}']}}]\n"
     ));
     for (i, h) in hangs.iter().enumerate() {
+        let (iv, to) = [("3s", "2500ms"), ("2s", "2s")][i];
         cfg.push_str(&format!(
-            "  - job_name: hang{i}\n    scrape_interval: 3s\n    scrape_timeout: 2500ms\n    static_configs: [{{targets: ['127.0.0.1:{h}']}}]\n"
+            "  - job_name: hang{i}\n    scrape_interval: {iv}\n    scrape_timeout: {to}\n    static_configs: [{{targets: ['127.0.0.1:{h}']}}]\n"
         ));
     }
     let (_p, port) = start_serve(&dir, &cfg, &[]);
@@ -848,7 +850,7 @@ fn serve_hanging_targets_do_not_delay_the_others() {
                 hangs[i]
             )
         );
-        assert_eq!(t["lastScrapeDuration"].as_f64(), Some(2.5), "{t}");
+        assert_eq!(t["lastScrapeDuration"].as_f64(), Some([2.5, 2.0][i]), "{t}");
     }
     let v = get_json(
         port,
@@ -858,6 +860,21 @@ fn serve_hanging_targets_do_not_delay_the_others() {
     assert_eq!(r.len(), 2, "{v}");
     assert!(r.iter().all(|s| s["value"][1] == "0"), "{v}");
     assert_eq!(ts["fast"]["health"], "up");
+    // The target whose timeout is its interval: a sample every 2 s, none dropped.
+    let v = get_json(
+        port,
+        &format!("/api/v1/query?query={}", enc("up{job=\"hang1\"}[10s]")),
+    );
+    let ts: Vec<f64> = v["data"]["result"][0]["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[0].as_f64().unwrap())
+        .collect();
+    assert!(ts.len() >= 4, "{v}");
+    for w in ts.windows(2) {
+        assert!((w[1] - w[0] - 2.0).abs() < 1e-9, "slots dropped: {ts:?}");
+    }
 }
 
 /// `promplay serve` scraping a good target every second, once its first samples are in.

@@ -14,9 +14,10 @@
 //! outcome back when it completes, and the thread appends it at the scrape's due timestamp
 //! ([`ScrapeManager::complete`]). A target that hangs for its whole timeout holds only its own
 //! loop: the other targets' fetches start on time and their samples keep their interval. A
-//! loop whose previous scrape is still under way when its next slot comes skips that slot, and
-//! one that fell behind (a suspended process) resumes at its latest slot — Prometheus's ticker
-//! drops missed ticks the same way.
+//! loop whose previous scrape is still under way when its next slot comes (a timeout as long
+//! as the interval) starts that slot as soon as the scrape completes, as Prometheus's ticker
+//! keeps one tick; one that fell further behind (a suspended process) resumes at its latest
+//! slot, as the ticker drops the others.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::mpsc::{self, RecvTimeoutError};

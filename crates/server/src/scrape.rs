@@ -1869,12 +1869,15 @@ impl ScrapeManager {
         });
     }
 
-    /// The earliest instant anything is due (a scrape or end-of-run staleness).
+    /// The earliest instant anything is due (a scrape or end-of-run staleness). A loop with a
+    /// scrape under way ([`ScrapeManager::start_due`]) has nothing due until it completes.
     pub fn next_event_ms(&self) -> Option<i64> {
-        let scrapes = self
-            .pools
-            .values()
-            .flat_map(|p| p.loops.values().map(|l| l.next_ms));
+        let scrapes = self.pools.values().flat_map(|p| {
+            p.loops
+                .values()
+                .filter(|l| l.in_flight.is_none())
+                .map(|l| l.next_ms)
+        });
         let eor = self.end_of_run.iter().map(|e| e.due_ms);
         scrapes.chain(eor).min()
     }
@@ -1943,10 +1946,11 @@ impl ScrapeManager {
     ///
     /// Starts the scrape of every loop due at or before `now_ms` and returns the fetches to
     /// make; the host fetches them concurrently and hands each outcome to
-    /// [`ScrapeManager::complete`], which appends at the slot's timestamp. A loop that fell
-    /// more than an interval behind starts at its latest slot at or before `now_ms`; a loop
-    /// whose previous scrape is still under way skips its slot — both as Prometheus's ticker
-    /// drops missed ticks. Also writes the end-of-run staleness markers now due, and the
+    /// [`ScrapeManager::complete`], which appends at the slot's timestamp. A loop whose
+    /// previous scrape is still under way waits for it: its slot stays due and starts at the
+    /// first call after the completion (Prometheus's ticker keeps one tick); a loop that fell
+    /// more than an interval behind starts at its latest slot at or before `now_ms` (the ticker
+    /// drops the others). Also writes the end-of-run staleness markers now due, and the
     /// scrapes of pools over their `target_limit` (which fetch nothing). Do not mix with
     /// `run_until` on the same manager.
     pub fn start_due(&mut self, now_ms: i64, db: &Db) -> Vec<PendingScrape> {
@@ -1954,16 +1958,13 @@ impl ScrapeManager {
         let mut out = Vec::new();
         for (job, p) in self.pools.iter_mut() {
             for (h, l) in p.loops.iter_mut() {
-                if l.next_ms > now_ms {
+                if l.next_ms > now_ms || l.in_flight.is_some() {
                     continue;
                 }
                 let iv = l.opts.interval.as_millis().max(1);
                 // The latest slot at or before now.
                 let t = l.next_ms + (now_ms - l.next_ms) / iv * iv;
                 l.next_ms = t.saturating_add(iv);
-                if l.in_flight.is_some() {
-                    continue;
-                }
                 if l.forced_error.is_some() {
                     l.report_forced_error(t, db);
                     continue;

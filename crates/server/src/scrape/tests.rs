@@ -1023,24 +1023,37 @@ fn a_hanging_target_does_not_shift_the_others_when_fetches_complete_asynchronous
 }
 
 #[test]
-fn start_due_skips_slots_missed_while_a_scrape_is_under_way_or_the_host_slept() {
+fn start_due_waits_for_a_scrape_under_way_and_skips_slots_the_host_slept_through() {
     let (mut mgr, db) = new_async(TWO_JOBS);
     let first: Vec<PendingScrape> = mgr.start_due(5_000, &db);
     assert_eq!(first.len(), 2);
     let fast = first.iter().find(|p| p.job == "fast").unwrap().clone();
+    let slow = first.iter().find(|p| p.job == "slow").unwrap().clone();
     // The fast loop fell behind: it starts at its latest slot, not at its first.
     assert!(
         fast.time_ms > 4_000 && fast.time_ms <= 5_000,
         "{}",
         fast.time_ms
     );
-    // Still under way one interval later: the slot is dropped, not queued.
+    // Still under way one interval later: nothing new starts, and nothing is due for it.
     let again = mgr.start_due(fast.time_ms + 1_000, &db);
     assert!(again.iter().all(|p| p.job != "fast"), "{again:?}");
-    assert!(mgr.complete(&fast, ok("a 1\n", 1_500), &db));
+    assert_eq!(
+        mgr.next_event_ms(),
+        None,
+        "both loops under way: nothing due until a completion"
+    );
+    assert!(mgr.complete(&fast, ok("a 1\n", 1_000), &db));
     assert!(!mgr.complete(&fast, ok("a 1\n", 0), &db), "completed twice");
-    let next = mgr.start_due(fast.time_ms + 2_000, &db);
-    assert_eq!(next.iter().filter(|p| p.job == "fast").count(), 1);
+    // The slot that came during the scrape starts right after it, stamped at its slot.
+    assert_eq!(mgr.next_event_ms(), Some(fast.time_ms + 1_000));
+    let late = mgr.start_due(fast.time_ms + 1_050, &db);
+    assert_eq!(late.len(), 1);
+    assert_eq!(late[0].time_ms, fast.time_ms + 1_000);
+    assert!(mgr.complete(&late[0], ok("a 2\n", 3), &db));
+    assert!(mgr.complete(&slow, ok("b 1\n", 3), &db));
+    let a = float_samples(&db, "a", "fast");
+    assert_eq!(a, vec![(fast.time_ms, 1.0), (fast.time_ms + 1_000, 2.0)]);
 }
 
 #[test]
