@@ -47,6 +47,68 @@ pub trait QueryRunner {
     fn instant(&self, query: &str, t_ms: i64) -> Result<Value, String>;
 }
 
+/// A query the page makes, to fetch ahead from a remote server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request {
+    /// `/api/v1/query_range`.
+    Range(String, RangeParams),
+    /// `/api/v1/query` at a time (ms).
+    Instant(String, i64),
+}
+
+/// Notes the queries [`build`] makes (answering each with an error): what to fetch from a
+/// remote server before building the page with [`Prefetched`]. The queries depend only on
+/// `/api/v1/rules` and the cursor, never on other answers.
+#[derive(Default)]
+struct Recorder(std::cell::RefCell<Vec<Request>>);
+
+impl QueryRunner for Recorder {
+    fn range(&self, query: &str, range: RangeParams) -> Result<Value, String> {
+        self.0
+            .borrow_mut()
+            .push(Request::Range(query.to_string(), range));
+        Err("not fetched".into())
+    }
+    fn instant(&self, query: &str, t_ms: i64) -> Result<Value, String> {
+        self.0
+            .borrow_mut()
+            .push(Request::Instant(query.to_string(), t_ms));
+        Err("not fetched".into())
+    }
+}
+
+/// The queries the page as of `cursor` needs, given `/api/v1/rules`'s data.
+pub fn requests(data: &RulesData, now_ms: i64, cursor: Option<i64>) -> Vec<Request> {
+    let r = Recorder::default();
+    build(data, now_ms, cursor, &r);
+    let mut v = r.0.into_inner();
+    v.dedup();
+    v
+}
+
+/// Answers fetched beforehand (from a remote server's HTTP API), looked up by query.
+#[derive(Clone, Debug, Default)]
+pub struct Prefetched(pub Vec<(Request, Result<Value, String>)>);
+
+impl Prefetched {
+    fn answer(&self, want: &Request) -> Result<Value, String> {
+        self.0
+            .iter()
+            .find(|(r, _)| r == want)
+            .map(|(_, a)| a.clone())
+            .unwrap_or_else(|| Err("not fetched".into()))
+    }
+}
+
+impl QueryRunner for Prefetched {
+    fn range(&self, query: &str, range: RangeParams) -> Result<Value, String> {
+        self.answer(&Request::Range(query.to_string(), range))
+    }
+    fn instant(&self, query: &str, t_ms: i64) -> Result<Value, String> {
+        self.answer(&Request::Instant(query.to_string(), t_ms))
+    }
+}
+
 impl QueryRunner for Playground {
     fn range(&self, query: &str, range: RangeParams) -> Result<Value, String> {
         self.range_query(query, range, None)
@@ -159,9 +221,14 @@ pub struct AlertsPage {
 /// The earliest instant the cursor can show (the retention limit, or the playground's first
 /// data).
 pub fn earliest_cursor(now_ms: i64) -> i64 {
-    (now_ms - RETENTION_MS)
-        .max(START_MS - HISTORY_MS)
-        .min(now_ms)
+    let floor = if now_ms >= START_MS {
+        // The simulated world has no data before it started.
+        START_MS - HISTORY_MS
+    } else {
+        // A real server's clock before the playground's start date.
+        i64::MIN
+    };
+    (now_ms - RETENTION_MS).max(floor).min(now_ms)
 }
 
 /// The scrub slider's range: the last [`SLIDER_SPAN_MS`] within the retained history.
@@ -828,6 +895,46 @@ mod tests {
         assert_eq!(a.annotations, ["summary: localhost:9100 is down"]);
     }
 
+    /// A remote server's page: the queries noted from `/api/v1/rules`, answered ahead (here by
+    /// the playground, as an HTTP API would), build the very page the direct path builds.
+    #[test]
+    fn prefetched_answers_build_the_same_page() {
+        let mut p = Playground::new();
+        p.act("localhost:9100", HostAction::Stop).unwrap();
+        p.advance(45_000);
+        let data = local_rules(&p);
+        let now = p.now_ms();
+        for cursor in [None, Some(now - 15_000), Some(now - 60_000)] {
+            let reqs = requests(&data, now, cursor);
+            let n = if cursor.is_some() { 4 } else { 2 };
+            assert_eq!(reqs.len(), n, "{reqs:?}");
+            let answers = Prefetched(
+                reqs.into_iter()
+                    .map(|r| {
+                        let a = match &r {
+                            Request::Range(q, range) => p.range(q, *range),
+                            Request::Instant(q, t) => p.instant(q, *t),
+                        };
+                        (r, a)
+                    })
+                    .collect(),
+            );
+            let remote = build(&data, now, cursor, &answers);
+            assert_eq!(remote, alerts_page(&p, cursor), "{cursor:?}");
+            let want = if cursor == Some(now - 60_000) {
+                "inactive" // before the stop
+            } else {
+                "pending"
+            };
+            assert_eq!(remote.rules[0].state, want);
+        }
+        // Nothing fetched: the page still builds, with the errors shown.
+        let page = build(&data, now, None, &Prefetched::default());
+        assert_eq!(page.rules[0].graph, Err("not fetched".into()));
+        assert_eq!(page.rules[0].lanes_error.as_deref(), Some("not fetched"));
+        assert_eq!(page.rules[0].state, "pending", "from /api/v1/rules");
+    }
+
     #[test]
     fn cursor_controls_stay_within_the_history() {
         let now = START_MS + 10 * 86_400_000;
@@ -857,5 +964,10 @@ mod tests {
         assert_eq!(countdown(60_005, 20_000), "fires in 41s");
         assert_eq!(slot_at_or_before(25, 7, 10), 17);
         assert_eq!(slot_at_or_before(17, 7, 10), 17);
+        // A real server's clock before the playground's start: a day back.
+        assert_eq!(
+            earliest_cursor(START_MS - 86_400_000 * 30),
+            START_MS - 86_400_000 * 31
+        );
     }
 }

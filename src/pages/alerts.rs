@@ -8,15 +8,30 @@
 //! every page re-render). Back and the slider move a cursor over the retained history; the
 //! page then shows the instant at the cursor, marked as the past, and Step moves the cursor
 //! forward until it reaches the present again. It renders what [`crate::alerts`] computes.
+//!
+//! With a remote data source (a Prometheus URL, this companion) the page reads that server's
+//! `/api/v1/rules` and the queries [`crate::alerts::requests`] lists, on the wall clock: Step
+//! at the present re-reads it (there is no clock to move), and it is re-read every
+//! [`REMOTE_REFRESH_MS`] while showing the present.
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
-use crate::alerts::{self, AlertRow, Lane, RuleView, StepAction};
+use crate::alerts::{self, AlertRow, Lane, Prefetched, Request, RuleView, StepAction};
+use crate::api;
 use crate::app::Session;
+use crate::pages::source::{use_source, wall_now};
 use crate::playground::RangeParams;
+use crate::rules_view::parse_rules;
 use crate::shape::GraphSeries;
+use crate::source::Source;
 use crate::time::{format_duration, format_utc};
+
+/// How often a remote source's alerts are re-read while the page shows the present
+/// (wall-clock ms).
+pub const REMOTE_REFRESH_MS: u32 = 10_000;
 
 /// Pauses the header's clock (clicks its toggle when it says "pause"): stepping is for
 /// looking closely, and a playing clock would move on under the page.
@@ -33,6 +48,23 @@ fn pause_clock() {
     }
 }
 
+/// A remote server's page at `cursor`: its rules, then every query the page needs.
+async fn fetch_page(src: &Source, cursor: Option<i64>) -> Result<alerts::AlertsPage, String> {
+    let body = api::rules(src).await.map_err(|e| e.to_string())?;
+    let data = parse_rules(&body)?;
+    let now = wall_now();
+    let cursor = cursor.filter(|c| *c < now);
+    let mut answers = Vec::new();
+    for r in alerts::requests(&data, now, cursor) {
+        let a = match &r {
+            Request::Range(q, range) => api::query_range(src, q, *range).await,
+            Request::Instant(q, t) => api::query(src, q, Some(*t)).await,
+        };
+        answers.push((r, a.map(|o| o.value).map_err(|e| e.to_string())));
+    }
+    Ok(alerts::build(&data, now, cursor, &Prefetched(answers)))
+}
+
 #[component]
 pub fn AlertsPage(
     /// The session whose rules and alerts are shown.
@@ -40,27 +72,91 @@ pub fn AlertsPage(
     /// The virtual time: the page re-reads as it moves; Step moves it.
     now: RwSignal<i64>,
 ) -> impl IntoView {
+    let source = use_source();
+    let remote = Memo::new(move |_| source.with(Source::is_remote));
     // `None`: the present.
     let cursor = RwSignal::new(None::<i64>);
     let error = RwSignal::new(None::<String>);
+    // A remote source's page, as last read.
+    let fetched = RwSignal::new(None::<Result<alerts::AlertsPage, String>>);
+    let loading = RwSignal::new(false);
+    let generation = StoredValue::new(0u64);
     let page = Memo::new(move |_| {
+        if remote.get() {
+            return fetched.get();
+        }
         now.get();
         let c = cursor.get();
-        session.with_value(|s| s.with(|p| alerts::alerts_page(p, c)))
+        Some(
+            session
+                .with_value(|s| s.with(|p| alerts::alerts_page(p, c)))
+                .ok_or_else(|| "the playground is busy; try again".to_string()),
+        )
     });
-    let world_now = move || {
+    let load = move || {
+        let src = source.get_untracked();
+        if !src.is_remote() {
+            return;
+        }
+        let c = cursor.get_untracked();
+        let g = generation.get_value() + 1;
+        generation.set_value(g);
+        loading.set(true);
+        spawn_local(async move {
+            let r = fetch_page(&src, c).await;
+            // An answer older than the last one asked for is dropped.
+            if generation.try_get_value() != Some(g) {
+                return;
+            }
+            loading.set(false);
+            fetched.set(Some(r));
+        });
+    };
+    // Another source: back to its present.
+    Effect::new(move |prev: Option<Source>| {
+        let s = source.get();
+        if prev.is_some_and(|p| p != s) {
+            cursor.set(None);
+            fetched.set(None);
+        }
+        s
+    });
+    Effect::new(move |_| {
+        source.track();
+        cursor.track();
+        load();
+    });
+    let timer = Interval::new(REMOTE_REFRESH_MS, move || {
+        if cursor.get_untracked().is_none() {
+            load();
+        }
+    });
+    let timer = StoredValue::new_local(Some(timer));
+    on_cleanup(move || timer.update_value(|t| drop(t.take())));
+
+    // The present: the simulated world's virtual time, or a remote source's wall clock.
+    let current_now = move || {
+        if remote.get_untracked() {
+            return wall_now();
+        }
         session
             .with_value(|s| s.with(|p| p.now_ms()))
             .unwrap_or_else(|| now.get_untracked())
     };
+    let shown = move || page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).cloned());
     let step_ms = move || {
-        page.with_untracked(|p| p.as_ref().map(|p| p.step_ms))
+        page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.step_ms))
             .unwrap_or(alerts::DEFAULT_STEP_MS)
     };
+    let page_now = move || {
+        page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.now_ms))
+            .unwrap_or_else(|| now.get())
+    };
     let on_step = move |_| {
-        let t = world_now();
-        match alerts::step(cursor.get_untracked(), t, step_ms()) {
+        let step = step_ms_untracked(page);
+        match alerts::step(cursor.get_untracked(), current_now(), step) {
             StepAction::Cursor(c) => cursor.set(c),
+            StepAction::Advance(_) if remote.get_untracked() => load(),
             StepAction::Advance(ms) => {
                 pause_clock();
                 match session.with_value(|s| {
@@ -79,124 +175,158 @@ pub fn AlertsPage(
         }
     };
     let on_back = move |_| {
-        cursor.set(alerts::back(cursor.get_untracked(), world_now(), step_ms()));
+        let step = step_ms_untracked(page);
+        cursor.set(alerts::back(cursor.get_untracked(), current_now(), step));
     };
     let on_live = move |_| cursor.set(None);
     let on_scrub = move |ev| {
         if let Ok(v) = event_target_value(&ev).parse::<f64>() {
-            cursor.set(alerts::scrub(v as i64, world_now()));
+            cursor.set(alerts::scrub(v as i64, current_now()));
         }
     };
 
     view! {
         <div class="alerts-page">
-        <h1>"Alerts"</h1>
-        <div
-            class="alerts-controls"
-            class:past=move || cursor.get().is_some()
-            data-testid="alerts-controls"
-        >
-            <button
-                data-testid="alerts-back"
-                title="Move the cursor back one evaluation interval"
-                on:click=on_back
-            >
-                "◀ back"
-            </button>
-            <button
-                data-testid="alerts-step"
-                title="In the past: move the cursor forward. At the present: pause the clock and advance it one evaluation interval"
-                on:click=on_step
-            >
-                {move || format!("step {} ▶", format_duration(step_ms_tracked(page)))}
-            </button>
-            <input
-                type="range"
-                class="scrub"
-                data-testid="alerts-scrub"
-                title="Scrub back over the last hour"
-                prop:min=move || alerts::slider_bounds(now.get()).0.to_string()
-                prop:max=move || now.get().to_string()
-                prop:step=move || step_ms_tracked(page).to_string()
-                prop:value=move || cursor.get().unwrap_or_else(|| now.get()).to_string()
-                on:input=on_scrub
-            />
-            <button
-                data-testid="alerts-live"
-                disabled=move || cursor.get().is_none()
-                on:click=on_live
-            >
-                "live"
-            </button>
+            <h1>"Alerts"</h1>
             {move || {
-                page.get()
-                    .map(|pg| {
-                        let (at, nw) = (pg.at_ms, pg.now_ms);
+                remote
+                    .get()
+                    .then(|| {
                         view! {
-                            <span
-                                class="alerts-at"
-                                data-testid="alerts-at"
-                                data-ms=at.to_string()
-                                data-now-ms=nw.to_string()
-                                data-past=pg.past.to_string()
-                            >
-                                {if pg.past {
+                            <p class="remote-note" data-testid="alerts-remote">
+                                {move || {
                                     format!(
-                                        "THE PAST: {} UTC, {} before now",
-                                        format_utc(at),
-                                        format_duration((nw - at) / 1000 * 1000),
+                                        "Alerting rules of {} (its /api/v1/rules and ALERTS series, on the real clock; re-read every {} s at the present). ",
+                                        source.get(),
+                                        REMOTE_REFRESH_MS / 1000,
                                     )
-                                } else {
-                                    format!("now: {} UTC", format_utc(at))
                                 }}
-                            </span>
+                                {move || loading.get().then_some("reading…")}
+                            </p>
                         }
                     })
             }}
-        </div>
-        {move || {
-            cursor
-                .get()
-                .map(|_| {
-                    view! {
-                        <div class="past-banner" data-testid="alerts-past-banner" role="status">
-                            "You are looking at the past. The states, alerts, countdowns and lanes \
-                             below are as they were at the cursor; step moves it forward, live \
-                             returns to now."
-                        </div>
+            <div
+                class="alerts-controls"
+                class:past=move || cursor.get().is_some()
+                data-testid="alerts-controls"
+            >
+                <button
+                    data-testid="alerts-back"
+                    title="Move the cursor back one evaluation interval"
+                    on:click=on_back
+                >
+                    "◀ back"
+                </button>
+                <button
+                    data-testid="alerts-step"
+                    title="In the past: move the cursor forward. At the present: pause the clock and advance it one evaluation interval (a remote source: read it again)"
+                    on:click=on_step
+                >
+                    {move || {
+                        if remote.get() && cursor.get().is_none() {
+                            "refresh".to_string()
+                        } else {
+                            format!("step {} ▶", format_duration(step_ms()))
+                        }
+                    }}
+                </button>
+                <input
+                    type="range"
+                    class="scrub"
+                    data-testid="alerts-scrub"
+                    title="Scrub back over the last hour"
+                    prop:min=move || alerts::slider_bounds(page_now()).0.to_string()
+                    prop:max=move || page_now().to_string()
+                    prop:step=move || step_ms().to_string()
+                    prop:value=move || cursor.get().unwrap_or_else(page_now).to_string()
+                    on:input=on_scrub
+                />
+                <button
+                    data-testid="alerts-live"
+                    disabled=move || cursor.get().is_none()
+                    on:click=on_live
+                >
+                    "live"
+                </button>
+                {move || {
+                    shown()
+                        .map(|pg| {
+                            let (at, nw) = (pg.at_ms, pg.now_ms);
+                            view! {
+                                <span
+                                    class="alerts-at"
+                                    data-testid="alerts-at"
+                                    data-ms=at.to_string()
+                                    data-now-ms=nw.to_string()
+                                    data-past=pg.past.to_string()
+                                >
+                                    {if pg.past {
+                                        format!(
+                                            "THE PAST: {} UTC, {} before now",
+                                            format_utc(at),
+                                            format_duration((nw - at) / 1000 * 1000),
+                                        )
+                                    } else {
+                                        format!("now: {} UTC", format_utc(at))
+                                    }}
+                                </span>
+                            }
+                        })
+                }}
+            </div>
+            {move || {
+                cursor
+                    .get()
+                    .map(|_| {
+                        view! {
+                            <div class="past-banner" data-testid="alerts-past-banner" role="status">
+                                "You are looking at the past. The states, alerts, countdowns and lanes \
+                                 below are as they were at the cursor; step moves it forward, live \
+                                 returns to now."
+                            </div>
+                        }
+                    })
+            }}
+            {move || error.get().map(|e| view! { <div class="query-error" role="alert">{e}</div> })}
+            {move || {
+                let pg = match page.get() {
+                    None => return view! { <p class="empty">"Reading the rules…"</p> }.into_any(),
+                    Some(Err(e)) => {
+                        return view! {
+                            <div class="query-error" data-testid="alerts-error" role="alert">
+                                {e}
+                            </div>
+                        }
+                            .into_any();
                     }
-                })
-        }}
-        {move || error.get().map(|e| view! { <div class="query-error" role="alert">{e}</div> })}
-        {move || {
-            let Some(pg) = page.get() else {
-                return view! { <p class="empty">"the playground is busy"</p> }.into_any();
-            };
-            if pg.rules.is_empty() {
-                return view! {
-                    <p class="empty" data-testid="alerts-empty">
-                        "No alerting rules are loaded (rules.yml, on the Config page)."
-                    </p>
+                    Some(Ok(pg)) => pg,
+                };
+                if pg.rules.is_empty() {
+                    return view! {
+                        <p class="empty" data-testid="alerts-empty">
+                            "No alerting rules are loaded (rules.yml, on the Config page)."
+                        </p>
+                    }
+                        .into_any();
                 }
-                    .into_any();
-            }
-            let c = pg.counts;
-            view! {
-                <div class="alert-counts" data-testid="alerts-counts">
-                    <span class="state inactive">{format!("inactive ({})", c.inactive)}</span>
-                    <span class="state pending">{format!("pending ({})", c.pending)}</span>
-                    <span class="state firing">{format!("firing ({})", c.firing)}</span>
-                </div>
-                {pg.rules.into_iter().map(|r| rule_view(r, pg.at_ms)).collect_view()}
-            }
-                .into_any()
-        }}
+                let c = pg.counts;
+                view! {
+                    <div class="alert-counts" data-testid="alerts-counts">
+                        <span class="state inactive">{format!("inactive ({})", c.inactive)}</span>
+                        <span class="state pending">{format!("pending ({})", c.pending)}</span>
+                        <span class="state firing">{format!("firing ({})", c.firing)}</span>
+                    </div>
+                    {pg.rules.into_iter().map(|r| rule_view(r, pg.at_ms)).collect_view()}
+                }
+                    .into_any()
+            }}
         </div>
     }
 }
 
-fn step_ms_tracked(page: Memo<Option<alerts::AlertsPage>>) -> i64 {
-    page.with(|p| p.as_ref().map(|p| p.step_ms))
+fn step_ms_untracked(page: Memo<Option<Result<alerts::AlertsPage, String>>>) -> i64 {
+    page.with_untracked(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.step_ms))
         .unwrap_or(alerts::DEFAULT_STEP_MS)
 }
 

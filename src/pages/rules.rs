@@ -1,12 +1,21 @@
 //! The Rules page: every rule group (file, interval, last evaluation in virtual time,
 //! evaluation duration, limit) and every rule in it (recording or alerting, name, expression,
 //! labels, health, last error, last evaluation, evaluation duration), as Prometheus's `/rules`
-//! page shows them. It renders what [`crate::rules_view`] decodes from `/api/v1/rules`.
+//! page shows them. It renders what [`crate::rules_view`] decodes from `/api/v1/rules`: the
+//! playground's own groups through that JSON, or a remote data source's answer.
 
+use gloo_timers::callback::Interval;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
+use crate::api;
 use crate::app::Session;
-use crate::rules_view::{local_rules, rules_page, GroupRow, RuleRow};
+use crate::pages::source::{use_source, wall_now};
+use crate::rules_view::{local_rules, parse_rules, rules_page, GroupRow, RuleRow};
+use crate::source::Source;
+
+/// How often a remote source's rules are re-read (wall-clock ms).
+const REMOTE_REFRESH_MS: u32 = 10_000;
 
 #[component]
 pub fn RulesPage(
@@ -15,25 +24,81 @@ pub fn RulesPage(
     /// The virtual time: the groups are re-read as it moves.
     now: RwSignal<i64>,
 ) -> impl IntoView {
+    let source = use_source();
+    let remote = Memo::new(move |_| source.with(Source::is_remote));
+    let fetched = RwSignal::new(None::<Result<Vec<GroupRow>, String>>);
+    let generation = StoredValue::new(0u64);
+    let load = move || {
+        let src = source.get_untracked();
+        if !src.is_remote() {
+            return;
+        }
+        let g = generation.get_value() + 1;
+        generation.set_value(g);
+        spawn_local(async move {
+            let r = match api::rules(&src).await {
+                Ok(body) => parse_rules(&body).map(|d| rules_page(&d, wall_now())),
+                Err(e) => Err(e.to_string()),
+            };
+            if generation.try_get_value() == Some(g) {
+                fetched.set(Some(r));
+            }
+        });
+    };
+    Effect::new(move |_| {
+        source.track();
+        fetched.set(None);
+        load();
+    });
+    let timer = Interval::new(REMOTE_REFRESH_MS, load);
+    let timer = StoredValue::new_local(Some(timer));
+    on_cleanup(move || timer.update_value(|t| drop(t.take())));
     let groups = Memo::new(move |_| {
+        if remote.get() {
+            return fetched.get();
+        }
         now.get();
-        session
-            .with_value(|s| s.with(|p| rules_page(&local_rules(p), p.now_ms())))
-            .unwrap_or_default()
+        Some(
+            session
+                .with_value(|s| s.with(|p| rules_page(&local_rules(p), p.now_ms())))
+                .ok_or_else(|| "the playground is busy; try again".to_string()),
+        )
     });
     view! {
         <h1>"Rules"</h1>
         <p>
-            "The rule groups Prometheus evaluates (rules.yml, edited on the Config page), as its \
-             /api/v1/rules reports them. Times are the playground's virtual time (UTC)."
+            {move || {
+                if remote.get() {
+                    format!(
+                        "The rule groups of {}, as its /api/v1/rules reports them (re-read every {} s). Times are UTC.",
+                        source.get(),
+                        REMOTE_REFRESH_MS / 1000,
+                    )
+                } else {
+                    "The rule groups Prometheus evaluates (rules.yml, edited on the Config page), as \
+                     its /api/v1/rules reports them. Times are the playground's virtual time (UTC)."
+                        .to_string()
+                }
+            }}
         </p>
         {move || {
-            let gs = groups.get();
+            let gs = match groups.get() {
+                None => return view! { <p class="empty">"Reading the rules…"</p> }.into_any(),
+                Some(Err(e)) => {
+                    return view! {
+                        <div class="query-error" data-testid="rules-error" role="alert">
+                            {e}
+                        </div>
+                    }
+                        .into_any();
+                }
+                Some(Ok(gs)) => gs,
+            };
             if gs.is_empty() {
                 return view! {
                     <p class="empty" data-testid="rules-empty">
-                        "No rule groups are loaded: prometheus.yml's rule_files names no rules.yml, \
-                         or rules.yml has no groups."
+                        "No rule groups are loaded: the configuration names no rule files, or \
+                         they have no groups."
                     </p>
                 }
                     .into_any();
