@@ -4,9 +4,20 @@
 // turned pending); then move the cursor back (Back, and the scrub slider) to before the firing
 // and see it pending with its `for` countdown, marked as the past; Step walks the cursor back
 // to the present and then moves the clock again. The Rules page shows the seed's group.
+// Then the same pages against Debian's Prometheus (when installed) through the data-source
+// switch: its rule's alert pending then firing, the lanes from its ALERTS series, scrubbed back.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+
+const PROMETHEUS = process.env.PROMETHEUS_BIN || '/usr/bin/prometheus';
+let prometheus; // { child, log } when started
+let tmp;
 
 let server;
 let browser;
@@ -29,6 +40,14 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.close();
+  if (prometheus && prometheus.child.exitCode === null && prometheus.child.signalCode === null) {
+    const gone = new Promise((ok) => prometheus.child.once('exit', ok));
+    prometheus.child.kill('SIGTERM');
+    const t = setTimeout(() => prometheus.child.kill('SIGKILL'), 5000);
+    await gone;
+    clearTimeout(t);
+  }
+  if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
 /** `2026-01-01 00:01:41[ UTC]` → ms since the epoch. */
@@ -61,14 +80,14 @@ async function shown() {
 }
 
 /** Presses a control of the Alerts page and waits until the page shows a new instant. */
-async function press(testid) {
+async function press(testid, read = shown) {
   const before = await at().getAttribute('data-ms');
   await page.getByTestId(testid).click();
   await page.waitForFunction(
     (b) => document.querySelector('[data-testid="alerts-at"]')?.dataset.ms !== b,
     before,
   );
-  return shown();
+  return read();
 }
 
 /** `fires in 1m5s` → seconds. */
@@ -229,3 +248,112 @@ test('Rules: the seed group with its interval, last evaluation and the healthy I
   await page.screenshot({ path: await artifactPath('rules.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
+
+async function freePort() {
+  const srv = createServer();
+  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
+  const { port } = srv.address();
+  await new Promise((ok) => srv.close(ok));
+  return port;
+}
+
+test("Alerts and Rules of Debian's Prometheus: a dead target's alert, its lanes, scrubbed back", async (t) => {
+  try {
+    await access(PROMETHEUS);
+  } catch {
+    t.skip(`${PROMETHEUS} is not installed`);
+    return;
+  }
+  tmp = await mkdtemp(join(tmpdir(), 'promplay-alerts-'));
+  const port = await freePort();
+  const dead = await freePort(); // nothing listens there
+  const url = `http://127.0.0.1:${port}`;
+  await writeFile(
+    join(tmp, 'rules.yml'),
+    'groups:\n  - name: lab\n    rules:\n      - alert: Dead\n        expr: up{job="dead"} == 0\n        for: 3s\n        labels:\n          severity: page\n        annotations:\n          summary: "{{ $labels.instance }} is down"\n',
+  );
+  await writeFile(
+    join(tmp, 'prometheus.yml'),
+    `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [${join(tmp, 'rules.yml')}]\nscrape_configs:\n  - job_name: dead\n    static_configs:\n      - targets: ['127.0.0.1:${dead}']\n`,
+  );
+  const child = spawn(PROMETHEUS, [
+    `--config.file=${join(tmp, 'prometheus.yml')}`,
+    `--web.listen-address=127.0.0.1:${port}`,
+    `--storage.tsdb.path=${join(tmp, 'data')}`,
+  ], { stdio: ['ignore', 'pipe', 'pipe'] });
+  prometheus = { child, log: '' };
+  child.stdout.on('data', (d) => (prometheus.log += d));
+  child.stderr.on('data', (d) => (prometheus.log += d));
+  // Until the alert fires (3 s after it turns pending).
+  let activeAt;
+  const deadline = Date.now() + 60000;
+  while (!activeAt) {
+    assert.ok(Date.now() < deadline, `no firing alert: ${prometheus.log}`);
+    assert.equal(child.exitCode, null, prometheus.log);
+    try {
+      const j = await (await fetch(`${url}/api/v1/alerts`)).json();
+      const a = j.data.alerts.find((x) => x.labels.alertname === 'Dead' && x.state === 'firing');
+      if (a) activeAt = Date.parse(a.activeAt);
+    } catch {
+      // not listening yet
+    }
+    await new Promise((ok) => setTimeout(ok, 250));
+  }
+
+  await page.goto(`${server.url}?source=${encodeURIComponent(url)}#/alerts`);
+  await page.getByTestId('alerts-remote').waitFor();
+  const dead1 = page.locator('[data-testid="alert-rule"][data-rule="Dead"]');
+  await dead1.waitFor();
+  assert.equal(await dead1.getAttribute('data-state'), 'firing');
+  assert.equal(await page.getByTestId('alerts-step').innerText(), 'refresh');
+  const alert = dead1.getByTestId('alert-row');
+  assert.equal(await alert.getAttribute('data-key'), `{alertname="Dead", instance="127.0.0.1:${dead}", job="dead", severity="page"}`);
+  // Date.parse keeps ms: the page's active-since is the API's activeAt truncated to ms.
+  assert.equal(Number(await alert.getByTestId('alert-active-since').getAttribute('data-ms')), activeAt);
+  assert.match(await alert.innerText(), new RegExp(`summary: 127\\.0\\.0\\.1:${dead} is down`));
+  const bands = await dead1.getByTestId('band').evaluateAll((bs) => bs.map((b) => [b.dataset.state, Number(b.dataset.from), Number(b.dataset.to)]));
+  console.log(`Prometheus: activeAt ${new Date(activeAt).toISOString()}, bands ${JSON.stringify(bands.map(([s, f, to]) => [s, f - activeAt, to - activeAt]))} (ms after activeAt)`);
+  const pendingBand = bands.find((b) => b[0] === 'pending');
+  const firingBand = bands.find((b) => b[0] === 'firing');
+  assert.ok(firingBand, JSON.stringify(bands));
+  // The evaluation that fired it is 3 s after the one that made it pending (ALERTS' timestamps;
+  // the lanes' steps follow lastEvaluation, a few ms after the slots).
+  assert.ok(Math.abs(firingBand[1] - activeAt - 3000) < 100, `firing band at ${firingBand[1] - activeAt} ms`);
+  if (pendingBand) assert.equal(pendingBand[2], firingBand[1], 'pending until it fires');
+  const firingAt = Number(await alert.getByTestId('alert-firing-since').getAttribute('data-ms'));
+  assert.equal(firingAt, firingBand[1]);
+
+  // Back (1 s per press, the group's interval) to before the firing: pending, counting down.
+  let s = await shown2();
+  for (let i = 0; i < 120 && !(s.past && s.at < firingAt); i++) s = await press('alerts-back', shown2);
+  assert.ok(s.past && s.at < firingAt, JSON.stringify(s));
+  await dead1.getByTestId('alert-row').waitFor();
+  assert.equal(await dead1.getAttribute('data-state'), 'pending');
+  const cd = await dead1.getByTestId('alert-countdown').innerText();
+  assert.match(cd, /^fires in [1-3]s$/);
+  assert.equal(Number(await dead1.getByTestId('alert-active-since').getAttribute('data-ms')) / 1000 | 0, activeAt / 1000 | 0, 'ALERTS_FOR_STATE');
+  await page.screenshot({ path: await artifactPath('alerts-prometheus.png'), fullPage: true });
+  await page.getByTestId('alerts-live').click();
+  await page.waitForFunction(() => document.querySelector('[data-testid="alerts-at"]')?.dataset.past === 'false');
+
+  await page.getByRole('link', { name: 'Rules', exact: true }).click();
+  const group = page.locator('[data-testid="rule-group"][data-group="lab"]');
+  await group.waitFor();
+  assert.equal(await group.getByTestId('group-interval').innerText(), '1s');
+  const row = group.locator('[data-testid="rule-row"][data-rule="Dead"]');
+  assert.equal(await row.getByTestId('rule-health').innerText(), 'OK');
+  assert.equal(await row.getByTestId('rule-expr').innerText(), 'up{job="dead"} == 0');
+  const last = Number(await row.getByTestId('rule-last-evaluation').getAttribute('data-ms'));
+  assert.ok(Math.abs(Date.now() - last) < 15_000, `last evaluation ${Date.now() - last} ms ago`);
+  assert.deepEqual(problems, []);
+});
+
+/** Like `shown`, for any rule. */
+async function shown2() {
+  const a = at();
+  return {
+    at: Number(await a.getAttribute('data-ms')),
+    now: Number(await a.getAttribute('data-now-ms')),
+    past: (await a.getAttribute('data-past')) === 'true',
+  };
+}
