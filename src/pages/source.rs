@@ -1,5 +1,6 @@
 //! The header's data-source switch: the simulated world (default), this companion (offered
-//! when the page's origin answers `/api/v1/status/buildinfo`), or a Prometheus URL. The choice
+//! when the page's origin answers `/api/v1/status/buildinfo`, asked when the switch is first
+//! focused), or a Prometheus URL. The choice
 //! is the context's [`CurrentSource`] and is written into the page's URL (`?source=…`).
 
 use leptos::prelude::*;
@@ -91,11 +92,21 @@ pub fn SourceSwitch(
     let companion = RwSignal::new(source.get_untracked() == Source::Companion);
     let generation = StoredValue::new(0u64);
 
-    spawn_local(async move {
-        if api::buildinfo(&Source::Companion).await.is_ok() {
-            companion.try_set(true);
+    // Asked once, when the switch is first touched: on a page not served by a companion the
+    // probe's 404 is logged by the browser as an error, which a page that never uses the
+    // switch should not have.
+    let probed = StoredValue::new(false);
+    let probe = move || {
+        if probed.get_value() {
+            return;
         }
-    });
+        probed.set_value(true);
+        spawn_local(async move {
+            if api::buildinfo(&Source::Companion).await.is_ok() {
+                companion.try_set(true);
+            }
+        });
+    };
 
     // Every change of source goes into the URL, and the server's version is asked for.
     Effect::new(move |_| {
@@ -160,7 +171,12 @@ pub fn SourceSwitch(
     view! {
         <span class="source-switch" title="Where the Query and Targets pages read their data">
             "data "
-            <select data-testid="source-select" on:change=on_select>
+            <select
+                data-testid="source-select"
+                on:change=on_select
+                on:focus=move |_| probe()
+                on:pointerdown=move |_| probe()
+            >
                 <option value="simulated" selected=move || choice.get() == Choice::Simulated>
                     "Simulated world"
                 </option>

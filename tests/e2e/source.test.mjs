@@ -140,7 +140,10 @@ async function connectUrl(url) {
 test('served by the companion: "This companion" shows its real target, graph and Targets', async () => {
   await page.goto(`${companionUrl}/`);
   await page.getByTestId('query-input').waitFor();
-  // The option appears once the page's origin answered /api/v1/status/buildinfo.
+  // The option appears once the page's origin answered /api/v1/status/buildinfo, which the
+  // switch asks when it is first focused.
+  assert.equal(await page.locator('[data-testid="source-select"] option[value="companion"]').count(), 0);
+  await page.getByTestId('source-select').focus();
   await page.waitForFunction(
     () => !!document.querySelector('[data-testid="source-select"] option[value="companion"]'),
   );
