@@ -218,6 +218,36 @@ test('from another origin: "Prometheus URL" reaches the companion through CORS',
   assert.equal(rows.length, 1);
   assert.match(rows[0], /^up\{instance="127\.0\.0\.1:\d+", job="prometheus"\}\s+1$/);
   assert.ok(page.url().includes(`source=${encodeURIComponent(companionUrl)}`), page.url());
+
+  // A slow answer to an older execution does not overwrite a newer one: hold `up`'s answer
+  // back for 1.5 s, execute `1+1` meanwhile, and the table keeps showing `1+1`.
+  let held = 0;
+  await page.route(/\/api\/v1\/query\?query=up(&|$)/, async (route) => {
+    held++;
+    await new Promise((ok) => setTimeout(ok, 1500));
+    await route.continue();
+  });
+  await execute('up');
+  assert.equal(await page.getByTestId('stats').innerText(), 'running…', 'busy while the answer is out');
+  await execute('1+1');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="result-table"]')?.innerText.replace(/\s+/g, ' ').trim() === 'scalar 2',
+  );
+  await new Promise((ok) => setTimeout(ok, 2500));
+  assert.equal(
+    (await page.getByTestId('result-table').innerText()).replace(/\s+/g, ' ').trim(),
+    'scalar 2',
+    'the late answer to `up` was dropped',
+  );
+  assert.equal(held, 1, 'the answer to `up` was held back');
+  await page.unroute(/\/api\/v1\/query\?query=up(&|$)/);
+
+  // A link reopens the choice, with the URL in the switch.
+  await page.reload();
+  await page.getByTestId('source-url').waitFor();
+  assert.equal(await page.getByTestId('source-select').inputValue(), 'url');
+  assert.equal(await page.getByTestId('source-url').inputValue(), companionUrl);
+  assert.equal((await upRows()).length, 1);
 });
 
 test("Debian's Prometheus through \"Prometheus URL\"", async (t) => {
