@@ -935,6 +935,27 @@ mod tests {
         assert_eq!(page.rules[0].state, "pending", "from /api/v1/rules");
     }
 
+    /// What one render of the page costs (the page recomputes when the clock moves):
+    /// `cargo test --release -p promplay-web --lib -- --ignored --nocapture alerts_page_cost`.
+    #[test]
+    #[ignore]
+    fn alerts_page_cost() {
+        let mut p = Playground::new();
+        p.act("localhost:9100", HostAction::Stop).unwrap();
+        p.advance(90_000);
+        let n = 50;
+        for (what, cursor) in [("present", None), ("past", Some(p.now_ms() - 40_000))] {
+            let t0 = std::time::Instant::now();
+            for _ in 0..n {
+                std::hint::black_box(alerts_page(&p, cursor));
+            }
+            println!(
+                "alerts_page ({what}, firing alert, 15 min window): {:.2} ms",
+                t0.elapsed().as_secs_f64() * 1000.0 / f64::from(n)
+            );
+        }
+    }
+
     #[test]
     fn cursor_controls_stay_within_the_history() {
         let now = START_MS + 10 * 86_400_000;
