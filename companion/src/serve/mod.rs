@@ -41,10 +41,10 @@
 //! against Prometheus's 69 ms / 1124 ms / 70 ms / 8.6 ms.
 //!
 //! Scraping the seed's three targets every 10 s (the Python app, node_exporter, itself), after
-//! 150 s: RSS 10.5 MiB (peak 10.5) against Debian's Prometheus 2.42's 50.2 MiB scraping the
-//! same; and `promplay node`'s `/metrics` in a median 4.2 ms (50.8 kB) against
-//! `prometheus-node-exporter`'s 6.7 ms (57.8 kB), 20 interleaved curl timings. Both from
-//! `companion/bench/rss.sh` (release build, 2 shared cores).
+//! 150 s: RSS 10.5-10.8 MiB (peak the same) against Debian's Prometheus 2.42's 50.2-50.4 MiB
+//! scraping the same; and `promplay node`'s `/metrics` in a median 3.5-4.2 ms (50.8 kB)
+//! against `prometheus-node-exporter`'s 6.1-6.7 ms (57.8 kB), 20 interleaved curl timings.
+//! Two runs of `companion/bench/rss.sh` (release build, 2 shared cores).
 
 pub mod api;
 pub mod import;
