@@ -9,6 +9,7 @@ use std::rc::Rc;
 
 use leptos::prelude::*;
 
+use crate::pages::clock::ClockPlaying;
 use crate::pages::source::{source_from_location, CurrentSource, SourceSwitch};
 use crate::pages::{AlertsPage, RulesPage};
 use crate::pages::{
@@ -112,20 +113,6 @@ impl Page {
             .find(|p| p.slug() == slug)
             .unwrap_or(Page::Query)
     }
-
-    /// What a page that does not exist yet will bring.
-    fn arrives_with(self) -> &'static str {
-        match self {
-            Page::Query => "",
-            Page::Targets => "simulated scraping (scrape pools, target health, last scrape)",
-            Page::Alerts => "the rule evaluator (alerting rules, pending and firing alerts)",
-            Page::Rules => "the rule evaluator (recording and alerting rule groups)",
-            Page::Config => "",
-            Page::Workshop => "the guided exercises",
-            Page::Inbox => "",
-            Page::Silences => "",
-        }
-    }
 }
 
 /// The shared session: the engine side behind `Rc<RefCell<…>>` (single-threaded wasm).
@@ -155,6 +142,7 @@ pub fn App() -> impl IntoView {
     // The data source of the Query and Targets pages (`?source=` in the URL).
     let source = RwSignal::new(source_from_location());
     provide_context(CurrentSource(source));
+    provide_context(ClockPlaying(RwSignal::new(true)));
     let remote = Memo::new(move |_| source.with(|s| s.is_remote()));
     // Back/forward and typed URLs move between pages too.
     let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
@@ -215,19 +203,5 @@ pub fn App() -> impl IntoView {
                 }
             }}
         </main>
-    }
-}
-
-/// A page that does not exist yet, saying so plainly.
-#[component]
-pub fn NotYet(
-    /// The page that was asked for.
-    page: Page,
-) -> impl IntoView {
-    view! {
-        <h1>{page.title()}</h1>
-        <p class="placeholder" data-testid="not-yet">
-            {format!("This page arrives with {}; nothing here works yet.", page.arrives_with())}
-        </p>
     }
 }

@@ -6,7 +6,7 @@
 
 use gloo_timers::future::TimeoutFuture;
 use leptos::prelude::StoredValue;
-use promplay_web::app::{App, NotYet, Page, Session};
+use promplay_web::app::{App, Session};
 use promplay_web::pages::ConfigPage;
 use promplay_web::playground::Playground;
 use wasm_bindgen::JsCast;
@@ -59,18 +59,6 @@ fn click(root: &Element, sel: &str) {
         .unwrap_or_else(|| panic!("no {sel}"))
         .unchecked_into::<HtmlElement>()
         .click();
-}
-
-#[wasm_bindgen_test]
-fn a_missing_page_says_so() {
-    let c = container();
-    let _h = leptos::mount::mount_to(c.clone(), || leptos::view! { <NotYet page=Page::Alerts /> });
-    let text = find(&c, "[data-testid=not-yet]")
-        .unwrap()
-        .text_content()
-        .unwrap();
-    assert!(text.starts_with("This page arrives with "), "{text}");
-    assert!(text.ends_with("nothing here works yet."), "{text}");
 }
 
 #[wasm_bindgen_test]

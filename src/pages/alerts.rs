@@ -17,11 +17,11 @@
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen::JsCast;
 
 use crate::alerts::{self, AlertRow, Lane, Prefetched, Request, RuleView, StepAction};
 use crate::api;
 use crate::app::Session;
+use crate::pages::clock::ClockPlaying;
 use crate::pages::source::{use_source, wall_now};
 use crate::playground::RangeParams;
 use crate::rules_view::parse_rules;
@@ -33,18 +33,11 @@ use crate::time::{format_duration, format_utc};
 /// (wall-clock ms).
 pub const REMOTE_REFRESH_MS: u32 = 10_000;
 
-/// Pauses the header's clock (clicks its toggle when it says "pause"): stepping is for
-/// looking closely, and a playing clock would move on under the page.
-fn pause_clock() {
-    let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
-        return;
-    };
-    if let Ok(Some(b)) = doc.query_selector("[data-testid=clock-toggle]") {
-        if b.text_content().as_deref() == Some("pause") {
-            if let Ok(b) = b.dyn_into::<web_sys::HtmlElement>() {
-                b.click();
-            }
-        }
+/// Pauses the header's clock: stepping is for looking closely, and a playing clock would
+/// move on under the page.
+fn pause_clock(clock: Option<ClockPlaying>) {
+    if let Some(ClockPlaying(playing)) = clock {
+        playing.set(false);
     }
 }
 
@@ -152,13 +145,14 @@ pub fn AlertsPage(
         page.with(|p| p.as_ref().and_then(|r| r.as_ref().ok()).map(|p| p.now_ms))
             .unwrap_or_else(|| now.get())
     };
+    let clock = use_context::<ClockPlaying>();
     let on_step = move |_| {
         let step = step_ms_untracked(page);
         match alerts::step(cursor.get_untracked(), current_now(), step) {
             StepAction::Cursor(c) => cursor.set(c),
             StepAction::Advance(_) if remote.get_untracked() => load(),
             StepAction::Advance(ms) => {
-                pause_clock();
+                pause_clock(clock);
                 match session.with_value(|s| {
                     s.with(|p| {
                         p.advance(ms);

@@ -21,7 +21,13 @@ fn perf_now() -> f64 {
         .unwrap_or(0.0)
 }
 
-/// The virtual clock and its controls; moves `now` as the world advances.
+/// Whether the header's virtual clock plays. The app provides it as context, so a page that
+/// steps time itself (the Alerts page's Step) can pause the clock the header shows.
+#[derive(Clone, Copy, Debug)]
+pub struct ClockPlaying(pub RwSignal<bool>);
+
+/// The virtual clock and its controls; moves `now` as the world advances. It plays and pauses
+/// with the [`ClockPlaying`] context when there is one.
 #[component]
 pub fn TimeControls(
     /// The session whose world the clock drives.
@@ -30,7 +36,14 @@ pub fn TimeControls(
     now: RwSignal<i64>,
 ) -> impl IntoView {
     let driver = StoredValue::new_local(Driver::new(now.get_untracked()));
-    let playing = RwSignal::new(true);
+    let playing = use_context::<ClockPlaying>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| RwSignal::new(true));
+    // The driver follows the signal, whoever sets it.
+    Effect::new(move |_| {
+        let p = playing.get();
+        driver.update_value(|d| d.playing = p);
+    });
     let speed = RwSignal::new(1u32);
     let progress = RwSignal::new(None::<f64>);
     let jump_text = RwSignal::new(String::new());
@@ -70,11 +83,7 @@ pub fn TimeControls(
     let timer = StoredValue::new_local(Some(timer));
     on_cleanup(move || timer.update_value(|t| drop(t.take())));
 
-    let toggle = move |_| {
-        let p = !playing.get_untracked();
-        driver.update_value(|d| d.playing = p);
-        playing.set(p);
-    };
+    let toggle = move |_| playing.set(!playing.get_untracked());
     let step = move |_| {
         driver.update_value(|d| d.step(now.get_untracked()));
         playing.set(false);

@@ -228,7 +228,7 @@ pub fn SourceSwitch(
                             .map(|v| format!(" (Prometheus API {v})"))
                             .unwrap_or_default();
                         format!(
-                            "Query and Targets read {s}{version}, on the real clock; the other pages show the simulated world"
+                            "Query, Targets, Alerts and Rules read {s}{version}, on the real clock; Config, Workshop, Inbox and Silences show the simulated world"
                         )
                     }
                 }}
