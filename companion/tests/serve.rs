@@ -669,6 +669,82 @@ fn targets_by_job(port: u16) -> BTreeMap<String, Value> {
         .collect()
 }
 
+/// A measured duration (seconds) is carried with sub-millisecond precision: more than 0, and
+/// not a whole number of milliseconds (as a millisecond clock would give; a real measurement is
+/// one with probability 1e-6).
+fn assert_sub_ms_precision(what: &str, secs: f64) {
+    assert!(secs > 0.0 && secs < 5.0, "{what}: {secs}");
+    let ns = (secs * 1e9).round() as i64;
+    assert_ne!(ns % 1_000_000, 0, "{what}: {secs} is whole milliseconds");
+}
+
+/// Against a real local target, durations are measured on the monotonic clock to the
+/// nanosecond, as Prometheus does: `lastScrapeDuration` in `/api/v1/targets`,
+/// `scrape_duration_seconds`, and the rule group's and rules' `evaluationTime` in
+/// `/api/v1/rules` are above 0 and not rounded to milliseconds.
+#[test]
+fn serve_reports_sub_millisecond_durations() {
+    let dir = tmpdir("durations");
+    let good = bad_target("good");
+    std::fs::write(
+        dir.join("rules.yml"),
+        "groups:\n- name: g\n  rules:\n  - record: job:ok_metric:sum\n    expr: sum by (job) (ok_metric)\n",
+    )
+    .unwrap();
+    let cfg = format!(
+        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nrule_files: [rules.yml]\n\
+         scrape_configs:\n- job_name: good\n  static_configs: [{{targets: ['127.0.0.1:{good}']}}]\n"
+    );
+    let (_p, port) = start_serve(&dir, &cfg, &[]);
+    wait_up(port, &["good"], Duration::from_secs(30));
+    let t = &targets_by_job(port)["good"];
+    assert_eq!(t["health"], "up", "{t}");
+    assert_sub_ms_precision(
+        "lastScrapeDuration",
+        t["lastScrapeDuration"].as_f64().unwrap(),
+    );
+    let v = get_json(
+        port,
+        &format!(
+            "/api/v1/query?query={}",
+            enc("scrape_duration_seconds{job=\"good\"}")
+        ),
+    );
+    let d: f64 = v["data"]["result"][0]["value"][1]
+        .as_str()
+        .unwrap_or_else(|| panic!("{v}"))
+        .parse()
+        .unwrap();
+    assert_sub_ms_precision("scrape_duration_seconds", d);
+
+    let t0 = Instant::now();
+    let g = loop {
+        let v = get_json(port, "/api/v1/rules");
+        let g = v["data"]["groups"][0].clone();
+        if g["lastEvaluation"]
+            .as_str()
+            .is_some_and(|s| !s.starts_with("0001-"))
+            && g["rules"][0]["health"] == "ok"
+        {
+            break g;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(30), "no evaluation: {v}");
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_sub_ms_precision(
+        "group evaluationTime",
+        g["evaluationTime"].as_f64().unwrap(),
+    );
+    assert_sub_ms_precision(
+        "rule evaluationTime",
+        g["rules"][0]["evaluationTime"].as_f64().unwrap(),
+    );
+    assert!(
+        g["rules"][0]["evaluationTime"].as_f64().unwrap() <= g["evaluationTime"].as_f64().unwrap(),
+        "{g}"
+    );
+}
+
 #[test]
 fn serve_survives_targets_that_hang_send_garbage_or_too_much() {
     let dir = tmpdir("bad");

@@ -4,6 +4,9 @@
 //! publishes the `/api/v1/rules` and `/api/v1/alerts` answers, and hands the alerts to send
 //! to the notifier ([`super::notify`]).
 //!
+//! Evaluation durations (`evaluationTime`) are measured on the monotonic clock with
+//! nanosecond resolution ([`HostClock`]), as Prometheus's `time.Since`.
+//!
 //! Reloads are synchronous: the new rule files are read and validated on the rules thread
 //! and the answer comes back, so a reload with a bad rule file is refused as a whole.
 
@@ -11,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex, RwLock};
-use std::time::Duration as StdDuration;
+use std::time::{Duration as StdDuration, Instant};
 
-use promplay_model::{Label, Labels};
+use promplay_model::{Clock, Label, Labels};
 use promplay_promql::value::{Sample, Value};
 use promplay_promql::Engine;
 use promplay_rules::{ManagerOptions, NotifierAlert, RuleError, RuleManager};
@@ -85,6 +88,35 @@ pub fn rules_config(config: &Config, config_file: &Path) -> Result<RulesConfig, 
         query_offset_ms: config.global.rule_query_offset.as_millis(),
         external_labels,
     })
+}
+
+/// The host's clock as the rule manager reads it: the wall clock for "now", the monotonic
+/// clock (nanoseconds since the thread started) to measure evaluations.
+pub struct HostClock {
+    origin: Instant,
+}
+
+impl HostClock {
+    pub fn new() -> Self {
+        HostClock {
+            origin: Instant::now(),
+        }
+    }
+}
+
+impl Default for HostClock {
+    fn default() -> Self {
+        HostClock::new()
+    }
+}
+
+impl Clock for HostClock {
+    fn now_ms(&self) -> i64 {
+        now_ms()
+    }
+    fn monotonic_ns(&self) -> i64 {
+        i64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(i64::MAX)
+    }
 }
 
 enum Cmd {
@@ -224,6 +256,7 @@ fn run(
     let mut opts = ManagerOptions::new(query_func(engine, db.clone()));
     opts.external_url = external_url;
     let mut mgr = RuleManager::new(opts);
+    let clock = HostClock::new();
     let first = update(&mut mgr, &cfg, &db);
     let failed = first.is_err();
     let _ = ready.send(first);
@@ -232,7 +265,7 @@ fn run(
     }
     loop {
         let now = now_ms();
-        let alerts = mgr.eval_due(now, &db, None);
+        let alerts = mgr.eval_due(now, &db, Some(&clock));
         if !alerts.is_empty() {
             let _ = alerts_out.send(alerts);
         }

@@ -270,15 +270,17 @@ impl HttpFetcher {
 
 type FetchOutcome = Result<Result<(String, Vec<u8>), ScrapeErrorKind>, tokio::time::error::Elapsed>;
 
+/// The fetch's outcome with its duration measured on the monotonic clock, in nanoseconds
+/// (Prometheus: `time.Since(start)`).
 fn finish(result: FetchOutcome, started: Instant) -> Result<ScrapeResponse, ScrapeError> {
-    let ms = started.elapsed().as_millis() as i64;
+    let ns = i64::try_from(started.elapsed().as_nanos()).unwrap_or(i64::MAX);
     match result {
-        Err(_) => Err(ScrapeError::new(ScrapeErrorKind::Timeout, ms)),
-        Ok(Err(kind)) => Err(ScrapeError::new(kind, ms)),
+        Err(_) => Err(ScrapeError::new(ScrapeErrorKind::Timeout, ns)),
+        Ok(Err(kind)) => Err(ScrapeError::new(kind, ns)),
         Ok(Ok((content_type, body))) => Ok(ScrapeResponse {
             content_type,
             body,
-            duration_ms: ms,
+            duration_ns: ns,
         }),
     }
 }

@@ -8,6 +8,15 @@ use std::cell::Cell;
 /// host passes a virtual clock (stepped by the user), the companion the real clock.
 pub trait Clock {
     fn now_ms(&self) -> i64;
+
+    /// A monotonic reading in nanoseconds from an arbitrary origin, to measure how long
+    /// something took (rule evaluation durations): only the difference of two readings means
+    /// anything. The default is [`now_ms`](Self::now_ms) in nanoseconds, so a virtual clock
+    /// measures virtual time; the companion's real clock reads the monotonic clock at
+    /// nanosecond resolution.
+    fn monotonic_ns(&self) -> i64 {
+        self.now_ms().saturating_mul(1_000_000)
+    }
 }
 
 /// A clock that only moves when told to: the playground's virtual clock and every test's.

@@ -139,10 +139,17 @@ fn go_escape(s: String) -> String {
         .replace('\u{2029}', "\\u2029")
 }
 
+/// Nanoseconds as float seconds, computed as Go's `time.Duration.Seconds` does.
+fn ns_to_seconds(ns: i64) -> f64 {
+    let sec = ns / 1_000_000_000;
+    let nsec = ns % 1_000_000_000;
+    sec as f64 + nsec as f64 / 1e9
+}
+
 fn rule_json(r: &Rule) -> RuleJson {
     let st = r.status();
     let last_error = st.last_error.as_ref().map(|e| e.to_string());
-    let eval_time = num(st.evaluation_duration_ms as f64 / 1000.0);
+    let eval_time = num(ns_to_seconds(st.evaluation_duration_ns));
     let last = rfc3339(st.last_evaluation_ms);
     match r {
         Rule::Alerting(a) => RuleJson::Alerting(AlertingRuleJson {
@@ -184,7 +191,7 @@ pub fn rules_response(groups: &[Group]) -> String {
             rules: g.rules.iter().map(rule_json).collect(),
             interval: num(g.interval_ms as f64 / 1000.0),
             limit: g.limit,
-            evaluation_time: num(g.evaluation_duration_ms as f64 / 1000.0),
+            evaluation_time: num(ns_to_seconds(g.evaluation_duration_ns)),
             last_evaluation: rfc3339(g.last_evaluation_ms),
         })
         .collect();

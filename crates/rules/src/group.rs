@@ -16,7 +16,8 @@ pub struct EvalContext<'a> {
     pub query: &'a Rc<QueryFunc>,
     /// Where results go.
     pub db: &'a Db,
-    /// Used only to measure evaluation durations (none: durations are 0).
+    /// Used only to measure evaluation durations, with [`Clock::monotonic_ns`] (none:
+    /// durations are 0).
     pub clock: Option<&'a dyn Clock>,
     /// Minimum time between re-sends of a firing alert (Prometheus: 1m).
     pub resend_delay_ms: i64,
@@ -45,7 +46,8 @@ pub struct Group {
     /// Series of removed rules, marked stale at the next evaluation.
     stale_series: Vec<Labels>,
     pub last_evaluation_ms: Option<i64>,
-    pub evaluation_duration_ms: i64,
+    /// How long the last evaluation took (ns), by the host's clock.
+    pub evaluation_duration_ns: i64,
     /// The next evaluation timestamp once scheduled.
     pub next_eval_ms: Option<i64>,
     /// A new group restores its alerts' `for` state from `ALERTS_FOR_STATE` after its first
@@ -73,7 +75,7 @@ impl Group {
             series_in_previous_eval: vec![BTreeSet::new(); n],
             stale_series: Vec::new(),
             last_evaluation_ms: None,
-            evaluation_duration_ms: 0,
+            evaluation_duration_ns: 0,
             next_eval_ms: None,
             should_restore: true,
         }
@@ -127,7 +129,7 @@ impl Group {
     pub fn copy_state(&mut self, old: &Group) {
         self.should_restore = false;
         self.last_evaluation_ms = old.last_evaluation_ms;
-        self.evaluation_duration_ms = old.evaluation_duration_ms;
+        self.evaluation_duration_ns = old.evaluation_duration_ns;
         self.next_eval_ms = old.next_eval_ms;
         let mut used = vec![false; old.rules.len()];
         for (i, r) in self.rules.iter_mut().enumerate() {
@@ -166,11 +168,11 @@ impl Group {
 
     /// Evaluates every rule at `ts_ms` (`Group.Eval`); returns the alerts to send.
     pub fn eval(&mut self, ts_ms: i64, ctx: &EvalContext) -> Vec<NotifierAlert> {
-        let start = ctx.clock.map(|c| c.now_ms());
+        let start = ctx.clock.map(|c| c.monotonic_ns());
         let offset = self.query_offset(ctx.default_query_offset_ms);
         let mut to_send = Vec::new();
         for i in 0..self.rules.len() {
-            let rule_start = ctx.clock.map(|c| c.now_ms());
+            let rule_start = ctx.clock.map(|c| c.monotonic_ns());
             let limit = self.limit;
             let result = match &mut self.rules[i] {
                 Rule::Recording(r) => r.eval(offset, ts_ms, &**ctx.query, limit),
@@ -233,8 +235,8 @@ impl Group {
             }
             let st = self.rules[i].status_mut();
             st.last_evaluation_ms = Some(ts_ms);
-            st.evaluation_duration_ms = match (rule_start, ctx.clock) {
-                (Some(s), Some(c)) => (c.now_ms() - s).max(0),
+            st.evaluation_duration_ns = match (rule_start, ctx.clock) {
+                (Some(s), Some(c)) => c.monotonic_ns().saturating_sub(s).max(0),
                 _ => 0,
             };
         }
@@ -246,8 +248,8 @@ impl Group {
             let _ = app.commit();
         }
         self.last_evaluation_ms = Some(ts_ms);
-        self.evaluation_duration_ms = match (start, ctx.clock) {
-            (Some(s), Some(c)) => (c.now_ms() - s).max(0),
+        self.evaluation_duration_ns = match (start, ctx.clock) {
+            (Some(s), Some(c)) => c.monotonic_ns().saturating_sub(s).max(0),
             _ => 0,
         };
         to_send

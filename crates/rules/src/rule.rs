@@ -39,8 +39,8 @@ pub struct RuleStatus {
     pub last_error: Option<RuleError>,
     /// The evaluation timestamp (ms) of the last evaluation.
     pub last_evaluation_ms: Option<i64>,
-    /// How long the last evaluation took, by the host's clock (0 on a virtual clock).
-    pub evaluation_duration_ms: i64,
+    /// How long the last evaluation took (ns), by the host's clock (0 without one).
+    pub evaluation_duration_ns: i64,
 }
 
 /// A recording rule: writes its expression's result under a new metric name.

@@ -30,7 +30,7 @@ fn main() {
         Ok(ScrapeResponse {
             content_type: "text/plain; version=0.0.4".into(),
             body: body.clone(),
-            duration_ms: 20,
+            duration_ns: 20_000_000,
         })
     };
     let start = Instant::now();

@@ -19,7 +19,7 @@
 //!     Ok(ScrapeResponse {
 //!         content_type: "text/plain; version=0.0.4".into(),
 //!         body: b"requests_total 7\n".to_vec(),
-//!         duration_ms: 3,
+//!         duration_ns: 3_000_000,
 //!     })
 //! };
 //! // One minute of virtual time: four scrapes, each at its due instant.

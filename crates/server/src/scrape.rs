@@ -74,9 +74,11 @@ pub struct ScrapeResponse {
     pub content_type: String,
     /// The uncompressed body.
     pub body: Vec<u8>,
-    /// How long the fetch took (simulated or measured), in ms. Longer than the scrape timeout
-    /// makes the scrape fail with `context deadline exceeded`.
-    pub duration_ms: i64,
+    /// How long the fetch took (simulated, or measured on the host's monotonic clock), in
+    /// nanoseconds, as Go's `time.Duration`: `scrape_duration_seconds` and the targets view's
+    /// `lastScrapeDuration` keep sub-millisecond precision. Longer than the scrape timeout makes
+    /// the scrape fail with `context deadline exceeded`.
+    pub duration_ns: i64,
 }
 
 /// Why a fetch failed.
@@ -93,16 +95,16 @@ pub enum ScrapeErrorKind {
     BodySizeLimit,
 }
 
-/// A failed fetch and how long it took (ms).
+/// A failed fetch and how long it took (ns).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ScrapeError {
     pub kind: ScrapeErrorKind,
-    pub duration_ms: i64,
+    pub duration_ns: i64,
 }
 
 impl ScrapeError {
-    pub fn new(kind: ScrapeErrorKind, duration_ms: i64) -> Self {
-        ScrapeError { kind, duration_ms }
+    pub fn new(kind: ScrapeErrorKind, duration_ns: i64) -> Self {
+        ScrapeError { kind, duration_ns }
     }
     pub fn connection_refused(address: &str) -> Self {
         ScrapeError::new(
@@ -171,7 +173,8 @@ pub struct Target {
     pub last_error: String,
     /// Start of the last scrape (ms), if any.
     pub last_scrape_ms: Option<i64>,
-    pub last_scrape_duration_ms: i64,
+    /// How long the last scrape took (ns).
+    pub last_scrape_duration_ns: i64,
     /// Samples of the last scrape (`scrape_samples_scraped`).
     pub last_samples: usize,
 }
@@ -189,7 +192,7 @@ impl Target {
             health: TargetHealth::Unknown,
             last_error: String::new(),
             last_scrape_ms: None,
-            last_scrape_duration_ms: 0,
+            last_scrape_duration_ns: 0,
             last_samples: 0,
         }
     }
@@ -1058,14 +1061,14 @@ impl ScrapeLoop {
         url: &str,
         outcome: Result<ScrapeResponse, ScrapeError>,
     ) {
-        let timeout_ms = self.opts.timeout.as_millis();
+        let timeout_ns = self.opts.timeout.as_millis().saturating_mul(1_000_000);
         let mut app = db.appender();
-        let (body, content_type, duration_ms, mut scrape_err, bytes) = match outcome {
-            Ok(resp) if resp.duration_ms > timeout_ms => (
+        let (body, content_type, duration_ns, mut scrape_err, bytes) = match outcome {
+            Ok(resp) if resp.duration_ns > timeout_ns => (
                 Vec::new(),
                 String::new(),
-                timeout_ms,
-                Some(ScrapeError::new(ScrapeErrorKind::Timeout, timeout_ms).message(url)),
+                timeout_ns,
+                Some(ScrapeError::new(ScrapeErrorKind::Timeout, timeout_ns).message(url)),
                 0i64,
             ),
             Ok(resp)
@@ -1075,7 +1078,7 @@ impl ScrapeLoop {
                 (
                     Vec::new(),
                     String::new(),
-                    resp.duration_ms.max(0),
+                    resp.duration_ns.max(0),
                     Some(ScrapeError::new(ScrapeErrorKind::BodySizeLimit, 0).message(url)),
                     -1,
                 )
@@ -1085,7 +1088,7 @@ impl ScrapeLoop {
                 (
                     resp.body,
                     resp.content_type,
-                    resp.duration_ms.max(0),
+                    resp.duration_ns.max(0),
                     None,
                     n,
                 )
@@ -1097,9 +1100,9 @@ impl ScrapeLoop {
                     0
                 };
                 let d = if e.kind == ScrapeErrorKind::Timeout {
-                    timeout_ms
+                    timeout_ns
                 } else {
-                    e.duration_ms.clamp(0, timeout_ms)
+                    e.duration_ns.clamp(0, timeout_ns)
                 };
                 (Vec::new(), String::new(), d, Some(e.message(url)), bytes)
             }
@@ -1122,7 +1125,7 @@ impl ScrapeLoop {
         self.report(
             &mut app,
             t,
-            duration_ms,
+            duration_ns,
             counts.total,
             counts.added,
             counts.series_added,
@@ -1402,7 +1405,7 @@ impl ScrapeLoop {
         &mut self,
         app: &mut Appender<'_>,
         t: i64,
-        duration_ms: i64,
+        duration_ns: i64,
         scraped: usize,
         added: usize,
         series_added: usize,
@@ -1416,12 +1419,12 @@ impl ScrapeLoop {
         };
         self.target.last_error = scrape_err.clone().unwrap_or_default();
         self.target.last_scrape_ms = Some(t);
-        self.target.last_scrape_duration_ms = duration_ms;
+        self.target.last_scrape_duration_ns = duration_ns;
         self.target.last_samples = scraped;
         let health = if scrape_err.is_none() { 1.0 } else { 0.0 };
         let mut samples = vec![
             ("up", health),
-            ("scrape_duration_seconds", duration_ms as f64 / 1000.0),
+            ("scrape_duration_seconds", ns_to_seconds(duration_ns)),
             ("scrape_samples_scraped", scraped as f64),
             ("scrape_samples_post_metric_relabeling", added as f64),
             ("scrape_series_added", series_added as f64),
@@ -2065,7 +2068,7 @@ impl ScrapeManager {
                     health: l.target.health,
                     last_error: l.target.last_error.clone(),
                     last_scrape_ms: l.target.last_scrape_ms,
-                    last_scrape_duration_seconds: l.target.last_scrape_duration_ms as f64 / 1000.0,
+                    last_scrape_duration_seconds: ns_to_seconds(l.target.last_scrape_duration_ns),
                     scrape_interval: l.opts.interval,
                     scrape_timeout: l.opts.timeout,
                     next_scrape_ms: l.next_ms,
@@ -2083,6 +2086,13 @@ impl ScrapeManager {
         }
         view
     }
+}
+
+/// Nanoseconds as float seconds, computed as Go's `time.Duration.Seconds` does.
+pub fn ns_to_seconds(ns: i64) -> f64 {
+    let sec = ns / 1_000_000_000;
+    let nsec = ns % 1_000_000_000;
+    sec as f64 + nsec as f64 / 1e9
 }
 
 /// Whether a scrape cache survives a config change (`reusableCache`): only interval, timeout,

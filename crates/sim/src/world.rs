@@ -438,7 +438,7 @@ impl World {
                     code: 404,
                     reason: "Not Found".to_string(),
                 },
-                1 + faults.delay_ms,
+                faults.delay_ms.saturating_add(1).saturating_mul(1_000_000),
             ));
         }
         // prometheus_client negotiates (OpenMetrics for Prometheus's Accept header); Go
@@ -465,11 +465,11 @@ impl World {
             (out.into_bytes(), format.content_type().to_string())
         };
         // A millisecond, plus one per 50 kB, plus any injected delay.
-        let duration_ms = 1 + body.len() as i64 / 50_000 + faults.delay_ms;
+        let duration_ms = (1 + body.len() as i64 / 50_000).saturating_add(faults.delay_ms);
         Ok(ScrapeResponse {
             content_type,
             body,
-            duration_ms,
+            duration_ns: duration_ms.saturating_mul(1_000_000),
         })
     }
 
@@ -710,7 +710,7 @@ mod tests {
         let mut w = World::seed_world(1, START);
         w.set_delay("localhost:9100", 12_000).unwrap();
         let r = w.get("localhost:9100", "/metrics", None, START).unwrap();
-        assert!(r.duration_ms > 12_000);
+        assert!(r.duration_ns > 12_000_000_000);
         w.set_garbage("localhost:9100", true).unwrap();
         let r = w.get("localhost:9100", "/metrics", None, START).unwrap();
         assert!(parse(&r.body, FormatKind::Text, ParseOptions::default()).is_err());

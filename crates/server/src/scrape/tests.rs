@@ -24,10 +24,14 @@ struct World {
 }
 
 fn ok(body: &str, duration_ms: i64) -> Result<ScrapeResponse, ScrapeError> {
+    ok_ns(body, duration_ms * 1_000_000)
+}
+
+fn ok_ns(body: &str, duration_ns: i64) -> Result<ScrapeResponse, ScrapeError> {
     Ok(ScrapeResponse {
         content_type: TEXT.into(),
         body: body.as_bytes().to_vec(),
-        duration_ms,
+        duration_ns,
     })
 }
 
@@ -248,6 +252,75 @@ scrape_configs:
     );
 }
 
+/// A fetch of a quarter of a millisecond (a local target, measured by the host) is reported
+/// as 0.00025 s in `scrape_duration_seconds` and the targets view, not rounded to 0.
+#[test]
+fn sub_millisecond_scrape_durations_keep_their_precision() {
+    let mut w = World::new(ONE_JOB, 0, Box::new(|_| ok_ns("a 1\n", 250_000)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 1.0)]);
+    assert_eq!(w.values("scrape_duration_seconds"), vec![(first, 0.00025)]);
+    let t = &w.mgr.targets().active[0];
+    assert_eq!(t.last_scrape_duration_seconds, 0.00025);
+    assert_eq!(t.last_scrape_duration_seconds.to_string(), "0.00025");
+    // A failed fetch keeps its measured nanoseconds too.
+    let mut w = World::new(
+        ONE_JOB,
+        0,
+        Box::new(|_| {
+            Err(ScrapeError::new(
+                ScrapeErrorKind::Transport("connection reset by peer".into()),
+                3_456_789,
+            ))
+        }),
+    );
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(
+        w.values("scrape_duration_seconds"),
+        vec![(first, 0.003456789)]
+    );
+    assert_eq!(
+        w.mgr.targets().active[0].last_scrape_duration_seconds,
+        0.003456789
+    );
+}
+
+/// The timeout comparison is exact to the nanosecond: a fetch that took exactly the timeout
+/// succeeds, one nanosecond more fails with the timeout as its duration.
+#[test]
+fn the_timeout_comparison_is_exact_in_nanoseconds() {
+    let cfg = "
+scrape_configs:
+  - job_name: slow
+    scrape_interval: 15s
+    scrape_timeout: 5s
+    static_configs:
+      - targets: ['slow:8000']
+";
+    let mut w = World::new(cfg, 0, Box::new(|_| ok_ns("a 1\n", 5_000_000_000)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 1.0)]);
+    assert_eq!(w.values("scrape_duration_seconds"), vec![(first, 5.0)]);
+    let mut w = World::new(cfg, 0, Box::new(|_| ok_ns("a 1\n", 5_000_000_001)));
+    let first = w.first_scrape_ms();
+    w.advance(first);
+    assert_eq!(w.values("up"), vec![(first, 0.0)]);
+    assert_eq!(w.values("scrape_duration_seconds"), vec![(first, 5.0)]);
+    assert!(w.series("a").is_empty());
+}
+
+#[test]
+fn ns_to_seconds_is_gos_duration_seconds() {
+    assert_eq!(ns_to_seconds(0), 0.0);
+    assert_eq!(ns_to_seconds(250_000), 0.00025);
+    assert_eq!(ns_to_seconds(1_500_000_000), 1.5);
+    // Whole seconds and the fraction are converted apart, as Go does.
+    assert_eq!(ns_to_seconds(12_345_678_901), 12.0 + 345_678_901.0 / 1e9);
+}
+
 #[test]
 fn http_errors_use_prometheus_wording() {
     let mut w = World::new(
@@ -259,7 +332,7 @@ fn http_errors_use_prometheus_wording() {
                     code: 503,
                     reason: "Service Unavailable".into(),
                 },
-                2,
+                2_000_000,
             ))
         }),
     );
@@ -541,7 +614,7 @@ scrape_configs:
             Ok(ScrapeResponse {
                 content_type: "application/openmetrics-text; version=1.0.0; charset=utf-8".into(),
                 body: om.as_bytes().to_vec(),
-                duration_ms: 0,
+                duration_ns: 0,
             })
         }),
     );
@@ -556,7 +629,7 @@ scrape_configs:
             Ok(ScrapeResponse {
                 content_type: String::new(),
                 body: b"a 1\n".to_vec(),
-                duration_ms: 0,
+                duration_ns: 0,
             })
         }),
     );
@@ -671,7 +744,7 @@ fn real_outputs_of_real_programs_scrape_completely() {
                 Ok(ScrapeResponse {
                     content_type: ct.clone(),
                     body: b2.clone(),
-                    duration_ms: 12,
+                    duration_ns: 12_000_000,
                 })
             }),
         );
@@ -831,7 +904,7 @@ fn mutated_bodies_never_panic_and_up_says_what_happened() {
             Ok(ScrapeResponse {
                 content_type: TEXT.into(),
                 body: b,
-                duration_ms: 1,
+                duration_ns: 1_000_000,
             })
         }),
     );
@@ -972,7 +1045,7 @@ fn a_hanging_target_does_not_shift_the_others_when_fetches_complete_asynchronous
     for now in (0..=20_000).step_by(100) {
         if let Some(p) = slow_pending.take() {
             if now >= p.time_ms + 5_000 {
-                let err = ScrapeError::new(ScrapeErrorKind::Timeout, 5_000);
+                let err = ScrapeError::new(ScrapeErrorKind::Timeout, 5_000_000_000);
                 assert!(mgr.complete(&p, Err(err), &db));
             } else {
                 slow_pending = Some(p);
