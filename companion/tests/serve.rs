@@ -1,10 +1,10 @@
 //! `promplay serve`, run as a user runs it: the binary on a free 127.0.0.1 port, asked over
-//! HTTP. (a) an imported OpenMetrics file through the query API, errors, CORS, reload; (b)
-//! scraping: misbehaving targets played by this test (hang, garbage, a body over the limit,
-//! refused), and — when installed — Debian's `prometheus-node-exporter` and the seed's Python
-//! app; (c) — when Debian's `prometheus` is installed — the same targets scraped by both, the
-//! series and PromQL answers compared. Tests that need a program that is missing print why on
-//! stderr and pass without checking anything.
+//! HTTP. (a) an imported OpenMetrics file through the query API, errors, CORS, reload and the
+//! lifecycle API; (b) scraping: misbehaving targets played by this test (hang, garbage, a body
+//! over the limit, refused), and — when installed — Debian's `prometheus-node-exporter` and the
+//! seed's Python app; (c) — when Debian's `prometheus` is installed — the same targets scraped
+//! by both, the series and PromQL answers compared. Tests that need a program that is missing
+//! print why on stderr and pass without checking anything.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -421,7 +421,11 @@ fn serve_imported_file_answers_the_query_api() {
 #[test]
 fn serve_reload_refuses_a_bad_config_and_keeps_the_old_one() {
     let dir = tmpdir("reload");
-    let (p, port) = start_serve(&dir, "global:\n  scrape_interval: 15s\n", &[]);
+    let (p, port) = start_serve(
+        &dir,
+        "global:\n  scrape_interval: 15s\n",
+        &["--web.enable-lifecycle"],
+    );
     let cfg = dir.join("prometheus.yml");
     std::fs::write(&cfg, "global:\n  scrape_interval: 7s\n  bogus: 1\n").unwrap();
     let (s, _, b) = http(port, "POST", "/-/reload", &[], "");
@@ -494,6 +498,97 @@ fn serve_reload_refuses_a_bad_config_and_keeps_the_old_one() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// As in Prometheus, `/-/reload` and `/-/quit` answer only with `--web.enable-lifecycle`:
+/// without it a POST or PUT gets 403 `Lifecycle API is not enabled.` and changes nothing, a GET
+/// 405; SIGHUP still reloads. With it, `/-/quit` says goodbye and the process exits 0 after
+/// answering.
+#[test]
+fn serve_lifecycle_api_needs_the_flag() {
+    let dir = tmpdir("lifecycle");
+    let (p, port) = start_serve(&dir, "global:\n  scrape_interval: 15s\n", &[]);
+    let v = get_json(port, "/api/v1/status/flags");
+    assert_eq!(v["data"]["web.enable-lifecycle"], "false");
+    std::fs::write(
+        dir.join("prometheus.yml"),
+        "global:\n  scrape_interval: 7s\n",
+    )
+    .unwrap();
+    for (method, path) in [
+        ("POST", "/-/reload"),
+        ("PUT", "/-/reload"),
+        ("POST", "/-/quit"),
+        ("PUT", "/-/quit"),
+    ] {
+        let (s, h, b) = http(port, method, path, &[], "");
+        assert_eq!(s, 403, "{method} {path}: {b}");
+        assert_eq!(b, "Lifecycle API is not enabled.", "{method} {path}");
+        assert_eq!(
+            h.get("content-type").map(String::as_str),
+            Some("text/plain; charset=utf-8")
+        );
+    }
+    for path in ["/-/reload", "/-/quit"] {
+        let (s, _, b) = http(port, "GET", path, &[], "");
+        assert_eq!((s, b.as_str()), (405, "Only POST or PUT requests allowed"));
+    }
+    // Nothing was reloaded, and the process is still serving.
+    let v = get_json(port, "/api/v1/status/config");
+    assert!(v["data"]["yaml"]
+        .as_str()
+        .unwrap()
+        .contains("scrape_interval: 15s"));
+    assert_eq!(get(port, "/-/ready").0, 200);
+    // SIGHUP reloads without the flag.
+    let pid = p.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let t0 = Instant::now();
+    while !get_json(port, "/api/v1/status/config")["data"]["yaml"]
+        .as_str()
+        .unwrap()
+        .contains("scrape_interval: 7s")
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(10),
+            "SIGHUP did not reload"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    drop(p);
+
+    // With the flag: /-/quit answers, then the process shuts down gracefully.
+    let (mut p, port) = start_serve(
+        &dir,
+        "global:\n  scrape_interval: 15s\n",
+        &["--web.enable-lifecycle"],
+    );
+    let v = get_json(port, "/api/v1/status/flags");
+    assert_eq!(v["data"]["web.enable-lifecycle"], "true");
+    let (s, _, b) = http(port, "POST", "/-/quit", &[], "");
+    assert_eq!((s, b.as_str()), (200, "Requesting termination... Goodbye!"));
+    let t0 = Instant::now();
+    loop {
+        if let Some(st) = p.0.try_wait().unwrap() {
+            assert!(st.success(), "exit status {st}");
+            break;
+        }
+        assert!(
+            t0.elapsed() < Duration::from_secs(15),
+            "no exit after /-/quit"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "still listening after /-/quit"
+    );
+    let log = std::fs::read_to_string(dir.join("serve.log")).unwrap();
+    assert!(log.contains("termination request"), "{log}");
 }
 
 /// `--web.cors.origin` is a fully anchored regex: a matching origin is echoed in
@@ -575,7 +670,11 @@ fn serve_fetches_no_url_a_caller_names() {
     let canary = TcpListener::bind("127.0.0.1:0").unwrap();
     let cport = canary.local_addr().unwrap().port();
     canary.set_nonblocking(true).unwrap();
-    let (_p, port) = start_serve(&dir, "global:\n  scrape_interval: 1s\n", &[]);
+    let (_p, port) = start_serve(
+        &dir,
+        "global:\n  scrape_interval: 1s\n",
+        &["--web.enable-lifecycle"],
+    );
     let url = format!("http://127.0.0.1:{cport}/metrics");
     let u = enc(&url);
     let config = format!(

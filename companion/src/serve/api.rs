@@ -1,5 +1,11 @@
 //! Prometheus's HTTP API (`web/api/v1`) and the lifecycle endpoints, over the engine crates.
 //!
+//! Lifecycle (`web/web.go`): `POST`/`PUT /-/reload` and `/-/quit` work only with
+//! `--web.enable-lifecycle`; without it they answer 403 `Lifecycle API is not enabled.`, and
+//! other methods 405 `Only POST or PUT requests allowed`. `/-/quit` answers
+//! `Requesting termination... Goodbye!` and shuts down gracefully (a second call:
+//! `Termination already in progress.`).
+//!
 //! Answers are written in Prometheus's JSON shapes ([`super::json`]); errors are
 //! `{"status":"error","errorType":"bad_data","error":"..."}` with Prometheus's status codes
 //! (400 bad_data, 422 execution, 503 timeout, 500 internal). Parameters come
@@ -263,6 +269,7 @@ fn handler_label(path: &str) -> String {
         | "/-/ready"
         | "/-/healthy"
         | "/-/reload"
+        | "/-/quit"
         | "/metrics" => path.to_string(),
         _ => "other".into(),
     }
@@ -294,7 +301,29 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
                 )
             }
         }
-        "/-/reload" if *method == Method::POST || *method == Method::PUT => {
+        "/-/reload" | "/-/quit" if *method != Method::POST && *method != Method::PUT => {
+            text_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "text/plain; charset=utf-8",
+                "Only POST or PUT requests allowed".into(),
+            )
+        }
+        "/-/reload" | "/-/quit" if !st.enable_lifecycle => text_response(
+            StatusCode::FORBIDDEN,
+            "text/plain; charset=utf-8",
+            "Lifecycle API is not enabled.".into(),
+        ),
+        "/-/quit" => {
+            let body = if st.quit.swap(true, Ordering::SeqCst) {
+                "Termination already in progress."
+            } else {
+                eprintln!("promplay serve: received termination request via web service, exiting gracefully");
+                st.quit_notify.notify_one();
+                "Requesting termination... Goodbye!"
+            };
+            text_response(StatusCode::OK, "text/plain; charset=utf-8", body.into())
+        }
+        "/-/reload" => {
             let st2 = st.clone();
             let r = tokio::task::spawn_blocking(move || st2.reload()).await;
             match r {
@@ -311,11 +340,6 @@ async fn route(st: &Arc<AppState>, method: &Method, path: &str, params: Params) 
                 ),
             }
         }
-        "/-/reload" => text_response(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "text/plain; charset=utf-8",
-            "This endpoint requires a POST request.\n".into(),
-        ),
         "/metrics" if *method == Method::GET => text_response(
             StatusCode::OK,
             "text/plain; version=0.0.4; charset=utf-8",

@@ -12,15 +12,19 @@
 //! - the HTTP API ([`api`]) runs on tokio/axum; queries run on the blocking pool with a
 //!   deadline the engine polls.
 //!
-//! Reload (`POST /-/reload`, SIGHUP): the new file is loaded and validated first; a bad file is
-//! refused with its error and the old configuration keeps running.
+//! Reload (SIGHUP, or `POST /-/reload` with `--web.enable-lifecycle`): the new file is loaded
+//! and validated first; a bad file is refused with its error and the old configuration keeps
+//! running. Shutdown (SIGTERM, Ctrl-C, or `POST /-/quit` with `--web.enable-lifecycle`) is
+//! graceful: requests under way are answered, then the scraper, rules, notifier and
+//! `remote_write` threads stop. Without the flag `/-/reload` and `/-/quit` answer 403
+//! `Lifecycle API is not enabled.`, as Prometheus does.
 //!
 //! What a page in a browser can make it do: every endpoint is listed in [`api`]'s router, and
 //! none takes a URL to fetch — there is no proxy, no federation, no remote read or write
 //! receiver, no admin API, and no way to send a configuration (`/api/v1/status/config` is
-//! read-only; `POST /-/reload` re-reads the file given with `--config.file`). The only
-//! requests the companion makes go to what the configuration file names: scrape targets,
-//! Alertmanagers, `remote_write` URLs and SMTP servers. The playground needs no proxy: it
+//! read-only; `POST /-/reload`, when enabled, re-reads the file given with `--config.file`).
+//! The only requests the companion makes go to what the configuration file names: scrape
+//! targets, Alertmanagers, `remote_write` URLs and SMTP servers. The playground needs no proxy: it
 //! talks to the companion, or to a Prometheus that allows CORS, directly. Test:
 //! `serve_fetches_no_url_a_caller_names`. Who may read the answers from a page of another
 //! origin is `--web.cors.origin` (a fully anchored regex, default `.*`, as in Prometheus).
@@ -92,8 +96,8 @@ pub struct Args {
     /// Built-in Alertmanager configuration file.
     #[arg(long = "alertmanager.config")]
     pub alertmanager_config: Option<PathBuf>,
-    /// Enable shutdown and reload via HTTP request (Prometheus's flag; /-/reload is always on
-    /// here, as the listener is local by default).
+    /// Enable shutdown and reload via HTTP request (`/-/quit`, `/-/reload`); without it they
+    /// answer 403, as in Prometheus. SIGHUP always reloads.
     #[arg(long = "web.enable-lifecycle")]
     pub enable_lifecycle: bool,
     /// Directory of the built playground (trunk's dist/) served at `/`; by default `dist` in
@@ -174,6 +178,12 @@ pub struct AppState {
     pub ui_dir: Option<PathBuf>,
     /// `--web.cors.origin`.
     pub cors: Cors,
+    /// `--web.enable-lifecycle`: `/-/reload` and `/-/quit` answer.
+    pub enable_lifecycle: bool,
+    /// Set by the first `/-/quit`.
+    pub quit: AtomicBool,
+    /// Wakes the server's graceful shutdown on `/-/quit`.
+    pub quit_notify: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -440,6 +450,9 @@ pub fn run(args: &Args) -> anyhow::Result<i32> {
             .or_else(|| Some(PathBuf::from("dist")))
             .filter(|d| d.join("index.html").is_file()),
         cors,
+        enable_lifecycle: args.enable_lifecycle,
+        quit: AtomicBool::new(false),
+        quit_notify: tokio::sync::Notify::new(),
     });
 
     let code = rt.block_on(serve(state.clone(), addr))?;
@@ -469,16 +482,18 @@ async fn serve(state: Arc<AppState>, addr: SocketAddr) -> anyhow::Result<i32> {
         }
     });
 
-    let shutdown = async {
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(s) => s,
-            Err(_) => return,
-        };
+    let mut term = signal(SignalKind::terminate()).context("installing SIGTERM handler")?;
+    let quit_state = state.clone();
+    let shutdown = async move {
         tokio::select! {
-            _ = tokio::signal::ctrl_c() => {},
-            _ = term.recv() => {},
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("promplay serve: received shutdown signal, exiting gracefully");
+            },
+            _ = term.recv() => {
+                eprintln!("promplay serve: received shutdown signal, exiting gracefully");
+            },
+            _ = quit_state.quit_notify.notified() => {},
         }
-        eprintln!("promplay serve: received shutdown signal, exiting gracefully");
     };
     let app = api::router(state.clone());
     axum::serve(listener, app)
