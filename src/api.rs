@@ -477,57 +477,7 @@ pub fn decode_buildinfo(status: u16, body: &str) -> Result<BuildInfo, ApiError> 
 
 /// RFC 3339 (`2017-01-17T15:07:44.723715405+01:00`, `…Z`) as Unix ms; Go's zero time
 /// (`0001-01-01T00:00:00Z`, "never scraped") comes out negative.
-pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| -> Option<i64> {
-        let p = s.get(r)?;
-        p.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| p.parse().ok())?
-    };
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    let mut ms = 0i64;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if n == 0 {
-            return None;
-        }
-        let digits = &frac[..n];
-        ms = digits[..n.min(3)].parse::<i64>().ok()? * 10i64.pow(3 - n.min(3) as u32);
-        rest = &frac[n..];
-    }
-    let offset_s = match rest {
-        "Z" | "z" => 0,
-        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) && &r[3..4] == ":" => {
-            let oh: i64 = r[1..3].parse().ok()?;
-            let om: i64 = r[4..6].parse().ok()?;
-            let o = oh * 3600 + om * 60;
-            if r.starts_with('-') {
-                -o
-            } else {
-                o
-            }
-        }
-        _ => return None,
-    };
-    // Days from civil (Howard Hinnant's algorithm).
-    let yy = if mo <= 2 { y - 1 } else { y };
-    let era = yy.div_euclid(400);
-    let yoe = yy - era * 400;
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset_s) * 1000 + ms)
-}
+pub use promplay_model::civil::parse_rfc3339;
 
 #[cfg(target_arch = "wasm32")]
 pub use client::*;

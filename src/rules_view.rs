@@ -183,49 +183,11 @@ fn seconds_to_ms(s: f64) -> i64 {
 /// `2018-07-04T20:27:12.60602144+02:00`) into ms since the epoch (the fraction truncated to
 /// ms). Go's zero time (`0001-01-01T00:00:00Z`) is `None`: never.
 pub fn parse_rfc3339(s: &str) -> Result<Option<i64>, String> {
-    let bad = || format!("cannot parse {s:?} as an RFC 3339 time");
-    if s.len() < 20 || !s.is_char_boundary(19) {
-        return Err(bad());
-    }
-    let (base, rest) = s.split_at(19);
-    if base.as_bytes().get(10) != Some(&b'T') {
-        return Err(bad());
-    }
-    let secs_ms = parse_utc(&base.replacen('T', " ", 1)).map_err(|_| bad())?;
-    let (frac, zone) = match rest.strip_prefix('.') {
-        Some(r) => {
-            let end = r.find(|c: char| !c.is_ascii_digit()).unwrap_or(r.len());
-            if end == 0 {
-                return Err(bad());
-            }
-            (&r[..end], &r[end..])
-        }
-        None => ("", rest),
-    };
-    let mut ms = 0i64;
-    for (i, d) in frac.bytes().take(3).enumerate() {
-        ms += i64::from(d - b'0') * 10i64.pow(2 - i as u32);
-    }
-    let offset_ms = match zone {
-        "Z" | "z" => 0,
-        z if z.len() == 6 && (z.starts_with('+') || z.starts_with('-')) && &z[3..4] == ":" => {
-            let h: i64 = z[1..3].parse().map_err(|_| bad())?;
-            let m: i64 = z[4..6].parse().map_err(|_| bad())?;
-            let o = (h * 60 + m) * 60_000;
-            if z.starts_with('-') {
-                -o
-            } else {
-                o
-            }
-        }
-        _ => return Err(bad()),
-    };
-    let t = secs_ms + ms - offset_ms;
-    // Go's zero time, in whatever zone it is written.
-    if t <= parse_utc("0001-01-02 00:00:00").map_err(|_| bad())? {
-        return Ok(None);
-    }
-    Ok(Some(t))
+    let t = promplay_model::civil::parse_rfc3339(s)
+        .ok_or_else(|| format!("cannot parse {s:?} as an RFC 3339 time"))?;
+    // Go's zero time (0001-01-01T00:00:00Z), in whatever zone it is written, means never.
+    const GO_ZERO_TIME_MS: i64 = -62_135_596_800_000;
+    Ok((t > GO_ZERO_TIME_MS + 86_400_000).then_some(t))
 }
 
 /// Decodes the body of `/api/v1/rules`: the whole `{"status":"success","data":…}` answer, or

@@ -14,64 +14,7 @@ use crate::silence::Silence;
 
 /// Parses an RFC 3339 timestamp (`2026-11-25T13:17:07.794Z`, `…+01:00`) to ms since the epoch.
 pub fn parse_rfc3339(s: &str) -> Result<i64, String> {
-    let bad = || format!("parsing time {s:?} as RFC 3339");
-    let b = s.as_bytes();
-    if b.len() < 20
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !matches!(b[10], b'T' | b't')
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| -> Result<i64, String> {
-        s.get(r).and_then(|x| x.parse::<i64>().ok()).ok_or_else(bad)
-    };
-    let (y, mo, d, h, mi, se) = (
-        num(0..4)?,
-        num(5..7)?,
-        num(8..10)?,
-        num(11..13)?,
-        num(14..16)?,
-        num(17..19)?,
-    );
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return Err(bad());
-    }
-    let mut i = 19;
-    let mut ms = 0i64;
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        let st = i;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == st {
-            return Err(bad());
-        }
-        let frac = &s[st..i];
-        let first3: String = frac.chars().chain("000".chars()).take(3).collect();
-        ms = first3.parse().map_err(|_| bad())?;
-    }
-    let offset_min = match s.get(i..) {
-        Some("Z") | Some("z") => 0,
-        Some(o)
-            if o.len() == 6 && (o.starts_with('+') || o.starts_with('-')) && &o[3..4] == ":" =>
-        {
-            let oh: i64 = o[1..3].parse().map_err(|_| bad())?;
-            let om: i64 = o[4..6].parse().map_err(|_| bad())?;
-            let v = oh * 60 + om;
-            if o.starts_with('-') {
-                -v
-            } else {
-                v
-            }
-        }
-        _ => return Err(bad()),
-    };
-    let days = promplay_model::civil::days_from_civil(y, mo, d);
-    Ok(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms)
+    promplay_model::civil::parse_rfc3339(s).ok_or_else(|| format!("parsing time {s:?} as RFC 3339"))
 }
 
 #[derive(Deserialize)]

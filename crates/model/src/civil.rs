@@ -56,6 +56,71 @@ pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
+/// Parses an RFC 3339 time as Go writes and reads it (`2017-01-17T15:07:44.723715405+01:00`,
+/// `…Z`; `t` or a space may stand for the `T`) into ms since the epoch, the fraction
+/// truncated to milliseconds. Go's zero time (`0001-01-01T00:00:00Z`) comes out as a large
+/// negative number; `None` for anything else that is not such a time.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !matches!(b[10], b'T' | b't' | b' ')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let p = s.get(r)?;
+        if p.bytes().all(|c| c.is_ascii_digit()) {
+            p.parse().ok()
+        } else {
+            None
+        }
+    };
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = s.get(19..)?;
+    let mut ms = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        let first3 = &frac[..n.min(3)];
+        ms = first3.parse::<i64>().ok()? * 10i64.pow(3 - first3.len() as u32);
+        rest = &frac[n..];
+    }
+    let offset_s = match rest {
+        "Z" | "z" => 0,
+        r if r.len() == 6 && (r.starts_with('+') || r.starts_with('-')) && &r[3..4] == ":" => {
+            let oh = num_str(&r[1..3])?;
+            let om = num_str(&r[4..6])?;
+            let o = oh * 3600 + om * 60;
+            if r.starts_with('-') {
+                -o
+            } else {
+                o
+            }
+        }
+        _ => return None,
+    };
+    let days = days_from_civil(y, mo, d);
+    Some((days * 86_400 + h * 3600 + mi * 60 + sec - offset_s) * 1000 + ms)
+}
+
+fn num_str(p: &str) -> Option<i64> {
+    if p.bytes().all(|c| c.is_ascii_digit()) {
+        p.parse().ok()
+    } else {
+        None
+    }
+}
+
 /// A Gregorian leap year.
 pub fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
@@ -94,6 +159,38 @@ impl fmt::Display for Civil {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_as_go_writes_it() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_rfc3339("2026-01-01T00:00:00.5Z"),
+            Some(1_767_225_600_500)
+        );
+        assert_eq!(
+            parse_rfc3339("2026-11-25T13:18:37.796032145Z"),
+            Some(1_795_612_717_796)
+        );
+        assert_eq!(parse_rfc3339("1970-01-01T01:00:00+01:00"), Some(0));
+        assert_eq!(
+            parse_rfc3339("1970-01-01T00:00:01.5-00:30"),
+            Some(1_801_500)
+        );
+        assert!(parse_rfc3339("0001-01-01T00:00:00Z").unwrap() < -62_000_000_000_000);
+        for bad in [
+            "",
+            "2026-01-01",
+            "2026-01-01T00:00:00",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01T00:00:00.Z",
+            "2026-01-01T00:00:00+1:00",
+            "2026-01-01T0a:00:00Z",
+            "2026-01-01T00:00:00Zjunk",
+            "2026-01-01T00:00:00\u{e9}",
+        ] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn fields_and_printing() {

@@ -4,6 +4,7 @@
 //! No I/O here: the host reads files and expands globs through [`Files`], and prints the
 //! [`Out`] lines in order (stdout and stderr interleaved as promtool writes them).
 
+use promplay_model::civil::parse_rfc3339;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -471,38 +472,6 @@ fn parse_start(s: &str) -> Result<i64, String> {
         return Ok((v * 1000.0).round() as i64);
     }
     parse_rfc3339(s).ok_or_else(|| format!("cannot parse {s:?} as a timestamp"))
-}
-
-fn parse_rfc3339(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let mut i = 19;
-    let mut ms = 0i64;
-    if b.get(i) == Some(&b'.') {
-        let st = i + 1;
-        i += 1;
-        while i < b.len() && b[i].is_ascii_digit() {
-            i += 1;
-        }
-        let frac = format!("{:0<3}", &s[st..i]);
-        ms = frac.get(0..3)?.parse().ok()?;
-    }
-    let off = match &s[i..] {
-        "Z" | "z" => 0,
-        tz if tz.len() == 6 => {
-            let sign = if tz.starts_with('-') { -1 } else { 1 };
-            sign * (tz.get(1..3)?.parse::<i64>().ok()? * 60 + tz.get(4..6)?.parse::<i64>().ok()?)
-                * 60_000
-        }
-        _ => return None,
-    };
-    let days = promplay_model::civil::days_from_civil(y, mo, d);
-    Some(((days * 24 + h) * 60 + mi) * 60_000 + se * 1000 + ms - off)
 }
 
 fn floats_equal(a: f64, b: f64, fuzzy: bool) -> bool {
