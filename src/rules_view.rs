@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use crate::playground::Playground;
-use crate::time::{format_duration, format_utc, parse_utc};
+use crate::time::{format_duration, format_utc};
 
 /// `data` of `/api/v1/rules`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -355,6 +355,7 @@ pub fn rules_page(data: &RulesData, now_ms: i64) -> Vec<GroupRow> {
 mod tests {
     use super::*;
     use crate::playground::{HostAction, Playground};
+    use crate::time::parse_utc;
 
     /// The example answer of `GET /api/v1/rules` in Prometheus's HTTP API documentation
     /// (docs/querying/api.md, "Rules"), as published: no `state`, `lastEvaluation` or

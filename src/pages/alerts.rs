@@ -22,6 +22,7 @@ use crate::alerts::{self, AlertRow, Lane, Prefetched, Request, RuleView, StepAct
 use crate::api;
 use crate::app::Session;
 use crate::pages::clock::ClockPlaying;
+use crate::pages::common::LabelsAndAnnotations;
 use crate::pages::source::{use_source, wall_now};
 use crate::playground::RangeParams;
 use crate::rules_view::parse_rules;
@@ -377,32 +378,7 @@ fn rule_view(r: RuleView, at: i64) -> impl IntoView {
                     <span class="key">" group: "</span>
                     {format!("{} ({}, every {})", r.group, r.file, format_duration(r.interval_ms))}
                 </div>
-                {(!r.labels.is_empty())
-                    .then(|| {
-                        view! {
-                            <div>
-                                <span class="key">"labels: "</span>
-                                {r
-                                    .labels
-                                    .iter()
-                                    .map(|l| view! { <span class="label">{l.clone()}</span> })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })}
-                {(!r.annotations.is_empty())
-                    .then(|| {
-                        view! {
-                            <div>
-                                <span class="key">"annotations:"</span>
-                                {r
-                                    .annotations
-                                    .iter()
-                                    .map(|a| view! { <div class="annotation">{a.clone()}</div> })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })}
+                <LabelsAndAnnotations labels=r.labels.clone() annotations=r.annotations.clone() />
                 {(r.health == "err")
                     .then(|| view! { <div class="rule-error">{r.last_error.clone()}</div> })}
             </div>

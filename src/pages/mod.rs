@@ -4,6 +4,7 @@
 
 pub mod alerts;
 pub mod clock;
+pub mod common;
 pub mod config;
 pub mod inbox;
 pub mod query;

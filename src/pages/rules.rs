@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 
 use crate::api;
 use crate::app::Session;
+use crate::pages::common::LabelsAndAnnotations;
 use crate::pages::source::{use_source, wall_now};
 use crate::rules_view::{local_rules, parse_rules, rules_page, GroupRow, RuleRow};
 use crate::source::Source;
@@ -172,32 +173,7 @@ fn rule_view(r: RuleRow) -> impl IntoView {
                     .iter()
                     .map(|s| view! { <div class="setting">{s.clone()}</div> })
                     .collect_view()}
-                {(!r.labels.is_empty())
-                    .then(|| {
-                        view! {
-                            <div>
-                                <span class="key">"labels: "</span>
-                                {r
-                                    .labels
-                                    .iter()
-                                    .map(|l| view! { <span class="label">{l.clone()}</span> })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })}
-                {(!r.annotations.is_empty())
-                    .then(|| {
-                        view! {
-                            <div>
-                                <span class="key">"annotations:"</span>
-                                {r
-                                    .annotations
-                                    .iter()
-                                    .map(|a| view! { <div class="annotation">{a.clone()}</div> })
-                                    .collect_view()}
-                            </div>
-                        }
-                    })}
+                <LabelsAndAnnotations labels=r.labels.clone() annotations=r.annotations.clone() />
                 {(!r.last_error.is_empty())
                     .then(|| {
                         view! {
