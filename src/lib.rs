@@ -14,6 +14,7 @@
 //! - [`silences`] — the Silences page: rows, adding from a form, expiring. Plain Rust.
 //! - [`workshop`] — the Workshop's queries and the app's `/metrics` lines. Plain Rust.
 //! - [`shape`] — query results shaped into table rows and graph series. Plain Rust.
+//! - [`share`] — a session's action log, its URL encoding and its replay. Plain Rust.
 //! - [`source`] — the data source (simulated world, this companion, a Prometheus URL) and its
 //!   place in the page's URL. Plain Rust.
 //! - [`api`] — Prometheus HTTP API answers decoded into what the pages render (plain Rust), and
@@ -31,6 +32,7 @@ pub mod inbox;
 pub mod playground;
 pub mod rules_view;
 pub mod shape;
+pub mod share;
 pub mod silences;
 pub mod source;
 pub mod targets;

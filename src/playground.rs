@@ -8,8 +8,13 @@ use promplay_promql::parser;
 use promplay_promql::value::{Annotations, Value};
 use promplay_server::scrape::TargetsView;
 use promplay_server::Config;
-use promplay_sim::{Example, Stack, World, WorldError};
+use promplay_sim::{Example, Explosion, Faults, ProgramKind, Stack, World, WorldError};
 use promplay_tsdb::{Db, Options};
+
+use crate::share::{Action, Recorded, Replay, SessionLog};
+use promplay_alertmanager::matchers::Matchers;
+use promplay_alertmanager::PostableSilence;
+use promplay_model::{MatchType, Matcher};
 
 /// Where the virtual clock starts: 2026-01-01 00:00:00 UTC.
 pub const START_MS: i64 = 1_767_225_600_000;
@@ -36,7 +41,7 @@ pub const RULES_FILE: &str = "rules.yml";
 pub const HELLO_APP: &str = "localhost:8000";
 /// The slice the clock advances by at most per call of [`Playground::advance`]'s inner loop
 /// (one scrape interval's worth of work at a time).
-const SLICE_MS: i64 = 60_000;
+pub const SLICE_MS: i64 = 60_000;
 
 /// A query that failed, to show under the editor.
 #[derive(Clone, Debug, PartialEq)]
@@ -105,6 +110,43 @@ pub enum HostAction {
     Restart,
 }
 
+/// A fault the Targets page injects into an endpoint (the World's fault injection).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// Every answer takes this many ms longer (0 clears the delay). Longer than the scrape
+    /// timeout, the scrape fails with `context deadline exceeded`.
+    Slow(i64),
+    /// A metric of the program gains a label with [`EXPLOSION_VALUES`] values (see
+    /// [`explosion_for`]).
+    Explode,
+    /// The body is not an exposition: the scrape fails to parse.
+    Garbage,
+    /// The body is padded to [`HUGE_BYTES`].
+    Huge,
+    /// Clears every fault (a stopped program stays stopped).
+    Heal,
+}
+
+/// How many values an exploding label takes.
+pub const EXPLOSION_VALUES: usize = 500;
+/// How large a huge body is (bytes).
+pub const HUGE_BYTES: usize = 1_000_000;
+
+/// The cardinality explosion the Targets page injects into a program of `kind`: one of its
+/// metrics gains a `user_id` label with [`EXPLOSION_VALUES`] values.
+pub fn explosion_for(kind: ProgramKind) -> Explosion {
+    let metric = match kind {
+        ProgramKind::HelloApp => "hello_worlds_total",
+        ProgramKind::NodeExporter => "node_load1",
+        ProgramKind::Prometheus => "prometheus_ready",
+    };
+    Explosion {
+        metric: metric.to_string(),
+        label: "user_id".to_string(),
+        values: EXPLOSION_VALUES,
+    }
+}
+
 /// The simulated world and the whole stack over it (the TSDB, one Prometheus scraping it and
 /// evaluating rules, the built-in Alertmanager and its inbox), with the query engine of one
 /// session.
@@ -118,6 +160,8 @@ pub struct Playground {
     alertmanager_text: String,
     engine: Engine,
     last_retention_ms: i64,
+    /// Every user action so far, with its virtual time (what a shared URL replays).
+    log: Vec<Recorded>,
 }
 
 impl Default for Playground {
@@ -178,6 +222,7 @@ impl Playground {
                 ..Default::default()
             }),
             last_retention_ms: START_MS - HISTORY_MS,
+            log: Vec::new(),
         };
         p.advance_to(START_MS);
         p
@@ -197,11 +242,16 @@ impl Playground {
     /// Moves the virtual clock forward to `t` (earlier times are ignored: the world only
     /// moves forward). Callers that must stay responsive advance in slices (see
     /// [`crate::timecontrols::Driver`]).
+    ///
+    /// Slices end on whole minutes and retention runs at each whole minute, so how the time
+    /// was reached (one jump, many small steps) never changes the result: a shared session
+    /// replays bit for bit (see [`crate::share`]).
     pub fn advance_to(&mut self, t: i64) {
         while self.now_ms() < t {
-            let next = (self.now_ms() + SLICE_MS).min(t);
+            let boundary = (self.now_ms().div_euclid(SLICE_MS) + 1).saturating_mul(SLICE_MS);
+            let next = boundary.min(t);
             self.sim.run_until(next);
-            if next - self.last_retention_ms >= 60_000 {
+            if next.rem_euclid(60_000) == 0 && next > self.last_retention_ms {
                 self.sim.db.apply_retention(next);
                 self.last_retention_ms = next;
             }
@@ -227,6 +277,9 @@ impl Playground {
         let rules = self.rules_text.clone();
         let failures = self.reload(config, &rules)?;
         self.config_text = text.to_string();
+        self.record(Action::Config {
+            text: text.to_string(),
+        });
         Ok(failures)
     }
 
@@ -244,6 +297,9 @@ impl Playground {
         let config = self.sim.prometheus.config().clone();
         self.reload(config, text)?;
         self.rules_text = text.to_string();
+        self.record(Action::Rules {
+            text: text.to_string(),
+        });
         Ok(())
     }
 
@@ -281,6 +337,9 @@ impl Playground {
             }
         }
         self.alertmanager_text = text.to_string();
+        self.record(Action::Alertmanager {
+            text: text.to_string(),
+        });
         Ok(())
     }
 
@@ -307,11 +366,18 @@ impl Playground {
 
     /// Stops, starts or restarts the program at `address` now.
     pub fn act(&mut self, address: &str, action: HostAction) -> Result<(), WorldError> {
+        let h = address.to_string();
         match action {
-            HostAction::Stop => self.sim.world.stop(address),
-            HostAction::Start => self.sim.world.start(address),
-            HostAction::Restart => self.sim.world.restart(address),
+            HostAction::Stop => self.sim.world.stop(address)?,
+            HostAction::Start => self.sim.world.start(address)?,
+            HostAction::Restart => self.sim.world.restart(address)?,
         }
+        self.record(match action {
+            HostAction::Stop => Action::Stop { h },
+            HostAction::Start => Action::Start { h },
+            HostAction::Restart => Action::Restart { h },
+        });
+        Ok(())
     }
 
     /// Whether the program at `address` runs.
@@ -333,7 +399,11 @@ impl Playground {
         if self.example() == Some(example) {
             return Ok(());
         }
-        self.sim.world.set_example(HELLO_APP, example)
+        self.sim.world.set_example(HELLO_APP, example)?;
+        self.record(Action::Deploy {
+            example: example.name().to_string(),
+        });
+        Ok(())
     }
 
     /// Turns on (or off) the hello app's tracking of what its last request changed.
@@ -345,7 +415,9 @@ impl Playground {
 
     /// Sends one request to the hello app now (it completes after its latency).
     pub fn send_request(&mut self) -> Result<(), WorldError> {
-        self.sim.world.send_request(HELLO_APP).map(|_| ())
+        self.sim.world.send_request(HELLO_APP)?;
+        self.record(Action::Request);
+        Ok(())
     }
 
     /// The hello app's `/metrics` now, as `curl` shows it (text format 0.0.4), with the
@@ -418,7 +490,173 @@ impl Playground {
             })
             .map_err(|e| QueryError::plain(e.to_string()))
     }
+
+    /// Injects `fault` into the program at `address` now (the Targets page's fault buttons).
+    pub fn inject(&mut self, address: &str, fault: Fault) -> Result<(), WorldError> {
+        let h = address.to_string();
+        let kind = self
+            .sim
+            .world
+            .hosts()
+            .into_iter()
+            .find(|i| i.address == address)
+            .map(|i| i.kind)
+            .ok_or_else(|| WorldError::NoSuchHost(h.clone()))?;
+        let world = &mut self.sim.world;
+        let action = match fault {
+            Fault::Slow(ms) => {
+                world.set_delay(address, ms)?;
+                Action::Slow { h, ms: ms.max(0) }
+            }
+            Fault::Explode => {
+                world.set_explosion(address, Some(explosion_for(kind)))?;
+                Action::Explode { h }
+            }
+            Fault::Garbage => {
+                world.set_garbage(address, true)?;
+                Action::Garbage { h }
+            }
+            Fault::Huge => {
+                world.set_huge(address, HUGE_BYTES)?;
+                Action::Huge { h }
+            }
+            Fault::Heal => {
+                world.heal(address)?;
+                Action::Heal { h }
+            }
+        };
+        self.record(action);
+        Ok(())
+    }
+
+    /// The faults injected into the program at `address` (`None`: no such program).
+    pub fn faults(&self, address: &str) -> Option<Faults> {
+        self.sim
+            .world
+            .hosts()
+            .into_iter()
+            .find(|i| i.address == address)
+            .map(|i| i.faults)
+    }
+
+    /// Adds a silence to the built-in Alertmanager now; its ID, or the engine's refusal.
+    pub fn add_silence(&mut self, s: PostableSilence) -> Result<String, String> {
+        let now = self.now_ms();
+        let b = self.sim.alertmanager.as_mut().ok_or(NO_ALERTMANAGER)?;
+        let action = Action::Silence {
+            m: s.matchers
+                .iter()
+                .map(|m| [m.name.clone(), m.kind.as_str().to_string(), m.value.clone()])
+                .collect(),
+            starts: s.starts_at,
+            ends: s.ends_at,
+            by: s.created_by.clone(),
+            comment: s.comment.clone(),
+        };
+        let id = b.am.silences_mut().set(s, now).map_err(|e| e.to_string())?;
+        self.record(action);
+        Ok(id)
+    }
+
+    /// Expires the silence `id` now.
+    pub fn expire_silence(&mut self, id: &str) -> Result<(), String> {
+        let now = self.now_ms();
+        let b = self.sim.alertmanager.as_mut().ok_or(NO_ALERTMANAGER)?;
+        b.am.silences_mut()
+            .expire(id, now)
+            .map_err(|e| e.to_string())?;
+        self.record(Action::Expire { id: id.to_string() });
+        Ok(())
+    }
+
+    fn record(&mut self, action: Action) {
+        let t = self.now_ms();
+        self.log.push(Recorded { t, action });
+    }
+
+    /// The actions so far, with their virtual times.
+    pub fn actions(&self) -> &[Recorded] {
+        &self.log
+    }
+
+    /// This session: the actions so far and the virtual time now (encode it with
+    /// [`SessionLog::encode`] for a URL).
+    pub fn session(&self) -> SessionLog {
+        SessionLog {
+            seed: WORLD_SEED,
+            start_ms: START_MS,
+            end_ms: self.now_ms(),
+            actions: self.log.clone(),
+        }
+    }
+
+    /// A fresh playground with `log` replayed: each action at its instant, then the clock
+    /// advanced to the session's time. A session that does not replay is refused.
+    pub fn replay(log: &SessionLog) -> Result<Playground, String> {
+        let mut r = Replay::new(log.clone())?;
+        let mut p = Playground::new();
+        while !r.step(&mut p)? {}
+        Ok(p)
+    }
+
+    /// Performs a recorded action now, as the page would (it is recorded again).
+    pub fn perform(&mut self, action: &Action) -> Result<(), String> {
+        let e = |e: WorldError| e.to_string();
+        match action {
+            Action::Stop { h } => self.act(h, HostAction::Stop).map_err(e),
+            Action::Start { h } => self.act(h, HostAction::Start).map_err(e),
+            Action::Restart { h } => self.act(h, HostAction::Restart).map_err(e),
+            Action::Slow { h, ms } => self.inject(h, Fault::Slow(*ms)).map_err(e),
+            Action::Explode { h } => self.inject(h, Fault::Explode).map_err(e),
+            Action::Garbage { h } => self.inject(h, Fault::Garbage).map_err(e),
+            Action::Huge { h } => self.inject(h, Fault::Huge).map_err(e),
+            Action::Heal { h } => self.inject(h, Fault::Heal).map_err(e),
+            Action::Deploy { example } => {
+                let ex = Example::from_name(example)
+                    .ok_or_else(|| format!("no example named {example:?}"))?;
+                self.set_example(ex).map_err(e)
+            }
+            Action::Request => self.send_request().map_err(e),
+            Action::Config { text } => self.apply_config(text).map(|_| ()),
+            Action::Rules { text } => self.apply_rules(text),
+            Action::Alertmanager { text } => self.apply_alertmanager(text),
+            Action::Silence {
+                m,
+                starts,
+                ends,
+                by,
+                comment,
+            } => {
+                let matchers = m
+                    .iter()
+                    .map(|[name, op, value]| {
+                        let kind = match op.as_str() {
+                            "=" => MatchType::Equal,
+                            "!=" => MatchType::NotEqual,
+                            "=~" => MatchType::Regexp,
+                            "!~" => MatchType::NotRegexp,
+                            other => return Err(format!("bad matcher operator {other:?}")),
+                        };
+                        Matcher::new(kind, name, value).map_err(|e| e.to_string())
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                self.add_silence(PostableSilence {
+                    id: None,
+                    matchers: Matchers::new(matchers),
+                    starts_at: *starts,
+                    ends_at: *ends,
+                    created_by: by.clone(),
+                    comment: comment.clone(),
+                })
+                .map(|_| ())
+            }
+            Action::Expire { id } => self.expire_silence(id),
+        }
+    }
 }
+
+/// Why a silence cannot be added or expired when no Alertmanager runs.
+pub const NO_ALERTMANAGER: &str = "no Alertmanager runs (alertmanager.yml did not load)";
 
 /// Loads `text` as prometheus.yml; the error names the line and the field when the YAML
 /// does not decode.
@@ -789,6 +1027,57 @@ mod tests {
         p.advance(600_000);
         let inbox = &p.stack().alertmanager.as_ref().unwrap().inbox;
         assert_eq!(inbox.notifications.len(), 1);
+    }
+
+    /// The values of `q` at `t`, as bits (NaN-safe, exact).
+    pub(crate) fn bits(p: &Playground, q: &str, t: i64) -> Vec<(String, u64)> {
+        let o = p.instant_query(q, t, None).unwrap();
+        match o.value {
+            Value::Vector(v) => v
+                .iter()
+                .map(|s| (s.metric.to_string(), s.f.to_bits()))
+                .collect(),
+            Value::Scalar { v, .. } => vec![(String::new(), v.to_bits())],
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn how_the_clock_got_there_does_not_change_the_samples() {
+        let mut a = Playground::new();
+        let mut b = Playground::new();
+        let end = START_MS + 3 * 3_600_000 + 12_345;
+        a.advance_to(end);
+        let mut step = 1_000;
+        while b.now_ms() < end {
+            b.advance_to((b.now_ms() + step).min(end));
+            step = (step * 7 + 333) % 95_000 + 1;
+        }
+        for q in [
+            "up",
+            "rate(hello_worlds_total[1m])",
+            "sum(rate(node_cpu_seconds_total[5m]))",
+            "prometheus_tsdb_head_series",
+            "count_over_time(scrape_duration_seconds[3h])",
+            "sum(hello_worlds_total)",
+        ] {
+            for t in [end, end - 3_600_000] {
+                assert_eq!(bits(&a, q, t), bits(&b, q, t), "{q} at {t}");
+            }
+        }
+        // Every series' samples over the whole history.
+        let names = bits(&a, "group by (__name__) ({__name__=~\".+\"})", end);
+        assert!(names.len() > 50, "{}", names.len());
+        for (n, _) in names {
+            let name = n.trim_start_matches("{__name__=\"").trim_end_matches("\"}");
+            let q = format!("count_over_time({name}[5h])");
+            assert_eq!(bits(&a, &q, end), bits(&b, &q, end), "{q}");
+        }
+        let (sa, sb) = (a.db().stats(), b.db().stats());
+        assert_eq!(
+            (sa.series, sa.samples, sa.chunks, sa.max_time),
+            (sb.series, sb.samples, sb.chunks, sb.max_time)
+        );
     }
 
     #[test]

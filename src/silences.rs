@@ -56,10 +56,6 @@ impl std::fmt::Display for SilenceError {
 
 impl std::error::Error for SilenceError {}
 
-fn no_alertmanager() -> SilenceError {
-    SilenceError("no Alertmanager runs (alertmanager.yml did not load)".into())
-}
-
 /// The silences, as Alertmanager's UI orders them: active first, then pending, then expired;
 /// within a state by end time (expired ones newest first).
 pub fn rows(p: &Playground) -> Vec<SilenceRow> {
@@ -234,37 +230,21 @@ pub fn add(p: &mut Playground, form: &SilenceForm) -> Result<String, SilenceErro
     let matchers = parse(&form.matchers)?;
     let now = p.now_ms();
     let (starts_at, ends_at) = times(form, now)?;
-    let b = p
-        .stack_mut()
-        .alertmanager
-        .as_mut()
-        .ok_or_else(no_alertmanager)?;
-    b.am.silences_mut()
-        .set(
-            PostableSilence {
-                id: None,
-                matchers,
-                starts_at,
-                ends_at,
-                created_by: form.created_by.trim().to_string(),
-                comment: form.comment.trim().to_string(),
-            },
-            now,
-        )
-        .map_err(|e| SilenceError(e.to_string()))
+    // Through the playground, which records it for a shared session.
+    p.add_silence(PostableSilence {
+        id: None,
+        matchers,
+        starts_at,
+        ends_at,
+        created_by: form.created_by.trim().to_string(),
+        comment: form.comment.trim().to_string(),
+    })
+    .map_err(SilenceError)
 }
 
 /// Expires the silence `id` now.
 pub fn expire(p: &mut Playground, id: &str) -> Result<(), SilenceError> {
-    let now = p.now_ms();
-    let b = p
-        .stack_mut()
-        .alertmanager
-        .as_mut()
-        .ok_or_else(no_alertmanager)?;
-    b.am.silences_mut()
-        .expire(id, now)
-        .map_err(|e| SilenceError(e.to_string()))
+    p.expire_silence(id).map_err(SilenceError)
 }
 
 #[cfg(test)]

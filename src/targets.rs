@@ -2,6 +2,7 @@
 //! Targets page shows it. Plain Rust.
 
 use promplay_server::scrape::{TargetHealth, TargetsView};
+use promplay_sim::Faults;
 
 /// One endpoint of a job.
 #[derive(Clone, Debug, PartialEq)]
@@ -66,6 +67,28 @@ pub fn groups(view: &TargetsView, now_ms: i64) -> Vec<TargetGroup> {
     out
 }
 
+/// The faults injected into an endpoint, as its row shows them (`slow 15s`, `garbage`, …);
+/// empty when it is healthy.
+pub fn fault_labels(f: &Faults) -> Vec<String> {
+    let mut out = Vec::new();
+    if f.delay_ms > 0 {
+        out.push(format!("slow {}", crate::time::format_duration(f.delay_ms)));
+    }
+    if let Some(e) = &f.explosion {
+        out.push(format!(
+            "exploding ({}{{{}}} × {})",
+            e.metric, e.label, e.values
+        ));
+    }
+    if f.garbage {
+        out.push("garbage".to_string());
+    }
+    if f.huge_bytes > 0 {
+        out.push(format!("huge ({} kB)", f.huge_bytes / 1000));
+    }
+    out
+}
+
 /// `http://localhost:9100/metrics` → `localhost:9100`.
 fn address_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -86,7 +109,12 @@ fn format_seconds(s: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::playground::{HostAction, Playground};
+    use crate::playground::{Fault, HostAction, Playground};
+
+    /// What the scrape says of a text-format body that starts with `<html>` (the exposition
+    /// parser's error; Prometheus's promparser words it `expected a valid start token, got
+    /// "<" ("INVALID") while parsing: "<"`).
+    const GARBAGE_ERROR: &str = "1:1: parse error: invalid metric name";
 
     #[test]
     fn three_jobs_up_then_the_stopped_exporter_is_down_with_its_error() {
@@ -128,6 +156,107 @@ mod tests {
         p.act("localhost:9100", HostAction::Start).unwrap();
         p.advance(10_000);
         assert_eq!(groups(&p.targets(), p.now_ms())[1].rows[0].state, "up");
+    }
+
+    fn row(p: &Playground, address: &str) -> TargetRow {
+        groups(&p.targets(), p.now_ms())
+            .into_iter()
+            .flat_map(|g| g.rows)
+            .find(|r| r.address == address)
+            .unwrap()
+    }
+
+    fn value(p: &Playground, q: &str) -> f64 {
+        let o = p.instant_query(q, p.now_ms(), None).unwrap();
+        match o.value {
+            promplay_promql::value::Value::Vector(v) if v.len() == 1 => v[0].f,
+            other => panic!("{q}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_fault_shows_as_prometheus_words_it_and_heal_restores() {
+        let mut p = Playground::new();
+        let node = "localhost:9100";
+        let up_node = r#"up{instance="localhost:9100"}"#;
+
+        // Garbage: the scrape fails to parse.
+        p.inject(node, Fault::Garbage).unwrap();
+        assert_eq!(fault_labels(&p.faults(node).unwrap()), ["garbage"]);
+        p.advance(10_000);
+        let r = row(&p, node);
+        assert_eq!(r.state, "down");
+        assert_eq!(r.error, GARBAGE_ERROR);
+        assert_eq!(value(&p, up_node), 0.0);
+        p.inject(node, Fault::Heal).unwrap();
+        assert!(fault_labels(&p.faults(node).unwrap()).is_empty());
+        p.advance(10_000);
+        assert_eq!(
+            (row(&p, node).state, row(&p, node).error),
+            ("up", String::new())
+        );
+        assert_eq!(value(&p, up_node), 1.0);
+
+        // Slow beyond the scrape timeout (10s): Prometheus's timeout error.
+        p.inject(node, Fault::Slow(15_000)).unwrap();
+        assert_eq!(fault_labels(&p.faults(node).unwrap()), ["slow 15s"]);
+        p.advance(10_000);
+        let r = row(&p, node);
+        assert_eq!(r.state, "down");
+        assert_eq!(
+            r.error,
+            r#"Get "http://localhost:9100/metrics": context deadline exceeded"#
+        );
+        assert_eq!(value(&p, up_node), 0.0);
+        // Slow within the timeout: up, and the scrape takes that long.
+        p.inject(node, Fault::Slow(2_000)).unwrap();
+        p.advance(10_000);
+        assert_eq!(row(&p, node).state, "up");
+        let d = value(&p, r#"scrape_duration_seconds{instance="localhost:9100"}"#);
+        assert!((2.0..2.1).contains(&d), "{d}");
+        p.inject(node, Fault::Slow(0)).unwrap();
+        assert!(fault_labels(&p.faults(node).unwrap()).is_empty());
+
+        // Explosion: the app's counter gains 500 series; up stays 1.
+        let app = "localhost:8000";
+        p.inject(app, Fault::Explode).unwrap();
+        assert_eq!(
+            fault_labels(&p.faults(app).unwrap()),
+            ["exploding (hello_worlds_total{user_id} × 500)"]
+        );
+        p.advance(10_000);
+        assert_eq!(value(&p, "count(hello_worlds_total)"), 500.0);
+        assert_eq!(value(&p, r#"up{job="example"}"#), 1.0);
+        // Huge bodies: 1 MB of padding series; up stays 1.
+        p.inject(node, Fault::Huge).unwrap();
+        p.advance(10_000);
+        assert!(value(&p, r#"scrape_samples_scraped{job="node"}"#) > 20_000.0);
+        assert_eq!(value(&p, up_node), 1.0);
+        // With limits in prometheus.yml, both fail the scrape with Prometheus's words.
+        let limited = crate::playground::SEED_CONFIG
+            .replace(
+                "  - job_name: node\n",
+                "  - job_name: node\n    body_size_limit: 500KB\n",
+            )
+            .replace(
+                "  - job_name: example\n",
+                "  - job_name: example\n    sample_limit: 200\n",
+            );
+        assert_eq!(p.apply_config(&limited), Ok(vec![]));
+        p.advance(20_000);
+        assert_eq!(row(&p, node).error, "body size limit exceeded");
+        assert_eq!(row(&p, app).error, "sample limit exceeded");
+        assert_eq!(value(&p, r#"up{job="example"}"#), 0.0);
+        // Heal restores both.
+        p.inject(node, Fault::Heal).unwrap();
+        p.inject(app, Fault::Heal).unwrap();
+        p.advance(20_000);
+        assert_eq!(value(&p, "count(up == 1)"), 3.0);
+        assert!(groups(&p.targets(), p.now_ms())
+            .iter()
+            .flat_map(|g| &g.rows)
+            .all(|r| r.error.is_empty()));
+        assert!(p.inject("localhost:1", Fault::Garbage).is_err());
     }
 
     #[test]

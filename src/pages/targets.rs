@@ -1,6 +1,7 @@
 //! The Targets page: per job, each endpoint with its state, labels, last scrape, duration and
 //! error, and (in the simulated world) buttons that stop, start or restart the program behind
-//! it. With a remote source the rows come from its `/api/v1/targets`, re-read every
+//! it and inject faults (slow answers, a cardinality explosion, garbage or huge bodies; heal
+//! clears them), with the active faults shown on the row. With a remote source the rows come from its `/api/v1/targets`, re-read every
 //! [`REMOTE_REFRESH_MS`]; there are no programs to stop there, so no buttons.
 
 use gloo_timers::callback::Interval;
@@ -10,9 +11,28 @@ use leptos::task::spawn_local;
 use crate::api;
 use crate::app::Session;
 use crate::pages::source::{use_source, wall_now};
-use crate::playground::HostAction;
+use crate::playground::{Fault, HostAction};
 use crate::source::Source;
-use crate::targets::{groups, TargetGroup};
+use crate::targets::{fault_labels, groups, TargetGroup};
+
+/// What a button on a row does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Do {
+    Host(HostAction),
+    Fault(Fault),
+}
+
+/// The state of the program behind an endpoint: running, its delay and its faults' labels.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct HostState {
+    address: String,
+    running: bool,
+    delay_ms: i64,
+    faults: Vec<String>,
+}
+
+/// The delays the slow control offers (ms): none, within the scrape timeout, beyond it.
+const DELAYS: [(i64, &str); 3] = [(0, "0 s"), (2_000, "2 s"), (15_000, "15 s")];
 
 /// How often a remote source's targets are re-read (wall-clock ms).
 const REMOTE_REFRESH_MS: u32 = 5_000;
@@ -55,18 +75,31 @@ fn SimulatedTargets(
             .with_value(|s| {
                 s.with(|p| {
                     let g = groups(&p.targets(), p.now_ms());
-                    let running: Vec<(String, bool)> = g
+                    let hosts: Vec<HostState> = g
                         .iter()
                         .flat_map(|g| g.rows.iter())
-                        .map(|r| (r.address.clone(), p.is_running(&r.address)))
+                        .map(|r| {
+                            let f = p.faults(&r.address).unwrap_or_default();
+                            HostState {
+                                address: r.address.clone(),
+                                running: p.is_running(&r.address),
+                                delay_ms: f.delay_ms,
+                                faults: fault_labels(&f),
+                            }
+                        })
                         .collect();
-                    (g, running)
+                    (g, hosts)
                 })
             })
             .unwrap_or_default()
     });
-    let act = move |address: String, action: HostAction| {
-        let r = session.with_value(|s| s.with(|p| p.act(&address, action)));
+    let act = move |address: String, what: Do| {
+        let r = session.with_value(|s| {
+            s.with(|p| match what {
+                Do::Host(a) => p.act(&address, a),
+                Do::Fault(f) => p.inject(&address, f),
+            })
+        });
         error.set(match r {
             Some(Ok(())) => None,
             Some(Err(e)) => Some(e.to_string()),
@@ -137,7 +170,7 @@ fn RemoteTargets(source: RwSignal<Source>) -> impl IntoView {
             }
             Some(Ok(g)) => {
                 g.into_iter()
-                    .map(|grp| pool_view::<fn(String, HostAction)>(grp, None))
+                    .map(|grp| pool_view::<fn(String, Do)>(grp, None))
                     .collect_view()
                     .into_any()
             }
@@ -147,9 +180,9 @@ fn RemoteTargets(source: RwSignal<Source>) -> impl IntoView {
 
 /// One scrape pool's table; `actions` (the programs' running state and what a button does)
 /// only for the simulated world.
-fn pool_view<F>(grp: TargetGroup, actions: Option<(Vec<(String, bool)>, F)>) -> impl IntoView
+fn pool_view<F>(grp: TargetGroup, actions: Option<(Vec<HostState>, F)>) -> impl IntoView
 where
-    F: Fn(String, HostAction) + Copy + 'static,
+    F: Fn(String, Do) + Copy + 'static,
 {
     let total = grp.rows.len();
     let with_actions = actions.is_some();
@@ -165,7 +198,7 @@ where
                         <th>"Last scrape"</th>
                         <th>"Scrape duration"</th>
                         <th>"Error"</th>
-                        {with_actions.then(|| view! { <th>"Process"</th> })}
+                        {with_actions.then(|| view! { <th>"Process"</th> <th>"Faults"</th> })}
                     </tr>
                 </thead>
                 <tbody>
@@ -175,38 +208,69 @@ where
                         .map(|r| {
                             let buttons = actions
                                 .as_ref()
-                                .map(|(running, act)| {
+                                .map(|(hosts, act)| {
                                     let act = *act;
-                                    let is_running = running
+                                    let host = hosts
                                         .iter()
-                                        .any(|(a, on)| *a == r.address && *on);
-                                    let (a1, a2, a3) = (
-                                        r.address.clone(),
-                                        r.address.clone(),
-                                        r.address.clone(),
-                                    );
+                                        .find(|h| h.address == r.address)
+                                        .cloned()
+                                        .unwrap_or_default();
+                                    let is_running = host.running;
+                                    let addr = r.address.clone();
+                                    let button = move |tid: &'static str,
+                                                       label: &'static str,
+                                                       what: Do,
+                                                       disabled: bool| {
+                                        let a = addr.clone();
+                                        view! {
+                                            <button
+                                                data-testid=tid
+                                                disabled=disabled
+                                                on:click=move |_| act(a.clone(), what)
+                                            >
+                                                {label}
+                                            </button>
+                                        }
+                                    };
+                                    let a_slow = r.address.clone();
+                                    let delay = host.delay_ms;
+                                    let faults = host.faults.join(", ");
+                                    let healthy = host.faults.is_empty();
                                     view! {
                                         <td class="actions">
-                                            <button
-                                                data-testid="target-stop"
-                                                disabled=!is_running
-                                                on:click=move |_| act(a1.clone(), HostAction::Stop)
-                                            >
-                                                "stop"
-                                            </button>
-                                            <button
-                                                data-testid="target-start"
-                                                disabled=is_running
-                                                on:click=move |_| act(a2.clone(), HostAction::Start)
-                                            >
-                                                "start"
-                                            </button>
-                                            <button
-                                                data-testid="target-restart"
-                                                on:click=move |_| act(a3.clone(), HostAction::Restart)
-                                            >
-                                                "restart"
-                                            </button>
+                                            {button("target-stop", "stop", Do::Host(HostAction::Stop), !is_running)}
+                                            {button("target-start", "start", Do::Host(HostAction::Start), is_running)}
+                                            {button("target-restart", "restart", Do::Host(HostAction::Restart), false)}
+                                        </td>
+                                        <td class="actions faults">
+                                            <label title="Extra time every answer takes; beyond scrape_timeout the scrape fails">
+                                                "slow "
+                                                <select
+                                                    data-testid="target-slow"
+                                                    on:change=move |ev| {
+                                                        let ms = event_target_value(&ev).parse().unwrap_or(0);
+                                                        act(a_slow.clone(), Do::Fault(Fault::Slow(ms)));
+                                                    }
+                                                >
+                                                    {DELAYS
+                                                        .into_iter()
+                                                        .map(|(ms, l)| {
+                                                            view! {
+                                                                <option value=ms.to_string() selected=ms == delay>
+                                                                    {l}
+                                                                </option>
+                                                            }
+                                                        })
+                                                        .collect_view()}
+                                                </select>
+                                            </label>
+                                            {button("target-explode", "explode", Do::Fault(Fault::Explode), false)}
+                                            {button("target-garbage", "garbage", Do::Fault(Fault::Garbage), false)}
+                                            {button("target-huge", "huge", Do::Fault(Fault::Huge), false)}
+                                            {button("target-heal", "heal", Do::Fault(Fault::Heal), healthy)}
+                                            <span class="active-faults" data-testid="target-faults">
+                                                {faults}
+                                            </span>
                                         </td>
                                     }
                                 });

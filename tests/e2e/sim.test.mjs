@@ -1,5 +1,5 @@
 // The simulated world, driven as a user drives it: the Targets page (stop the node exporter,
-// step the clock, see it down with its error), the Workshop (send a request, see the lines it
+// step the clock, see it down with its error; garbage bodies, down with the parse error, heal), the Workshop (send a request, see the lines it
 // changed, run the seed's exceptions ratio after half an hour of virtual time) and the time
 // controls (speed, a day-long jump that keeps the tab responsive).
 import { test, before, after } from 'node:test';
@@ -199,6 +199,41 @@ test('time controls: speed, and a day-long jump in slices with the tab responsiv
   await page.getByTestId('catchup').waitFor({ state: 'detached' });
   const states = await page.getByTestId('target-state').allInnerTexts();
   assert.deepEqual(states, ['UP', 'UP', 'UP']);
+});
+
+test('Targets: the node exporter sends garbage, is down with the parse error, heals', async () => {
+  if (!page.url().startsWith(server.url)) await page.goto(server.url); // run on its own
+  await page.getByRole('link', { name: 'Targets', exact: true }).click();
+  const node = row('localhost:9100');
+  await node.waitFor();
+  if ((await page.getByTestId('clock-toggle').innerText()) === 'pause') {
+    await page.getByTestId('clock-toggle').click();
+  }
+  await node.getByTestId('target-state').filter({ hasText: 'UP' }).waitFor();
+  assert.equal(await node.getByTestId('target-faults').innerText(), '');
+  assert.ok(await node.getByTestId('target-heal').isDisabled(), 'nothing to heal yet');
+
+  await node.getByTestId('target-garbage').click();
+  await node.getByTestId('target-faults').filter({ hasText: 'garbage' }).waitFor();
+  await page.getByTestId('clock-step').click();
+  await node.getByTestId('target-state').filter({ hasText: 'DOWN' }).waitFor();
+  const err = await node.getByTestId('target-error').innerText();
+  assert.match(err, /parse error/, err);
+  assert.equal(await row('localhost:8000').getByTestId('target-state').innerText(), 'UP');
+  await page.screenshot({ path: await artifactPath('targets-garbage.png'), fullPage: true });
+
+  // The slow control lists its delays; heal clears every fault and the next scrape is up.
+  const delays = await node.getByTestId('target-slow').locator('option').allInnerTexts();
+  assert.deepEqual(delays, ['0 s', '2 s', '15 s']);
+  await node.getByTestId('target-heal').click();
+  await page.waitForFunction(
+    () =>
+      document.querySelector('[data-address="localhost:9100"] [data-testid="target-faults"]').innerText === '',
+  );
+  assert.ok(await node.getByTestId('target-heal').isDisabled(), 'healed');
+  await page.getByTestId('clock-step').click();
+  await node.getByTestId('target-state').filter({ hasText: 'UP' }).waitFor();
+  assert.equal(await node.getByTestId('target-error').innerText(), '');
 });
 
 test('no console errors, no uncaught exceptions, no panic banner', async () => {
