@@ -33,7 +33,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use promplay_model::Labels;
+use promplay_model::{Clock, Labels};
 use promplay_rules::{AlertState, ManagerOptions, QueryFunc, RuleManager};
 use promplay_tsdb::Db;
 
@@ -108,6 +108,7 @@ pub struct Prometheus {
     now_ms: i64,
     states: BTreeMap<(String, String, String), (Labels, AlertState)>,
     alert_log: Vec<AlertTransition>,
+    stopwatch: Option<Rc<dyn Clock>>,
 }
 
 fn manager_options(
@@ -156,6 +157,7 @@ impl Prometheus {
                 now_ms,
                 states: BTreeMap::new(),
                 alert_log: Vec::new(),
+                stopwatch: None,
             },
             failures,
         ))
@@ -187,6 +189,14 @@ impl Prometheus {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// Measures how long rule evaluations take (`evaluationTime` of groups and rules) with
+    /// `clock`'s [`Clock::monotonic_ns`]; only durations are read from it, never an instant,
+    /// so a host whose time is virtual can still show how long the work really took. Without
+    /// one, durations are 0 (evaluations take no virtual time).
+    pub fn set_stopwatch(&mut self, clock: Option<Rc<dyn Clock>>) {
+        self.stopwatch = clock;
     }
 
     pub fn scrape_manager(&self) -> &ScrapeManager {
@@ -261,7 +271,7 @@ impl Prometheus {
                     break;
                 }
             } else {
-                let alerts = self.rules.eval_due(t, db, None);
+                let alerts = self.rules.eval_due(t, db, self.stopwatch.as_deref());
                 step.evaluations += 1;
                 step.alerts_sent += alerts.len();
                 self.record_transitions(t);
@@ -434,5 +444,48 @@ mod tests {
         assert!(p.rule_manager().groups().is_empty());
         assert!(p.notifier().alertmanager_urls().is_empty());
         assert_eq!(p.next_event_ms(&Probe::default()), None);
+    }
+
+    /// A stopwatch that advances 250 µs every time it is read.
+    struct Ticking(std::cell::Cell<i64>);
+
+    impl Clock for Ticking {
+        fn now_ms(&self) -> i64 {
+            unreachable!("a stopwatch is never asked for an instant")
+        }
+        fn monotonic_ns(&self) -> i64 {
+            self.0.set(self.0.get() + 250_000);
+            self.0.get()
+        }
+    }
+
+    #[test]
+    fn a_stopwatch_measures_evaluations_and_leaves_the_instants_virtual() {
+        let db = Rc::new(Db::new(Options::default()));
+        let mut p = server(&db);
+        let mut down = |r: &ScrapeRequest| -> Result<ScrapeResponse, ScrapeError> {
+            Err(ScrapeError::connection_refused(&r.address))
+        };
+        p.advance_to(20_000, &db, &mut down, &mut Probe::default());
+        let g = &p.rule_manager().groups()[0];
+        assert_eq!(
+            g.evaluation_duration_ns, 0,
+            "no stopwatch: no virtual time passes"
+        );
+        let before = g.last_evaluation_ms;
+        p.set_stopwatch(Some(Rc::new(Ticking(std::cell::Cell::new(0)))));
+        p.advance_to(40_000, &db, &mut down, &mut Probe::default());
+        let g = &p.rule_manager().groups()[0];
+        assert!(
+            g.evaluation_duration_ns >= 250_000,
+            "{}",
+            g.evaluation_duration_ns
+        );
+        assert_eq!(g.evaluation_duration_ns % 250_000, 0);
+        // Instants stay on the virtual clock: one slot per interval.
+        assert_eq!(
+            g.last_evaluation_ms.map(|t| t - before.unwrap_or(0)),
+            Some(20_000)
+        );
     }
 }
