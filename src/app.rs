@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::pages::clock::ClockPlaying;
+use crate::pages::share::{Replayed, Share};
 use crate::pages::source::{source_from_location, CurrentSource, SourceSwitch};
 use crate::pages::{AlertsPage, RulesPage};
 use crate::pages::{
@@ -143,6 +144,9 @@ pub fn App() -> impl IntoView {
     let source = RwSignal::new(source_from_location());
     provide_context(CurrentSource(source));
     provide_context(ClockPlaying(RwSignal::new(true)));
+    // A shared session (`?session=`) is replayed by the header's Share; the page re-renders after.
+    let replayed = RwSignal::new(0u32);
+    provide_context(Replayed(replayed));
     let remote = Memo::new(move |_| source.with(|s| s.is_remote()));
     // Back/forward and typed URLs move between pages too.
     let on_hash = window_event_listener(leptos::ev::hashchange, move |_| {
@@ -168,6 +172,7 @@ pub fn App() -> impl IntoView {
                     view! { <TimeControls session=session now=now /> }.into_any()
                 }
             }}
+            <Share session=session now=now />
         </header>
         <nav class="pages">
             {Page::ALL
@@ -186,7 +191,7 @@ pub fn App() -> impl IntoView {
                 .collect_view()}
         </nav>
         <main>
-            {move || match page.get() {
+            {move || match (replayed.track(), page.get()).1 {
                 Page::Query => view! { <QueryPage session=session now=now /> }.into_any(),
                 Page::Targets => {
                     view! { <TargetsPage session=session now=now /> }.into_any()

@@ -9,6 +9,7 @@ pub mod config;
 pub mod inbox;
 pub mod query;
 pub mod rules;
+pub mod share;
 pub mod silences;
 pub mod source;
 pub mod targets;
