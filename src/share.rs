@@ -259,15 +259,11 @@ impl Replay {
     }
 
     /// One step on `p` (a playground at the log's start, stepped by this replay only): the
-    /// actions due now, or one slice towards the next action or the end. `Ok(true)` when
-    /// done; an action that fails stops the replay with its error.
+    /// next action if it is due now, or one slice towards the next action or the end.
+    /// `Ok(true)` when done; an action that fails stops the replay with its error.
     pub fn step(&mut self, p: &mut Playground) -> Result<bool, String> {
         let now = p.now_ms();
-        let mut applied = false;
-        while let Some(r) = self.log.actions.get(self.next) {
-            if r.t > now {
-                break;
-            }
+        if let Some(r) = self.log.actions.get(self.next).filter(|r| r.t <= now) {
             if r.t < now {
                 return Err(format!(
                     "action {} of the session comes before the playground's time",
@@ -282,9 +278,6 @@ impl Replay {
                 )
             })?;
             self.next += 1;
-            applied = true;
-        }
-        if applied {
             return Ok(false);
         }
         let target = self
