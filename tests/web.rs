@@ -521,3 +521,65 @@ async fn the_rules_page_lists_the_seed_group_and_a_broken_rule_with_its_error() 
         text_of(&c, &format!("{dup} [data-testid=rule-error]"))
     );
 }
+
+// --- Targets' faults and Share (share helper) ---
+
+#[wasm_bindgen_test]
+async fn targets_slow_beyond_the_timeout_is_down_heal_restores_and_share_makes_a_url() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    let nav = c.query_selector_all("nav.pages a").unwrap();
+    let targets = (0..nav.length())
+        .map(|i| nav.item(i).unwrap())
+        .find(|n| n.text_content().as_deref() == Some("Targets"))
+        .unwrap();
+    targets.unchecked_into::<HtmlElement>().click();
+    assert!(until(|| count(&c, "[data-testid=target-row]") == 3).await);
+    let node = "[data-testid=target-row][data-address='localhost:9100']";
+    let text = |c: &HtmlElement, tid: &str| {
+        find(c, &format!("{node} [data-testid={tid}]"))
+            .and_then(|e| e.text_content())
+            .unwrap_or_default()
+    };
+    assert_eq!(text(&c, "target-state"), "UP");
+    choose(&c, &format!("{node} [data-testid=target-slow]"), "15000");
+    assert!(until(|| text(&c, "target-faults") == "slow 15s").await);
+    click(&c, "[data-testid=clock-step]");
+    assert!(until(|| text(&c, "target-state") == "DOWN").await);
+    assert_eq!(
+        text(&c, "target-error"),
+        "Get \"http://localhost:9100/metrics\": context deadline exceeded"
+    );
+    click(&c, &format!("{node} [data-testid=target-heal]"));
+    assert!(until(|| text(&c, "target-faults").is_empty()).await);
+    click(&c, "[data-testid=clock-step]");
+    assert!(until(|| text(&c, "target-state") == "UP").await);
+
+    click(&c, "[data-testid=share]");
+    assert!(until(|| find(&c, "[data-testid=share-url]").is_some()).await);
+    let url: String = js_sys::Reflect::get(
+        &find(&c, "[data-testid=share-url]").unwrap(),
+        &"value".into(),
+    )
+    .unwrap()
+    .as_string()
+    .unwrap();
+    let encoded = promplay_web::share::from_search(url.split_once('?').unwrap().1)
+        .unwrap()
+        .split('#')
+        .next()
+        .unwrap()
+        .to_string();
+    let log = promplay_web::share::SessionLog::decode(&encoded).unwrap();
+    let kinds: Vec<String> = log
+        .actions
+        .iter()
+        .map(|r| promplay_web::share::describe(&r.action))
+        .collect();
+    assert_eq!(
+        kinds,
+        ["slow localhost:9100 by 15000 ms", "heal localhost:9100"]
+    );
+    web_sys::window().unwrap().location().set_hash("").unwrap();
+    TimeoutFuture::new(200).await;
+}
