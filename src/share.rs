@@ -460,6 +460,25 @@ mod tests {
         assert_eq!(a.example(), b.example());
     }
 
+    /// The Workshop page turns change tracking on while it is open, unrecorded: it must not
+    /// change what a replay computes.
+    #[test]
+    fn change_tracking_is_not_an_action() {
+        let mut a = Playground::new();
+        let mut b = Playground::new();
+        b.track_changes(true);
+        for p in [&mut a, &mut b] {
+            p.send_request().unwrap();
+            p.advance(90_000);
+            p.send_request().unwrap();
+            p.advance(90_000);
+        }
+        assert_eq!(a.session(), b.session());
+        for q in ["hello_worlds_total", "rate(hello_world_exceptions_total[1m])", "up"] {
+            assert_eq!(bits(&a, q, a.now_ms()), bits(&b, q, b.now_ms()), "{q}");
+        }
+    }
+
     #[test]
     fn tampered_truncated_and_foreign_sessions_are_refused() {
         let a = a_session();
