@@ -474,7 +474,11 @@ mod tests {
             p.advance(90_000);
         }
         assert_eq!(a.session(), b.session());
-        for q in ["hello_worlds_total", "rate(hello_world_exceptions_total[1m])", "up"] {
+        for q in [
+            "hello_worlds_total",
+            "rate(hello_world_exceptions_total[1m])",
+            "up",
+        ] {
             assert_eq!(bits(&a, q, a.now_ms()), bits(&b, q, b.now_ms()), "{q}");
         }
     }
