@@ -10,6 +10,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 
 use crate::pages::clock::ClockPlaying;
+use crate::pages::common::TabStopwatch;
 use crate::pages::share::{Replayed, Share};
 use crate::pages::source::{source_from_location, CurrentSource, SourceSwitch};
 use crate::pages::{AlertsPage, RulesPage};
@@ -133,7 +134,12 @@ impl Session {
 /// The whole app: header with the virtual clock, nav bar and the current page.
 #[component]
 pub fn App() -> impl IntoView {
-    let session = StoredValue::new_local(Session::new(Playground::new()));
+    let mut playground = Playground::new();
+    playground
+        .stack_mut()
+        .prometheus
+        .set_stopwatch(Some(Rc::new(TabStopwatch)));
+    let session = StoredValue::new_local(Session::new(playground));
     let now = RwSignal::new(session.with_value(|s| s.with(|p| p.now_ms()).unwrap_or(0)));
     let initial = web_sys::window()
         .and_then(|w| w.location().hash().ok())

@@ -6,6 +6,7 @@ use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 
 use crate::app::Session;
+use crate::pages::common::perf_now;
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
 use crate::timecontrols::{speed_label, Driver, SPEEDS, STEP_MS};
 
@@ -13,13 +14,6 @@ use crate::timecontrols::{speed_label, Driver, SPEEDS, STEP_MS};
 const TICK_MS: u32 = 50;
 /// The most wall-clock time one timer callback spends simulating (ms).
 const BUDGET_MS: f64 = 25.0;
-
-fn perf_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
-}
 
 /// Whether the header's virtual clock plays. The app provides it as context, so a page that
 /// steps time itself (the Alerts page's Step) can pause the clock the header shows.

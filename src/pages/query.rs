@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::app::Session;
+use crate::pages::common::perf_now;
 use crate::pages::source::{use_source, wall_now};
 use crate::playground::{QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
@@ -44,13 +45,6 @@ struct Executed {
     warnings: Vec<String>,
     infos: Vec<String>,
     elapsed_ms: f64,
-}
-
-fn perf_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
 }
 
 /// The Query page: editor, Execute, Table and Graph tabs.

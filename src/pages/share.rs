@@ -11,6 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::app::Session;
 use crate::pages::clock::ClockPlaying;
+use crate::pages::common::perf_now;
 use crate::share::{self, Replay, SessionLog};
 use crate::time::format_utc;
 
@@ -28,13 +29,6 @@ pub fn session_param() -> Option<String> {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|s| share::from_search(&s))
-}
-
-fn perf_now() -> f64 {
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now())
-        .unwrap_or(0.0)
 }
 
 /// The page's URL with `?session=` set to `encoded` (the page in the hash and `?source=` kept).
