@@ -19,6 +19,7 @@ pub mod openmetrics;
 pub mod parse;
 pub mod snapshot;
 pub mod text;
+pub mod textparse;
 pub mod write;
 
 pub use float::{go_float, python_repr};
@@ -27,6 +28,7 @@ pub use openmetrics::{parse_openmetrics, parse_openmetrics_with, FamilyInfo};
 pub use parse::{ParseError, ParseOptions, ParsedExemplar, ParsedFamily, ParsedSample};
 pub use snapshot::{Exemplar, MetricFamily, MetricType, Sample};
 pub use text::{parse_text, parse_text_indexed, SampleLine};
+pub use textparse::prometheus_error;
 pub use write::{write, write_openmetrics, write_text};
 
 /// Parses an exposition in the given format.
