@@ -13,6 +13,8 @@
 //!   notification log. Plain Rust.
 //! - [`silences`] — the Silences page: rows, adding from a form, expiring. Plain Rust.
 //! - [`workshop`] — the Workshop's queries and the app's `/metrics` lines. Plain Rust.
+//! - [`explain`] — the Query page's Explain tab: the query's tree, each node evaluated on
+//!   its own, with label changes and binary matching counts. Plain Rust.
 //! - [`shape`] — query results shaped into table rows and graph series. Plain Rust.
 //! - [`share`] — a session's action log, its URL encoding and its replay. Plain Rust.
 //! - [`source`] — the data source (simulated world, this companion, a Prometheus URL) and its
@@ -28,6 +30,7 @@
 
 pub mod alerts;
 pub mod api;
+pub mod explain;
 pub mod inbox;
 pub mod playground;
 pub mod rules_view;
