@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod clock;
 pub mod common;
 pub mod config;
+pub mod explain;
 pub mod inbox;
 pub mod query;
 pub mod rules;

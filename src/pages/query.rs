@@ -1,10 +1,13 @@
-//! The Query page: editor, Execute, Table and Graph tabs.
+//! The Query page: editor, Execute, Table, Graph and Explain tabs.
 //!
 //! With the simulated world the query runs in the tab on the virtual clock; with a remote
 //! source (see [`crate::pages::source`]) it goes to `/api/v1/query` (at the server's now) or
 //! `/api/v1/query_range` (ending at the wall clock's now unless End is set), asynchronously,
 //! and the answer is rendered by the same table and graph. A newer execution wins: the answer
-//! of an older one is dropped.
+//! of an older one is dropped. The Explain tab (see [`crate::pages::explain`]) evaluates each
+//! node of the query's tree at the Table's instant.
+
+use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
@@ -13,7 +16,9 @@ use wasm_bindgen::JsCast;
 
 use crate::api;
 use crate::app::Session;
+use crate::explain::Explain;
 use crate::pages::common::perf_now;
+use crate::pages::explain::{run_explain, ExplainView};
 use crate::pages::source::{use_source, wall_now};
 use crate::playground::{QueryError, QueryOutcome, RangeParams};
 use crate::shape::{self, GraphSeries, Table};
@@ -21,12 +26,13 @@ use crate::source::Source;
 use crate::time::{format_duration, format_utc, parse_duration, parse_utc};
 
 /// A query running longer than this (wall-clock ms in the tab) is stopped.
-const QUERY_TIMEOUT_MS: f64 = 10_000.0;
+pub(crate) const QUERY_TIMEOUT_MS: f64 = 10_000.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Tab {
     Table,
     Graph,
+    Explain,
 }
 
 /// What the last execution produced, ready to render.
@@ -37,6 +43,7 @@ enum Shown {
         series: Vec<GraphSeries>,
         range: RangeParams,
     },
+    Explain(Explain),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -92,7 +99,7 @@ pub fn QueryPage(
         let g = generation.get_value();
         let t0 = perf_now();
         let range = match which {
-            Tab::Table => None,
+            Tab::Table | Tab::Explain => None,
             Tab::Graph => match graph_params(
                 &range_text.get_untracked(),
                 &end_text.get_untracked(),
@@ -147,6 +154,34 @@ pub fn QueryPage(
         busy.set(true);
         generation.update_value(|g| *g += 1);
         let src = source.get_untracked();
+        if which == Tab::Explain {
+            let g = generation.get_value();
+            let t0 = perf_now();
+            // The Table's instant: the virtual clock, or the wall clock for a remote source
+            // (one fixed time for every node).
+            let at = if src.is_remote() {
+                wall_now()
+            } else {
+                now.get_untracked()
+            };
+            let current: Rc<dyn Fn() -> bool> =
+                Rc::new(move || generation.try_get_value() == Some(g));
+            let done: Rc<dyn Fn(Result<Explain, QueryError>)> = Rc::new(move |r| {
+                if generation.try_get_value() != Some(g) {
+                    return;
+                }
+                let elapsed_ms = perf_now() - t0;
+                result.set(Some(r.map(|ex| Executed {
+                    shown: Shown::Explain(ex),
+                    warnings: Vec::new(),
+                    infos: Vec::new(),
+                    elapsed_ms,
+                })));
+                busy.set(false);
+            });
+            run_explain(session, src, query, at, QUERY_TIMEOUT_MS, current, done);
+            return;
+        }
         if src.is_remote() {
             run_remote(src, query, which);
             return;
@@ -161,7 +196,8 @@ pub fn QueryPage(
             let interrupt: Option<&dyn Fn() -> bool> = Some(&stop);
             let at = now.get_untracked();
             let outcome = match which {
-                Tab::Table => session
+                // The Explain tab returned before this.
+                Tab::Table | Tab::Explain => session
                     .with_value(|s| s.with(|p| p.instant_query(&query, at, interrupt)))
                     .map(|r| r.map(|o| (Shown::Table(shape::table(&o.value)), o))),
                 Tab::Graph => {
@@ -282,9 +318,36 @@ pub fn QueryPage(
                 >
                     "Graph"
                 </button>
+                <button
+                    role="tab"
+                    data-testid="tab-explain"
+                    class:active=move || tab.get() == Tab::Explain
+                    on:click=move |_| {
+                        if tab.get_untracked() != Tab::Explain {
+                            tab.set(Tab::Explain);
+                            if result.get_untracked().is_some() {
+                                run();
+                            }
+                        }
+                    }
+                >
+                    "Explain"
+                </button>
             </div>
             {move || match tab.get() {
                 Tab::Table => view! { <TableView result=result /> }.into_any(),
+                Tab::Explain => {
+                    view! {
+                        {move || match result.get() {
+                            Some(Ok(Executed { shown: Shown::Explain(ex), .. })) => {
+                                view! { <ExplainView explain=ex /> }.into_any()
+                            }
+                            Some(_) => ().into_any(),
+                            None => view! { <p class="empty">"No data queried yet"</p> }.into_any(),
+                        }}
+                    }
+                        .into_any()
+                }
                 Tab::Graph => {
                     view! {
                         <RangeControls

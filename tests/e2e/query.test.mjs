@@ -172,3 +172,46 @@ test('no console errors, no uncaught exceptions, no panic banner', async () => {
   assert.equal(await page.locator('#panic-banner').count(), 0);
   assert.deepEqual(problems, []);
 });
+
+test('Explain: the query as a tree, each node with its kind, count and rows', async () => {
+  await page.getByTestId('query-input').waitFor();
+  await execute('sum by (job) (rate(hello_worlds_total[1m]))');
+  await page.locator('[data-testid="result-table"] tr').first().waitFor();
+  await page.getByTestId('tab-explain').click();
+  await page.waitForFunction(
+    () => document.querySelectorAll('[data-testid="explain-node"]').length === 3,
+  );
+  const texts = await page.getByTestId('explain-text').allTextContents();
+  assert.deepEqual(texts, [
+    'sum by (job) (rate(hello_worlds_total[1m]))',
+    'rate(hello_worlds_total[1m])',
+    'hello_worlds_total[1m]',
+  ]);
+  const kinds = await page.getByTestId('explain-kind').allTextContents();
+  assert.deepEqual(kinds, ['aggregation', 'function call', 'range selector']);
+  const counts = await page.getByTestId('explain-count').allTextContents();
+  console.log(`explain counts: ${JSON.stringify(counts)}`);
+  assert.deepEqual(counts, [
+    '1 series (instant vector)',
+    '1 series (instant vector)',
+    '1 series (range vector)',
+  ]);
+  const changes = await page.getByTestId('explain-change').allTextContents();
+  assert.deepEqual(changes, [
+    'from its operand: 1 → 1 series; labels gone: instance',
+    'from its operand: 1 → 1 series; labels gone: __name__',
+  ]);
+  const rows = await page.locator('[data-testid="explain-rows"]').allInnerTexts();
+  assert.equal(rows.length, 3);
+  assert.match(rows[0], /^\{job="example"\}\s+[\d.]+$/);
+  assert.match(rows[2], /hello_worlds_total\{.*\}\s+6 points, last \d+ @\d+/s);
+  await page.screenshot({ path: await artifactPath('explain.png'), fullPage: true });
+  // A binary operation whose sides share no job: 0 pairs, an empty result.
+  await execute('up == on (job) group_left label_replace(up, "job", "x-$1", "job", "(.*)")');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid="explain-matching"]')?.textContent.includes('0 pairs matched'),
+  );
+  const first = await page.getByTestId('explain-count').first().textContent();
+  assert.equal(first, '0 series (instant vector)');
+  assert.deepEqual(problems, []);
+});
