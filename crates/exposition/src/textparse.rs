@@ -17,7 +17,7 @@ use crate::parse::go_quote_bytes;
 pub fn prometheus_error(input: &[u8], kind: FormatKind) -> Option<String> {
     match kind {
         FormatKind::Text => prom_error(input),
-        FormatKind::OpenMetrics => None,
+        FormatKind::OpenMetrics => om_error(input),
     }
 }
 
@@ -41,6 +41,8 @@ enum Tok {
     Equal,
     Timestamp,
     Value,
+    Unit,
+    EofWord,
 }
 
 impl Tok {
@@ -64,6 +66,8 @@ impl Tok {
             Tok::Equal => "EQUAL",
             Tok::Timestamp => "TIMESTAMP",
             Tok::Value => "VALUE",
+            Tok::Unit => "UNIT",
+            Tok::EofWord => "EOFWORD",
         }
     }
 }
@@ -77,6 +81,9 @@ const S_LABELS: u8 = 4;
 const S_LVALUE: u8 = 5;
 const S_VALUE: u8 = 6;
 const S_TIMESTAMP: u8 = 7;
+const S_EXEMPLAR: u8 = 8;
+const S_EVALUE: u8 = 9;
+const S_ETIMESTAMP: u8 = 10;
 
 /// What a DFA state does with the current byte.
 enum Step {
@@ -135,6 +142,8 @@ struct Lexer {
     i: usize,
     start: usize,
     state: u8,
+    /// The OpenMetrics lexer (`openmetricslex.l`) rather than the text format's.
+    om: bool,
 }
 
 impl Lexer {
@@ -403,6 +412,373 @@ impl Lexer {
         }
     }
 
+    /// The DFA of `openmetricslex.l` (states numbered as golex numbers them; 72-74 are the
+    /// quoted exemplar label names of later versions).
+    fn om_step(state: u8, c: u8) -> Step {
+        use Accept::Tok as T;
+        use Step::{Abort, Accept as A, Go};
+        // `[^ \n]` and the NUL the DFA never matches.
+        let vchar = c != 0 && c != b'\n' && c != b' ';
+        let lqchar = is_qchar(c) && c != b'\n';
+        match state {
+            1 => match c {
+                b'#' => Go(2),
+                _ if is_m(c) => Go(4),
+                b'{' => Go(5),
+                _ => Abort,
+            },
+            2 => {
+                if c == b' ' {
+                    Go(3)
+                } else {
+                    Abort
+                }
+            }
+            3 => A(Accept::EnterComment),
+            4 => match c {
+                _ if is_m(c) || c.is_ascii_digit() => Go(4),
+                _ => A(T(Tok::MName, Some(S_VALUE))),
+            },
+            5 => A(T(Tok::BraceOpen, Some(S_LABELS))),
+            6 => match c {
+                b'E' => Go(7),
+                b'H' => Go(11),
+                b'T' => Go(16),
+                b'U' => Go(21),
+                _ => Abort,
+            },
+            7 => {
+                if c == b'O' {
+                    Go(8)
+                } else {
+                    Abort
+                }
+            }
+            8 => {
+                if c == b'F' {
+                    Go(9)
+                } else {
+                    Abort
+                }
+            }
+            9 => {
+                if c == b'\n' {
+                    Go(10)
+                } else {
+                    A(T(Tok::EofWord, Some(S_INIT)))
+                }
+            }
+            10 => A(T(Tok::EofWord, Some(S_INIT))),
+            11 => {
+                if c == b'E' {
+                    Go(12)
+                } else {
+                    Abort
+                }
+            }
+            12 => {
+                if c == b'L' {
+                    Go(13)
+                } else {
+                    Abort
+                }
+            }
+            13 => {
+                if c == b'P' {
+                    Go(14)
+                } else {
+                    Abort
+                }
+            }
+            14 => {
+                if c == b' ' {
+                    Go(15)
+                } else {
+                    Abort
+                }
+            }
+            15 => A(T(Tok::Help, Some(S_META1))),
+            16 => {
+                if c == b'Y' {
+                    Go(17)
+                } else {
+                    Abort
+                }
+            }
+            17 => {
+                if c == b'P' {
+                    Go(18)
+                } else {
+                    Abort
+                }
+            }
+            18 => {
+                if c == b'E' {
+                    Go(19)
+                } else {
+                    Abort
+                }
+            }
+            19 => {
+                if c == b' ' {
+                    Go(20)
+                } else {
+                    Abort
+                }
+            }
+            20 => A(T(Tok::Type, Some(S_META1))),
+            21 => {
+                if c == b'N' {
+                    Go(22)
+                } else {
+                    Abort
+                }
+            }
+            22 => {
+                if c == b'I' {
+                    Go(23)
+                } else {
+                    Abort
+                }
+            }
+            23 => {
+                if c == b'T' {
+                    Go(24)
+                } else {
+                    Abort
+                }
+            }
+            24 => {
+                if c == b' ' {
+                    Go(25)
+                } else {
+                    Abort
+                }
+            }
+            25 => A(T(Tok::Unit, Some(S_META1))),
+            26 => match c {
+                b'"' => Go(27),
+                _ if is_m(c) => Go(30),
+                _ => Abort,
+            },
+            27 => match c {
+                b'"' => Go(28),
+                b'\\' => Go(29),
+                _ if is_qchar(c) => Go(27),
+                _ => Abort,
+            },
+            28 => A(T(Tok::MName, Some(S_META2))),
+            29 => {
+                if is_escaped(c) {
+                    Go(27)
+                } else {
+                    Abort
+                }
+            }
+            30 => match c {
+                _ if is_m(c) || c.is_ascii_digit() => Go(30),
+                _ => A(T(Tok::MName, Some(S_META2))),
+            },
+            31 => {
+                if c == b' ' {
+                    Go(32)
+                } else {
+                    Abort
+                }
+            }
+            32 => match c {
+                b'\n' => Go(33),
+                _ if c != 0 => Go(32),
+                _ => Abort,
+            },
+            33 => A(T(Tok::Text, Some(S_INIT))),
+            34 => match c {
+                b'"' => Go(35),
+                b',' => Go(38),
+                b'=' => Go(39),
+                b'}' => Go(41),
+                _ if is_l(c) => Go(40),
+                _ => Abort,
+            },
+            35 => match c {
+                b'"' => Go(36),
+                b'\\' => Go(37),
+                _ if is_qchar(c) => Go(35),
+                _ => Abort,
+            },
+            36 => A(T(Tok::QString, Some(S_LABELS))),
+            37 => {
+                if is_escaped(c) {
+                    Go(35)
+                } else {
+                    Abort
+                }
+            }
+            38 => A(T(Tok::Comma, None)),
+            39 => A(T(Tok::Equal, Some(S_LVALUE))),
+            40 => match c {
+                _ if is_l(c) || c.is_ascii_digit() => Go(40),
+                _ => A(T(Tok::LName, None)),
+            },
+            41 => A(T(Tok::BraceClose, Some(S_VALUE))),
+            42 => {
+                if c == b'"' {
+                    Go(43)
+                } else {
+                    Abort
+                }
+            }
+            43 => match c {
+                b'"' => Go(44),
+                b'\\' => Go(45),
+                _ if lqchar => Go(43),
+                _ => Abort,
+            },
+            44 => A(T(Tok::LValue, Some(S_LABELS))),
+            45 => {
+                if is_escaped(c) {
+                    Go(43)
+                } else {
+                    Abort
+                }
+            }
+            46 => match c {
+                b' ' => Go(47),
+                b'{' => Go(49),
+                _ => Abort,
+            },
+            47 => {
+                if vchar {
+                    Go(48)
+                } else {
+                    Abort
+                }
+            }
+            48 => {
+                if vchar {
+                    Go(48)
+                } else {
+                    A(T(Tok::Value, Some(S_TIMESTAMP)))
+                }
+            }
+            49 => A(T(Tok::BraceOpen, Some(S_LABELS))),
+            50 => match c {
+                b' ' => Go(52),
+                b'\n' => Go(51),
+                _ => Abort,
+            },
+            51 => A(T(Tok::Linebreak, Some(S_INIT))),
+            52 => match c {
+                b'#' => Go(54),
+                _ if vchar => Go(53),
+                _ => Abort,
+            },
+            53 => {
+                if vchar {
+                    Go(53)
+                } else {
+                    A(T(Tok::Timestamp, None))
+                }
+            }
+            54 => match c {
+                b' ' => Go(55),
+                _ if vchar => Go(53),
+                _ => A(T(Tok::Timestamp, None)),
+            },
+            55 => {
+                if c == b'{' {
+                    Go(56)
+                } else {
+                    Abort
+                }
+            }
+            56 => A(T(Tok::Comment, Some(S_EXEMPLAR))),
+            57 => match c {
+                b',' => Go(58),
+                b'=' => Go(59),
+                b'}' => Go(61),
+                b'"' => Go(72),
+                _ if is_l(c) => Go(60),
+                _ => Abort,
+            },
+            58 => A(T(Tok::Comma, None)),
+            59 => A(T(Tok::Equal, Some(S_EVALUE))),
+            60 => match c {
+                _ if is_l(c) || c.is_ascii_digit() => Go(60),
+                _ => A(T(Tok::LName, None)),
+            },
+            61 => A(T(Tok::BraceClose, Some(S_EVALUE))),
+            62 => match c {
+                b' ' => Go(63),
+                b'"' => Go(65),
+                _ => Abort,
+            },
+            63 => {
+                if vchar {
+                    Go(64)
+                } else {
+                    Abort
+                }
+            }
+            64 => {
+                if vchar {
+                    Go(64)
+                } else {
+                    A(T(Tok::Value, Some(S_ETIMESTAMP)))
+                }
+            }
+            65 => match c {
+                b'"' => Go(66),
+                b'\\' => Go(67),
+                _ if lqchar => Go(65),
+                _ => Abort,
+            },
+            66 => A(T(Tok::LValue, Some(S_EXEMPLAR))),
+            67 => {
+                if is_escaped(c) {
+                    Go(65)
+                } else {
+                    Abort
+                }
+            }
+            68 => match c {
+                b' ' => Go(70),
+                b'\n' => Go(69),
+                _ => Abort,
+            },
+            69 => A(T(Tok::Linebreak, Some(S_INIT))),
+            70 => {
+                if vchar {
+                    Go(71)
+                } else {
+                    Abort
+                }
+            }
+            71 => {
+                if vchar {
+                    Go(71)
+                } else {
+                    A(T(Tok::Timestamp, None))
+                }
+            }
+            72 => match c {
+                b'"' => Go(73),
+                b'\\' => Go(74),
+                _ if lqchar => Go(72),
+                _ => Abort,
+            },
+            73 => A(T(Tok::QString, Some(S_EXEMPLAR))),
+            74 => {
+                if is_escaped(c) {
+                    Go(72)
+                } else {
+                    Abort
+                }
+            }
+            _ => Abort,
+        }
+    }
+
     fn lex(&mut self) -> Tok {
         if self.i >= self.b.len() {
             return Tok::Eof;
@@ -410,18 +786,34 @@ impl Lexer {
         let mut c = self.b[self.i];
         self.start = self.i;
         loop {
-            let mut s = match self.state {
-                S_INIT => 1,
-                S_COMMENT => 9,
-                S_META1 => 20,
-                S_META2 => 25,
-                S_LABELS => 28,
-                S_LVALUE => 36,
-                S_VALUE => 40,
-                _ => 43,
+            let mut s = match (self.om, self.state) {
+                (false, S_INIT) => 1,
+                (false, S_COMMENT) => 9,
+                (false, S_META1) => 20,
+                (false, S_META2) => 25,
+                (false, S_LABELS) => 28,
+                (false, S_LVALUE) => 36,
+                (false, S_VALUE) => 40,
+                (false, _) => 43,
+                (true, S_INIT) => 1,
+                (true, S_COMMENT) => 6,
+                (true, S_META1) => 26,
+                (true, S_META2) => 31,
+                (true, S_LABELS) => 34,
+                (true, S_LVALUE) => 42,
+                (true, S_VALUE) => 46,
+                (true, S_TIMESTAMP) => 50,
+                (true, S_EXEMPLAR) => 57,
+                (true, S_EVALUE) => 62,
+                (true, _) => 68,
             };
             loop {
-                match Self::step(s, c) {
+                let step = if self.om {
+                    Self::om_step(s, c)
+                } else {
+                    Self::step(s, c)
+                };
+                match step {
                     Step::Go(n) => {
                         c = self.next();
                         s = n;
@@ -438,7 +830,7 @@ impl Lexer {
                     }
                     Step::Accept(Accept::ConsumeComment) => return self.consume_comment(),
                     Step::Abort => {
-                        if self.state == S_COMMENT {
+                        if !self.om && self.state == S_COMMENT {
                             return self.consume_comment();
                         }
                         return Tok::Invalid;
@@ -672,6 +1064,272 @@ fn prom_error(input: &[u8]) -> Option<String> {
             i: 0,
             start: 0,
             state: S_INIT,
+            om: false,
+        },
+        start: 0,
+        name_set: false,
+    };
+    loop {
+        match p.next() {
+            Ok(true) => {}
+            Ok(false) => return None,
+            Err(e) => return Some(e),
+        }
+    }
+}
+
+/// Go's `%f` of a float `OpenMetricsParser` rejects as a timestamp (NaN or an infinity).
+fn go_percent_f(v: f64) -> String {
+    if v.is_nan() {
+        "NaN".into()
+    } else if v == f64::INFINITY {
+        "+Inf".into()
+    } else if v == f64::NEG_INFINITY {
+        "-Inf".into()
+    } else {
+        format!("{v:.6}")
+    }
+}
+
+struct OmParser {
+    l: Lexer,
+    start: usize,
+    name_set: bool,
+}
+
+impl OmParser {
+    fn parse_error(&self, exp: &str, got: Tok) -> String {
+        let e = self.l.b.len().min(self.l.i + 1);
+        format!(
+            "{exp}, got {} ({:?}) while parsing: {}",
+            go_quote_bytes(&self.l.b[self.l.start.min(e)..e]),
+            got.name(),
+            go_quote_bytes(&self.l.b[self.start.min(e)..e])
+        )
+    }
+
+    fn so_far(&self) -> String {
+        go_quote_bytes(&self.l.b[self.start..self.l.i.min(self.l.b.len())])
+    }
+
+    /// The float of a value or timestamp token (after its leading blank).
+    fn float(&self) -> Result<f64, String> {
+        let buf = self.l.buf();
+        let s = buf.get(1..).unwrap_or_default();
+        match go_float_error(s) {
+            Some(e) => Err(format!("{e} while parsing: {}", self.so_far())),
+            // Accepted by Go's ParseFloat: ours reads the same set (signed NaN excepted).
+            None => Ok(crate::float::parse_float(s).unwrap_or(f64::NAN)),
+        }
+    }
+
+    fn value(&mut self, t: Tok, after: &str) -> Result<(), String> {
+        if t != Tok::Value {
+            return Err(self.parse_error(&format!("expected value after {after}"), t));
+        }
+        self.float().map(|_| ())
+    }
+
+    /// One entry; `Ok(false)` at `# EOF`.
+    fn next(&mut self) -> Result<bool, String> {
+        self.start = self.l.i;
+        self.name_set = false;
+        match self.l.lex() {
+            Tok::EofWord => {
+                if self.l.lex() != Tok::Eof {
+                    return Err("unexpected data after # EOF".into());
+                }
+                Ok(false)
+            }
+            Tok::Eof => Err("data does not end with # EOF".into()),
+            t @ (Tok::Help | Tok::Type | Tok::Unit) => {
+                let t2 = self.l.lex();
+                if t2 != Tok::MName {
+                    return Err(
+                        self.parse_error(&format!("expected metric name after {}", t.name()), t2)
+                    );
+                }
+                let (mut ms, mut me) = (self.l.start, self.l.i);
+                if self.l.b[ms] == b'"' && me > ms + 1 && self.l.b[me - 1] == b'"' {
+                    ms += 1;
+                    me -= 1;
+                }
+                if self.l.lex() != Tok::Text {
+                    return Err(format!("expected text in {}", t.name()));
+                }
+                let buf = self.l.buf();
+                let text = if buf.len() > 1 {
+                    &buf[1..buf.len() - 1]
+                } else {
+                    &[][..]
+                };
+                match t {
+                    Tok::Type => {
+                        if !matches!(
+                            text,
+                            b"counter"
+                                | b"gauge"
+                                | b"histogram"
+                                | b"gaugehistogram"
+                                | b"summary"
+                                | b"info"
+                                | b"stateset"
+                                | b"unknown"
+                        ) {
+                            return Err(format!("invalid metric type {}", go_quote_bytes(text)));
+                        }
+                    }
+                    Tok::Help => {
+                        if std::str::from_utf8(text).is_err() {
+                            return Err(format!(
+                                "help text {} is not a valid utf8 string",
+                                go_quote_bytes(text)
+                            ));
+                        }
+                    }
+                    _ => {
+                        let m = &self.l.b[ms..me];
+                        let u = text;
+                        if !u.is_empty()
+                            && (!m.ends_with(u)
+                                || m.len() < u.len() + 1
+                                || self.l.b[me - u.len() - 1] != b'_')
+                        {
+                            return Err(format!(
+                                "unit {} not a suffix of metric {}",
+                                go_quote_bytes(u),
+                                go_quote_bytes(m)
+                            ));
+                        }
+                    }
+                }
+                Ok(true)
+            }
+            Tok::BraceOpen => {
+                self.parse_lvals(false)?;
+                let t = self.l.lex();
+                self.series_end_of_line(t).map(|()| true)
+            }
+            Tok::MName => {
+                self.name_set = true;
+                let mut t2 = self.l.lex();
+                if t2 == Tok::BraceOpen {
+                    self.parse_lvals(false)?;
+                    t2 = self.l.lex();
+                }
+                self.series_end_of_line(t2).map(|()| true)
+            }
+            t => Err(self.parse_error("expected a valid start token", t)),
+        }
+    }
+
+    fn parse_lvals(&mut self, exemplar: bool) -> Result<(), String> {
+        let mut t = self.l.lex();
+        loop {
+            match t {
+                Tok::BraceClose => return Ok(()),
+                Tok::LName | Tok::QString => {}
+                _ => return Err(self.parse_error("expected label name", t)),
+            }
+            t = self.l.lex();
+            // A name followed by a comma or brace is the metric name (not in an exemplar).
+            if t == Tok::Comma || t == Tok::BraceClose {
+                if exemplar {
+                    return Err(self.parse_error("expected label name", t));
+                }
+                if self.name_set {
+                    return Err(format!(
+                        "metric name already set while parsing: {}",
+                        self.so_far()
+                    ));
+                }
+                self.name_set = true;
+                if t == Tok::BraceClose {
+                    return Ok(());
+                }
+                t = self.l.lex();
+                continue;
+            }
+            if t != Tok::Equal {
+                return Err(self.parse_error("expected equal", t));
+            }
+            let t2 = self.l.lex();
+            if t2 != Tok::LValue {
+                return Err(self.parse_error("expected label value", t2));
+            }
+            if std::str::from_utf8(self.l.buf()).is_err() {
+                return Err(format!(
+                    "invalid UTF-8 label value: {}",
+                    go_quote_bytes(self.l.buf())
+                ));
+            }
+            t = self.l.lex();
+            if t == Tok::Comma {
+                t = self.l.lex();
+            } else if t != Tok::BraceClose {
+                return Err(self.parse_error("expected comma or brace close", t));
+            }
+        }
+    }
+
+    fn series_end_of_line(&mut self, t: Tok) -> Result<(), String> {
+        if !self.name_set {
+            return Err(format!(
+                "metric name not set while parsing: {}",
+                self.so_far()
+            ));
+        }
+        self.value(t, "metric")?;
+        match self.l.lex() {
+            Tok::Eof => Err("data does not end with # EOF".into()),
+            Tok::Comment => self.exemplar(),
+            Tok::Timestamp => {
+                let ts = self.float()?;
+                if !ts.is_finite() {
+                    return Err(format!("invalid timestamp {}", go_percent_f(ts)));
+                }
+                match self.l.lex() {
+                    Tok::Linebreak => Ok(()),
+                    Tok::Comment => self.exemplar(),
+                    t3 => Err(self.parse_error("expected next entry after timestamp", t3)),
+                }
+            }
+            // A line break, or anything else: the next entry starts there.
+            _ => Ok(()),
+        }
+    }
+
+    fn exemplar(&mut self) -> Result<(), String> {
+        self.parse_lvals(true)?;
+        let t = self.l.lex();
+        self.value(t, "exemplar labels")?;
+        match self.l.lex() {
+            Tok::Eof => Err("data does not end with # EOF".into()),
+            Tok::Linebreak => Ok(()),
+            Tok::Timestamp => {
+                let ts = self.float()?;
+                if !ts.is_finite() {
+                    return Err(format!("invalid exemplar timestamp {}", go_percent_f(ts)));
+                }
+                match self.l.lex() {
+                    Tok::Linebreak => Ok(()),
+                    t3 => Err(self.parse_error("expected next entry after exemplar timestamp", t3)),
+                }
+            }
+            t2 => Err(self.parse_error("expected timestamp or comment", t2)),
+        }
+    }
+}
+
+/// The first error `OpenMetricsParser` reports for `input`, if any.
+fn om_error(input: &[u8]) -> Option<String> {
+    let mut p = OmParser {
+        l: Lexer {
+            b: input.to_vec(),
+            i: 0,
+            start: 0,
+            state: S_INIT,
+            om: true,
         },
         start: 0,
         name_set: false,
