@@ -1190,7 +1190,12 @@ impl ScrapeLoop {
         };
         let families = match parsed {
             Ok(f) => f,
-            Err(e) => return (counts, Err(AppendFailure::Other(e.to_string()))),
+            // Prometheus's scrape parsers word the error their own way (not expfmt's).
+            Err(e) => {
+                let msg = promplay_exposition::prometheus_error(body, kind)
+                    .unwrap_or_else(|| e.to_string());
+                return (counts, Err(AppendFailure::Other(msg)));
+            }
         };
         for fam in &families {
             let typ = fam.typ.as_str();

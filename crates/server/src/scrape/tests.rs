@@ -964,11 +964,13 @@ fn a_body_shaped_as_the_last_has_only_its_values_read_and_the_same_checks_made()
         w.advance(if i == 0 { first } else { 10_000 });
         errors.push(w.mgr.targets().active[0].last_error.clone());
     }
-    // The error of each scrape is the full parser's, word for word.
+    // The error of each scrape is the full parse's, word for word: Prometheus's textparse
+    // wording, or ours where textparse accepts what the parser refuses.
     for (body, got) in bodies.iter().zip(&errors) {
         let want = match promplay_exposition::parse_text(body.as_bytes()) {
             Ok(_) => String::new(),
-            Err(e) => e.to_string(),
+            Err(e) => promplay_exposition::prometheus_error(body.as_bytes(), FormatKind::Text)
+                .unwrap_or_else(|| e.to_string()),
         };
         assert_eq!(*got, want, "{body}");
     }
@@ -1165,5 +1167,57 @@ scrape_configs:
     for t in mgr.targets().active {
         assert_eq!(t.health, TargetHealth::Down);
         assert!(t.last_error.starts_with("target_limit exceeded"));
+    }
+}
+
+#[test]
+fn a_body_that_does_not_parse_reports_prometheus_parser_words() {
+    // (content type, body, lastError as Prometheus v3's textparse words it)
+    let om = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+    let cases: [(&str, &[u8], &str); 5] = [
+        (
+            TEXT,
+            b"<html><body>\x00\xffOops: 502 Bad Gateway {{{\n",
+            "expected a valid start token, got \"<\" (\"INVALID\") while parsing: \"<\"",
+        ),
+        (
+            om,
+            b"<html><body>\x00\xffOops: 502 Bad Gateway {{{\n",
+            "expected a valid start token, got \"<\" (\"INVALID\") while parsing: \"<\"",
+        ),
+        (
+            TEXT,
+            b"a 1\nb{c='d'} 2\n",
+            "expected label value, got \"'\" (\"INVALID\") while parsing: \"b{c='\"",
+        ),
+        (
+            TEXT,
+            b"# TYPE a counte\na 1\n",
+            "invalid metric type \"counte\"",
+        ),
+        (
+            om,
+            b"# TYPE c counter\nc_total 3\n",
+            "data does not end with # EOF",
+        ),
+    ];
+    for (content_type, body, want) in cases {
+        let mut w = World::new(
+            ONE_JOB,
+            0,
+            Box::new(move |_| {
+                Ok(ScrapeResponse {
+                    content_type: content_type.into(),
+                    body: body.to_vec(),
+                    duration_ns: 1_000_000,
+                })
+            }),
+        );
+        let first = w.first_scrape_ms();
+        w.advance(first);
+        assert_eq!(w.values("up"), vec![(first, 0.0)], "{want}");
+        let t = &w.mgr.targets().active[0];
+        assert_eq!(t.health, TargetHealth::Down);
+        assert_eq!(t.last_error, want);
     }
 }
