@@ -114,7 +114,8 @@ mod tests {
     /// What the scrape says of a text-format body that starts with `<html>` (the exposition
     /// parser's error; Prometheus's promparser words it `expected a valid start token, got
     /// "<" ("INVALID") while parsing: "<"`).
-    const GARBAGE_ERROR: &str = "1:1: parse error: invalid metric name";
+    const GARBAGE_ERROR: &str =
+        "expected a valid start token, got \"<\" (\"INVALID\") while parsing: \"<\"";
 
     #[test]
     fn three_jobs_up_then_the_stopped_exporter_is_down_with_its_error() {
