@@ -845,6 +845,51 @@ impl Lexer {
     }
 }
 
+/// A label name token's name: quotes and escapes removed.
+fn label_name(raw: &[u8]) -> Vec<u8> {
+    let Some(inner) = raw.strip_prefix(b"\"").and_then(|r| r.strip_suffix(b"\"")) else {
+        return raw.to_vec();
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        match (inner[i], inner.get(i + 1)) {
+            (b'\\', Some(b'n')) => {
+                out.push(b'\n');
+                i += 2;
+            }
+            (b'\\', Some(&c @ (b'\\' | b'"'))) => {
+                out.push(c);
+                i += 2;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// What the TSDB's head says of a sample whose labels repeat a name (after dropping empty
+/// values, `__name__` included), as a scrape appends it: the smallest repeated name.
+fn duplicate_label(names: &[(Vec<u8>, bool)]) -> Result<(), String> {
+    let mut set: Vec<&[u8]> = names
+        .iter()
+        .filter(|(_, non_empty)| *non_empty)
+        .map(|(n, _)| n.as_slice())
+        .collect();
+    set.push(b"__name__");
+    set.sort_unstable();
+    match set.windows(2).find(|w| w[0] == w[1]) {
+        Some(w) => Err(format!(
+            "label name {} is not unique: invalid sample",
+            go_quote_bytes(w[0])
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Go's `strconv` error for a float that Prometheus's `parseFloat` rejects.
 fn go_float_error(s: &[u8]) -> Option<String> {
     if s.iter().any(|&c| matches!(c, b'p' | b'P' | b'_')) {
@@ -877,6 +922,8 @@ struct PromParser {
     start: usize,
     /// Whether the metric name of the current sample is set (`offsets[0] != -1`).
     name_set: bool,
+    /// The label names of the current sample, and whether each value is non-empty.
+    names: Vec<(Vec<u8>, bool)>,
 }
 
 impl PromParser {
@@ -908,6 +955,7 @@ impl PromParser {
         loop {
             self.start = self.l.i;
             self.name_set = false;
+            self.names.clear();
             match self.next_token() {
                 Tok::Eof => return Ok(false),
                 Tok::Linebreak => continue,
@@ -952,7 +1000,8 @@ impl PromParser {
                 Tok::BraceOpen => {
                     self.parse_lvals()?;
                     let t = self.next_token();
-                    return self.parse_metric_suffix(t).map(|()| true);
+                    self.parse_metric_suffix(t)?;
+                    return duplicate_label(&self.names).map(|()| true);
                 }
                 Tok::MName => {
                     self.name_set = true;
@@ -961,7 +1010,8 @@ impl PromParser {
                         self.parse_lvals()?;
                         t2 = self.next_token();
                     }
-                    return self.parse_metric_suffix(t2).map(|()| true);
+                    self.parse_metric_suffix(t2)?;
+                    return duplicate_label(&self.names).map(|()| true);
                 }
                 t => return Err(self.parse_error("expected a valid start token", t)),
             }
@@ -977,6 +1027,7 @@ impl PromParser {
                 Tok::QString => true,
                 _ => return Err(self.parse_error("expected label name", t)),
             };
+            let name = label_name(self.l.buf());
             t = self.next_token();
             // A quoted string followed by a comma or brace is the metric name.
             if is_qstring && (t == Tok::Comma || t == Tok::BraceClose) {
@@ -1006,6 +1057,7 @@ impl PromParser {
                     go_quote_bytes(self.l.buf())
                 ));
             }
+            self.names.push((name, self.l.buf().len() > 2));
             t = self.next_token();
             if t == Tok::Comma {
                 t = self.next_token();
@@ -1068,6 +1120,7 @@ fn prom_error(input: &[u8]) -> Option<String> {
         },
         start: 0,
         name_set: false,
+        names: Vec::new(),
     };
     loop {
         match p.next() {
@@ -1095,6 +1148,8 @@ struct OmParser {
     l: Lexer,
     start: usize,
     name_set: bool,
+    /// The label names of the current sample, and whether each value is non-empty.
+    names: Vec<(Vec<u8>, bool)>,
 }
 
 impl OmParser {
@@ -1134,6 +1189,7 @@ impl OmParser {
     fn next(&mut self) -> Result<bool, String> {
         self.start = self.l.i;
         self.name_set = false;
+        self.names.clear();
         match self.l.lex() {
             Tok::EofWord => {
                 if self.l.lex() != Tok::Eof {
@@ -1231,6 +1287,7 @@ impl OmParser {
                 Tok::LName | Tok::QString => {}
                 _ => return Err(self.parse_error("expected label name", t)),
             }
+            let name = label_name(self.l.buf());
             t = self.l.lex();
             // A name followed by a comma or brace is the metric name (not in an exemplar).
             if t == Tok::Comma || t == Tok::BraceClose {
@@ -1263,6 +1320,7 @@ impl OmParser {
                     go_quote_bytes(self.l.buf())
                 ));
             }
+            self.names.push((name, self.l.buf().len() > 2));
             t = self.l.lex();
             if t == Tok::Comma {
                 t = self.l.lex();
@@ -1273,6 +1331,12 @@ impl OmParser {
     }
 
     fn series_end_of_line(&mut self, t: Tok) -> Result<(), String> {
+        let names = std::mem::take(&mut self.names);
+        self.series_line_rest(t)?;
+        duplicate_label(&names)
+    }
+
+    fn series_line_rest(&mut self, t: Tok) -> Result<(), String> {
         if !self.name_set {
             return Err(format!(
                 "metric name not set while parsing: {}",
@@ -1300,6 +1364,8 @@ impl OmParser {
     }
 
     fn exemplar(&mut self) -> Result<(), String> {
+        // The sample's labels were checked; the exemplar's are not the series'.
+        self.names.clear();
         self.parse_lvals(true)?;
         let t = self.l.lex();
         self.value(t, "exemplar labels")?;
@@ -1333,6 +1399,7 @@ fn om_error(input: &[u8]) -> Option<String> {
         },
         start: 0,
         name_set: false,
+        names: Vec::new(),
     };
     loop {
         match p.next() {

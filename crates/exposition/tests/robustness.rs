@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use promplay_exposition::{parse_openmetrics, parse_text, ParseError, ParseOptions};
+use promplay_exposition::{
+    parse_openmetrics, parse_text, prometheus_error, FormatKind, ParseError, ParseOptions,
+};
 
 fn both(input: &[u8]) {
     for strict in [true, false] {
@@ -13,6 +15,10 @@ fn both(input: &[u8]) {
         );
     }
     check_pos(input, parse_text(input).err());
+    // The scrape path's replay of Prometheus's parsers: an answer, never a panic.
+    for kind in [FormatKind::Text, FormatKind::OpenMetrics] {
+        let _ = prometheus_error(input, kind);
+    }
 }
 
 fn check_pos(input: &[u8], e: Option<ParseError>) {

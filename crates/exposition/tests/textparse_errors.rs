@@ -238,3 +238,36 @@ null_byte_metric{a=\"abc\x00\"} 1\n\
         None
     );
 }
+
+/// Repeated label names pass the parsers; the TSDB head refuses the sample when the scrape
+/// appends it (tsdb/head_append.go), after dropping labels with empty values.
+#[test]
+fn repeated_label_names_fail_at_append_as_the_head_words_it() {
+    for kind in [FormatKind::Text, FormatKind::OpenMetrics] {
+        let eof = if kind == FormatKind::OpenMetrics {
+            "# EOF\n"
+        } else {
+            ""
+        };
+        let body = format!("a 1\nb{{z=\"1\",c=\"2\",z=\"3\",c=\"4\"}} 2\n{eof}");
+        assert_eq!(
+            prometheus_error(body.as_bytes(), kind).as_deref(),
+            Some("label name \"c\" is not unique: invalid sample"),
+            "{kind:?}"
+        );
+        let body = format!("b{{__name__=\"x\"}} 2\n{eof}");
+        assert_eq!(
+            prometheus_error(body.as_bytes(), kind).as_deref(),
+            Some("label name \"__name__\" is not unique: invalid sample"),
+            "{kind:?}"
+        );
+        // An empty value is no label: nothing repeats.
+        let body = format!("b{{c=\"\",c=\"1\"}} 2\n{eof}");
+        assert_eq!(prometheus_error(body.as_bytes(), kind), None, "{kind:?}");
+        // An exemplar's labels are not the series'.
+        if kind == FormatKind::OpenMetrics {
+            let body = "b_total{c=\"1\"} 2 # {c=\"1\"} 1\n# EOF\n";
+            assert_eq!(prometheus_error(body.as_bytes(), kind), None);
+        }
+    }
+}
