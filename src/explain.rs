@@ -433,7 +433,10 @@ fn operands(root: &Expr, ex: &Explain) -> Vec<Option<usize>> {
                     }
                 }
                 Expr::Unary(_) | Expr::Subquery(_) => pick(0),
-                Expr::Binary(b) if b.op.is_comparison() && !b.return_bool => pick(0),
+                // A filter keeps the vector side's series (the left one between vectors).
+                Expr::Binary(b) if b.op.is_comparison() && !b.return_bool => pick(usize::from(
+                    b.lhs.value_type() != promplay_promql::value::ValueType::Vector,
+                )),
                 Expr::Binary(b) if matches!(b.op, BinaryOp::And | BinaryOp::Unless) => pick(0),
                 _ => None,
             }
@@ -884,6 +887,25 @@ mod tests {
         );
         assert_eq!(ex.nodes[3].text, "0");
         assert_eq!(ok(&ex.nodes[3]).value_type, "scalar");
+        // the filter keeps all 3 series now (every target is up)
+        assert_eq!(
+            ex.nodes[1].change,
+            Some(Change {
+                from: 3,
+                to: 3,
+                labels_dropped: vec![]
+            })
+        );
+        // a scalar on the left: the change is still measured from the vector side
+        let swapped = run(&p, "0.5 < up").unwrap();
+        assert_eq!(
+            swapped.nodes[0].change,
+            Some(Change {
+                from: 3,
+                to: 3,
+                labels_dropped: vec![]
+            })
+        );
         // `and` keeps 2 of the 3 left series
         assert_eq!(
             ex.nodes[0].change,

@@ -583,3 +583,74 @@ async fn targets_slow_beyond_the_timeout_is_down_heal_restores_and_share_makes_a
     web_sys::window().unwrap().location().set_hash("").unwrap();
     TimeoutFuture::new(200).await;
 }
+
+#[wasm_bindgen_test]
+async fn the_explain_tab_shows_each_node_with_its_count_and_a_matching_of_zero_pairs() {
+    let c = container();
+    let _h = leptos::mount::mount_to(c.clone(), App);
+    click(&c, "[data-testid=tab-explain]");
+    type_query(
+        &c,
+        "up == on (job) group_left label_replace(up, \"job\", \"x-$1\", \"job\", \"(.*)\")",
+    );
+    click(&c, "[data-testid=execute]");
+    assert!(
+        until(|| count(&c, "[data-testid=explain-node]") == 8).await,
+        "nodes: {}; error: {:?}",
+        count(&c, "[data-testid=explain-node]"),
+        find(&c, "[data-testid=query-error]").and_then(|e| e.text_content())
+    );
+    let all = |sel: &str| {
+        let l = c.query_selector_all(sel).unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().text_content().unwrap_or_default())
+            .collect::<Vec<_>>()
+    };
+    // the call's arguments are nodes too
+    assert_eq!(
+        all("[data-testid=explain-text]"),
+        [
+            "up == on (job) group_left () label_replace(up, \"job\", \"x-$1\", \"job\", \"(.*)\")",
+            "up",
+            "label_replace(up, \"job\", \"x-$1\", \"job\", \"(.*)\")",
+            "up",
+            "\"job\"",
+            "\"x-$1\"",
+            "\"job\"",
+            "\"(.*)\""
+        ]
+    );
+    assert_eq!(
+        all("[data-testid=explain-kind]"),
+        [
+            "binary operation",
+            "selector",
+            "function call",
+            "selector",
+            "string",
+            "string",
+            "string",
+            "string"
+        ]
+    );
+    assert_eq!(
+        all("[data-testid=explain-count]")[..4],
+        [
+            "0 series (instant vector)",
+            "3 series (instant vector)",
+            "3 series (instant vector)",
+            "3 series (instant vector)"
+        ]
+    );
+    assert_eq!(all("[data-testid=explain-count]")[4..], ["string"; 4]);
+    let matching = text_of(&c, "[data-testid=explain-matching]");
+    assert!(
+        matching.starts_with("left 3, right 3 series; 0 pairs matched"),
+        "{matching}"
+    );
+    // a parse error: no tree, the error under the editor
+    type_query(&c, "sum(up");
+    click(&c, "[data-testid=execute]");
+    assert!(until(|| find(&c, "[data-testid=query-error]").is_some()).await);
+    assert_eq!(count(&c, "[data-testid=explain-node]"), 0);
+}
