@@ -111,9 +111,8 @@ mod tests {
     use super::*;
     use crate::playground::{Fault, HostAction, Playground};
 
-    /// What the scrape says of a text-format body that starts with `<html>` (the exposition
-    /// parser's error; Prometheus's promparser words it `expected a valid start token, got
-    /// "<" ("INVALID") while parsing: "<"`).
+    /// What the scrape says of a text-format body that starts with `<html>`: Prometheus's
+    /// promparser's words (`promplay_exposition::prometheus_error`).
     const GARBAGE_ERROR: &str =
         "expected a valid start token, got \"<\" (\"INVALID\") while parsing: \"<\"";
 
