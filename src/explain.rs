@@ -382,10 +382,16 @@ fn series_count(v: &Value) -> Option<usize> {
 
 fn change(from: &Value, to: &Value) -> Option<Change> {
     let (a, b) = (label_names(from)?, label_names(to)?);
+    let to_count = series_count(to)?;
     Some(Change {
         from: series_count(from)?,
-        to: series_count(to)?,
-        labels_dropped: a.difference(&b).cloned().collect(),
+        to: to_count,
+        // With no series left, no label was dropped: the series were.
+        labels_dropped: if to_count == 0 {
+            Vec::new()
+        } else {
+            a.difference(&b).cloned().collect()
+        },
     })
 }
 
@@ -856,6 +862,14 @@ mod tests {
         };
         assert_eq!((lhs, rhs, pairs, lhs_matched), (3, 3, 0, 0));
         assert_eq!(ok(&ex.nodes[0]).count, 0);
+        assert_eq!(
+            ex.nodes[0].change,
+            Some(Change {
+                from: 3,
+                to: 0,
+                labels_dropped: vec![]
+            })
+        );
         // Without on(): the metric names differ but all other labels are equal: 3 pairs.
         let ex = run(&p, "up / up").unwrap();
         let Some(Matching::Vectors { pairs, .. }) = ex.nodes[0].matching else {

@@ -213,5 +213,11 @@ test('Explain: the query as a tree, each node with its kind, count and rows', as
   );
   const first = await page.getByTestId('explain-count').first().textContent();
   assert.equal(first, '0 series (instant vector)');
+  // the filter removed every series (it dropped no label: no series is left to have one)
+  assert.equal(
+    await page.getByTestId('explain-change').first().textContent(),
+    'from its operand: 3 → 0 series',
+  );
+  await page.screenshot({ path: await artifactPath('explain-mismatch.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
