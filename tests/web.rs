@@ -654,3 +654,50 @@ async fn the_explain_tab_shows_each_node_with_its_count_and_a_matching_of_zero_p
     assert!(until(|| find(&c, "[data-testid=query-error]").is_some()).await);
     assert_eq!(count(&c, "[data-testid=explain-node]"), 0);
 }
+
+#[wasm_bindgen_test]
+async fn the_explain_tab_of_a_remote_source_asks_for_each_node_at_one_time() {
+    use leptos::prelude::{provide_context, RwSignal};
+    use promplay_web::pages::source::CurrentSource;
+    use promplay_web::pages::QueryPage;
+    use promplay_web::source::Source;
+    let c = container();
+    let session = StoredValue::new_local(Session::new(Playground::new()));
+    let now = RwSignal::new(0i64);
+    // Nothing listens on port 1: every node's request fails, each on its own node.
+    let source = RwSignal::new(Source::Url("http://127.0.0.1:1".into()));
+    let _h = leptos::mount::mount_to(c.clone(), move || {
+        provide_context(CurrentSource(source));
+        leptos::view! { <QueryPage session=session now=now /> }
+    });
+    click(&c, "[data-testid=tab-explain]");
+    type_query(&c, "sum(up)");
+    click(&c, "[data-testid=execute]");
+    assert!(
+        until(|| count(&c, "[data-testid=explain-node]") == 2).await,
+        "{}",
+        c.inner_html()
+    );
+    let counts: Vec<String> = {
+        let l = c.query_selector_all("[data-testid=explain-count]").unwrap();
+        (0..l.length())
+            .map(|i| l.item(i).unwrap().text_content().unwrap_or_default())
+            .collect()
+    };
+    assert_eq!(counts.len(), 2);
+    let time = |s: &str| {
+        s.split("time=")
+            .nth(1)
+            .map(|t| t.split([':', '&', ' ']).next().unwrap_or("").to_string())
+    };
+    for (count, query) in counts.iter().zip(["query=sum", "query=up&"]) {
+        assert!(
+            count.starts_with("error: could not fetch http://127.0.0.1:1/api/v1/query?"),
+            "{count}"
+        );
+        assert!(count.contains(query), "{count}");
+    }
+    // both nodes at the same fixed time
+    assert!(time(&counts[0]).is_some(), "{}", counts[0]);
+    assert_eq!(time(&counts[0]), time(&counts[1]));
+}
