@@ -190,7 +190,9 @@ test('Explain: the query as a tree, each node with its kind, count and rows', as
   const kinds = await page.getByTestId('explain-kind').allTextContents();
   assert.deepEqual(kinds, ['aggregation', 'function call', 'range selector']);
   const counts = await page.getByTestId('explain-count').allTextContents();
-  console.log(`explain counts: ${JSON.stringify(counts)}`);
+  console.log(
+    `explain counts: ${JSON.stringify(counts)}; ${await page.getByTestId('stats').textContent()}`,
+  );
   assert.deepEqual(counts, [
     '1 series (instant vector)',
     '1 series (instant vector)',
