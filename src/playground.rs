@@ -361,7 +361,7 @@ impl Playground {
 
     /// The scrape manager's view of its targets (the Targets page).
     pub fn targets(&self) -> TargetsView {
-        self.sim.prometheus.scrape_manager().targets()
+        self.sim.targets()
     }
 
     /// Stops, starts or restarts the program at `address` now.

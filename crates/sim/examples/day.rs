@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use promplay_server::Config;
 use promplay_sim::scenario::DEFAULT_START_MS;
-use promplay_sim::{Simulation, Traffic, World};
+use promplay_sim::{Stack, Traffic, World};
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -24,7 +24,7 @@ fn main() {
             },
         )
         .expect("hello app");
-    let (mut sim, _) = Simulation::new(&cfg, world);
+    let (mut sim, _) = Stack::new(cfg, &[], None, world).expect("no rule files");
     let start = Instant::now();
     let end = DEFAULT_START_MS + hours * 3_600_000;
     // Step a minute at a time, as a UI playing the clock forward would.

@@ -7,7 +7,6 @@
 //!   (it implements the server's [`promplay_server::TargetFetcher`]); programs expose
 //!   `/metrics` through a `promplay-instrument` registry each, written in the format the
 //!   scraper's `Accept` header negotiates.
-//! - [`Simulation`] is Prometheus without a browser: a TSDB, the scrape manager and a world.
 //! - [`Stack`] is the whole seed stack: a TSDB, one Prometheus (scrapes, rules, notifier),
 //!   the built-in Alertmanager and a world, each event at its own virtual instant.
 //! - [`Scenario`] is the file `promplay sim` runs (format: README.md).
@@ -27,7 +26,7 @@ pub mod traffic;
 pub mod world;
 
 pub use hello::{Example, HelloApp};
-pub use scenario::{AlertEvent, InboxMessage, Inputs, Report, Scenario, ScenarioError, Simulation};
+pub use scenario::{AlertEvent, InboxMessage, Inputs, Report, Scenario, ScenarioError};
 pub use selfmon::TsdbStats;
 pub use stack::Stack;
 pub use traffic::{Latency, Traffic};

@@ -1,6 +1,5 @@
-//! Headless runs: a [`Simulation`] (a TSDB, the server's scrape manager and a [`World`] on
-//! one virtual clock) and the scenario files `promplay sim` reads (format: the crate's
-//! README).
+//! Headless runs of the scenario files `promplay sim` reads (format: the crate's README), on
+//! a [`Stack`] over a [`World`].
 
 use std::collections::BTreeMap;
 
@@ -10,11 +9,8 @@ use serde_json::{json, Value as Json};
 use promplay_alertmanager::{Alertmanager, Payload};
 use promplay_model::Labels;
 use promplay_promql::value::Value;
-use promplay_promql::{Engine, EngineOptions, QueryError, QueryResult};
 use promplay_rules::AlertState;
-use promplay_server::scrape::{ScrapeManager, TargetsView};
 use promplay_server::{Config, Duration};
-use promplay_tsdb::{Db, Options};
 
 use crate::hello::Example;
 use crate::stack::Stack;
@@ -23,69 +19,6 @@ use crate::world::{Explosion, ProgramKind, World, WorldError};
 
 /// 2026-01-01T00:00:00Z, where scenarios start unless they say otherwise.
 pub const DEFAULT_START_MS: i64 = 1_767_225_600_000;
-
-/// Prometheus, headless: scrapes the [`World`] into a [`Db`] as the virtual clock steps.
-pub struct Simulation {
-    pub db: Db,
-    pub manager: ScrapeManager,
-    pub world: World,
-    engine: Engine,
-    scrapes: usize,
-}
-
-impl Simulation {
-    /// Starts scraping `world` with `config`'s scrape configs at the world's time.
-    /// Returns the simulation and the target-creation failures.
-    pub fn new(config: &Config, world: World) -> (Simulation, Vec<String>) {
-        Simulation::with_db(config, world, Db::new(Options::default()))
-    }
-
-    /// [`Simulation::new`] with a database of the host's (retention, chunk sizes).
-    pub fn with_db(config: &Config, world: World, db: Db) -> (Simulation, Vec<String>) {
-        let mut manager = ScrapeManager::new(world.seed());
-        let failures = manager.apply_config(config, world.now_ms());
-        (
-            Simulation {
-                db,
-                manager,
-                world,
-                engine: Engine::new(EngineOptions::default()),
-                scrapes: 0,
-            },
-            failures,
-        )
-    }
-
-    pub fn now_ms(&self) -> i64 {
-        self.world.now_ms()
-    }
-
-    /// Runs every scrape due until `t_ms` (inclusive), then moves the world to `t_ms`.
-    pub fn run_until(&mut self, t_ms: i64) {
-        let mut fetcher = self.world.fetcher(&self.db);
-        self.scrapes += self.manager.run_until(t_ms, &self.db, &mut fetcher);
-        self.world.advance_to(t_ms);
-    }
-
-    /// Applies a new configuration now (a reload).
-    pub fn apply_config(&mut self, config: &Config) -> Vec<String> {
-        self.manager.apply_config(config, self.world.now_ms())
-    }
-
-    /// Scrapes run so far.
-    pub fn scrapes(&self) -> usize {
-        self.scrapes
-    }
-
-    pub fn targets(&self) -> TargetsView {
-        self.manager.targets()
-    }
-
-    /// Evaluates `expr` at `t_ms` over everything scraped so far.
-    pub fn query(&self, expr: &str, t_ms: i64) -> Result<QueryResult, QueryError> {
-        self.engine.instant_query(&self.db, expr, t_ms)
-    }
-}
 
 /// Why a scenario could not be loaded or run.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -9,6 +9,7 @@ use promplay_promql::{Engine, EngineOptions, QueryError, QueryResult};
 use promplay_rules::engine_query_func;
 use promplay_server::notifier::{AlertSink, BuiltinAlertmanager, NoAlertmanager};
 use promplay_server::prometheus::{Prometheus, PrometheusError, PrometheusOptions};
+use promplay_server::scrape::TargetsView;
 use promplay_server::Config;
 use promplay_tsdb::{Db, Options};
 
@@ -96,6 +97,11 @@ impl Stack {
     /// Scrapes run so far.
     pub fn scrapes(&self) -> usize {
         self.scrapes
+    }
+
+    /// The scrape manager's view of its targets (`/api/v1/targets`, the Targets page).
+    pub fn targets(&self) -> TargetsView {
+        self.prometheus.scrape_manager().targets()
     }
 
     /// Evaluates `expr` at `t_ms` over everything scraped and recorded so far.

@@ -10,7 +10,7 @@ use promplay_model::{is_stale_nan, MatchType, Matcher};
 use promplay_promql::value::Value;
 use promplay_server::Config;
 use promplay_sim::scenario::DEFAULT_START_MS;
-use promplay_sim::{Scenario, Simulation, Traffic, World};
+use promplay_sim::{Scenario, Stack, Traffic, World};
 use promplay_tsdb::{Queryable, ValType};
 
 const START: i64 = DEFAULT_START_MS;
@@ -28,7 +28,7 @@ fn seed_config() -> Config {
     Config::load(&std::fs::read_to_string(p).expect("seed prometheus.yml")).expect("config")
 }
 
-fn seed_sim(seed: u64, rate: f64) -> Simulation {
+fn seed_sim(seed: u64, rate: f64) -> Stack {
     let mut world = World::seed_world(seed, START);
     world
         .set_traffic(
@@ -39,17 +39,19 @@ fn seed_sim(seed: u64, rate: f64) -> Simulation {
             },
         )
         .unwrap();
-    Simulation::new(&seed_config(), world).0
+    Stack::new(seed_config(), &[], None, world)
+        .expect("no rule files")
+        .0
 }
 
-fn scalar_vector(sim: &Simulation, expr: &str, t: i64) -> Vec<(String, f64)> {
+fn scalar_vector(sim: &Stack, expr: &str, t: i64) -> Vec<(String, f64)> {
     match sim.query(expr, t).unwrap().value {
         Value::Vector(v) => v.into_iter().map(|s| (s.metric.to_string(), s.f)).collect(),
         other => panic!("{expr}: {other:?}"),
     }
 }
 
-fn one(sim: &Simulation, expr: &str, t: i64) -> f64 {
+fn one(sim: &Stack, expr: &str, t: i64) -> f64 {
     let v = scalar_vector(sim, expr, t);
     assert_eq!(v.len(), 1, "{expr} at {t}: {v:?}");
     v[0].1
