@@ -12,8 +12,14 @@ use crate::pyrepr::py_set;
 /// Anything that yields metric families: every metric, and custom collectors.
 pub trait Collector {
     /// The families this collector produces, as (name, type), for duplicate detection
-    /// (prometheus_client's `describe`).
-    fn describe(&self) -> Vec<(String, MetricType)>;
+    /// (prometheus_client's `describe`). By default, what a collection yields (as
+    /// prometheus_client does for a custom collector without `describe`).
+    fn describe(&self) -> Vec<(String, MetricType)> {
+        self.collect()
+            .into_iter()
+            .map(|f| (f.name, f.typ))
+            .collect()
+    }
     /// A snapshot of the families, in the OpenMetrics naming.
     fn collect(&self) -> Vec<MetricFamily>;
 }

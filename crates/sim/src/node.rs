@@ -263,13 +263,6 @@ fn labels(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 impl Collector for NodeCollector {
-    fn describe(&self) -> Vec<(String, MetricType)> {
-        self.collect()
-            .into_iter()
-            .map(|f| (f.name, f.typ))
-            .collect()
-    }
-
     fn collect(&self) -> Vec<MetricFamily> {
         let now = self.clock.now_ms() as f64 / 1000.0;
         let up = (now - self.boot_s).max(0.0);

@@ -37,13 +37,6 @@ fn generations(name: &str, values: [f64; 3]) -> Vec<Sample> {
 }
 
 impl Collector for PythonDefaults {
-    fn describe(&self) -> Vec<(String, MetricType)> {
-        self.collect()
-            .into_iter()
-            .map(|f| (f.name, f.typ))
-            .collect()
-    }
-
     fn collect(&self) -> Vec<MetricFamily> {
         let up = (self.clock.now_ms() as f64 / 1000.0 - self.start_s).max(0.0);
         let g = MetricType::Gauge;

@@ -71,13 +71,6 @@ fn one(name: &str, help: &str, typ: MetricType, v: f64) -> MetricFamily {
 }
 
 impl Collector for SelfCollector {
-    fn describe(&self) -> Vec<(String, MetricType)> {
-        self.collect()
-            .into_iter()
-            .map(|f| (f.name, f.typ))
-            .collect()
-    }
-
     fn collect(&self) -> Vec<MetricFamily> {
         let s = *self.stats.borrow();
         let g = MetricType::Gauge;
