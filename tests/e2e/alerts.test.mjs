@@ -9,11 +9,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, watchProblems, virtualTime, freePort } from './harness.mjs';
 
 const PROMETHEUS = process.env.PROMETHEUS_BIN || '/usr/bin/prometheus';
 let prometheus; // { child, log } when started
@@ -30,11 +29,7 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('console', (m) => {
-    const text = `console: ${m.text()} ${m.location()?.url ?? ''}`;
-    if (m.type() === 'error' && !PROBE.test(text)) problems.push(text);
-  });
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems, PROBE);
 });
 
 after(async () => {
@@ -50,20 +45,12 @@ after(async () => {
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
-/** `2026-01-01 00:01:41[ UTC]` → ms since the epoch. */
-function parseTime(t) {
-  return Date.parse(t.trim().replace(' UTC', '').replace(' ', 'T') + 'Z');
-}
-
 /** ms → `2026-01-01 00:01:41` (whole seconds, as the pages print times). */
 function fmt(ms) {
   return new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('T', ' ').replace('.000Z', '');
 }
 
-/** The virtual time shown in the header (whole seconds), as ms since the epoch. */
-async function headerTime() {
-  return parseTime(await page.getByTestId('virtual-time').innerText());
-}
+const headerTime = () => virtualTime(page);
 
 const at = () => page.getByTestId('alerts-at');
 const rule = () => page.locator('[data-testid="alert-rule"][data-rule="InstanceDown"]');
@@ -253,14 +240,6 @@ test('Rules: the seed group with its interval, last evaluation and the healthy I
   await page.screenshot({ path: await artifactPath('rules.png'), fullPage: true });
   assert.deepEqual(problems, []);
 });
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
-  const { port } = srv.address();
-  await new Promise((ok) => srv.close(ok));
-  return port;
-}
 
 test("Alerts and Rules of Debian's Prometheus: a dead target's alert, its lanes, scrubbed back", async (t) => {
   try {

@@ -4,7 +4,7 @@
 // refused naming its line; a new alertmanager.yml, applied, routes the next alert.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, watchProblems } from './harness.mjs';
 
 let server;
 let browser;
@@ -15,8 +15,7 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems);
 });
 
 after(async () => {

@@ -73,3 +73,33 @@ export async function artifactPath(name) {
   await mkdir(ARTIFACTS, { recursive: true });
   return join(ARTIFACTS, name);
 }
+
+/** Collects the page's console errors and uncaught exceptions into `problems` (every test
+ * file ends by asserting there were none). `ignore` skips console texts it matches. */
+export function watchProblems(page, problems, ignore = null) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    const text = `console: ${m.text()} ${m.location()?.url ?? ''}`.trimEnd();
+    if (!ignore || !ignore.test(text)) problems.push(text);
+  });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+}
+
+/** `2026-01-01 00:01:41[.537][ UTC]` (as the pages print times) → ms since the epoch. */
+export function parseTime(t) {
+  return Date.parse(t.trim().replace(' UTC', '').replace(' ', 'T') + 'Z');
+}
+
+/** The virtual time the header shows (whole seconds), as ms since the epoch. */
+export async function virtualTime(page) {
+  return parseTime(await page.getByTestId('virtual-time').innerText());
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort() {
+  const s = createServer();
+  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
+  const { port } = s.address();
+  await new Promise((ok) => s.close(ok));
+  return port;
+}

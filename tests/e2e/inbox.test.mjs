@@ -5,7 +5,7 @@
 // the Silences page, see it listed and muting the alert, and expire it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, watchProblems, parseTime, virtualTime } from './harness.mjs';
 
 let server;
 let browser;
@@ -16,24 +16,13 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()} ${m.location()?.url ?? ''}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems);
 });
 
 after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** `2026-01-01 00:01:41[.537][ UTC]` → ms since the epoch. */
-function parseTime(t) {
-  return Date.parse(t.trim().replace(' UTC', '').replace(' ', 'T') + 'Z');
-}
-
-/** The virtual time shown in the header (whole seconds), as ms since the epoch. */
-async function virtualTime() {
-  return parseTime(await page.getByTestId('virtual-time').innerText());
-}
 
 async function waitForTime(atLeast) {
   await page.waitForFunction(
@@ -57,12 +46,12 @@ test('Inbox: the InstanceDown email arrives group_wait after firing, as on a rea
   const node = page.locator('[data-testid="target-row"][data-address="localhost:9100"]');
   await node.waitFor();
   // One step pauses the clock; the stop then happens at a known virtual time.
-  const t = await virtualTime();
+  const t = await virtualTime(page);
   await page.getByTestId('clock-step').click();
   await waitForTime(t + 10_000);
   assert.equal(await page.getByTestId('clock-toggle').innerText(), 'play');
   await page.waitForTimeout(100);
-  stopAt = await virtualTime();
+  stopAt = await virtualTime(page);
   await node.getByTestId('target-stop').click();
   // Three minutes, one scrape interval at a time.
   for (let i = 0; i < 18; i++) await page.getByTestId('clock-step').click();

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, artifactPath, REPO } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, REPO, watchProblems } from './harness.mjs';
 
 let server;
 let browser;
@@ -16,8 +16,7 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems);
 });
 
 after(async () => {

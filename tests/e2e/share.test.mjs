@@ -4,15 +4,14 @@
 // session URL shows a banner and the playground starts fresh.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, watchProblems, virtualTime } from './harness.mjs';
 
 let server;
 let browser;
 const problems = []; // console errors and uncaught page errors, on every page
 
 function watch(page) {
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems);
   return page;
 }
 
@@ -25,12 +24,6 @@ after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-const parseTime = (t) => Date.parse(t.replace(' UTC', 'Z').replace(' ', 'T'));
-
-async function virtualTime(page) {
-  return parseTime(await page.getByTestId('virtual-time').innerText());
-}
 
 async function waitForTime(page, t) {
   await page.waitForFunction(

@@ -4,7 +4,7 @@
 // controls (speed, a day-long jump that keeps the tab responsive).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveDist, launchBrowser, artifactPath } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, watchProblems, virtualTime } from './harness.mjs';
 
 let server;
 let browser;
@@ -15,20 +15,13 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  watchProblems(page, problems);
 });
 
 after(async () => {
   await browser?.close();
   await server?.close();
 });
-
-/** The virtual time shown in the header, as ms since the epoch. */
-async function virtualTime() {
-  const t = await page.getByTestId('virtual-time').innerText();
-  return Date.parse(t.replace(' UTC', 'Z').replace(' ', 'T'));
-}
 
 function row(address) {
   return page.locator(`[data-testid="target-row"][data-address="${address}"]`);
@@ -51,7 +44,7 @@ test('Targets: three endpoints up; the stopped node exporter goes down with its 
   assert.match(await node.innerText(), /job="node"/);
 
   await node.getByTestId('target-stop').click();
-  const before = await virtualTime();
+  const before = await virtualTime(page);
   await page.getByTestId('clock-step').click(); // pauses and runs one scrape interval
   await page.waitForFunction(
     (b) => {
@@ -105,7 +98,7 @@ test('Workshop: a request marks the lines it changed; the exceptions ratio is ne
   await page.getByRole('button', { name: ratio, exact: true }).click();
   await page.getByTestId('workshop-value').first().waitFor();
   // Half an hour of virtual time, then read the ratio.
-  const before = await virtualTime();
+  const before = await virtualTime(page);
   await page.getByTestId('jump').fill('+30m');
   await page.getByTestId('jump-go').click();
   await page.waitForFunction(
@@ -123,7 +116,7 @@ test('Workshop: a request marks the lines it changed; the exceptions ratio is ne
   // average close to hello.py's failure probability.
   const readings = [Number(values[0])];
   for (let i = 0; i < 9; i++) {
-    const t = await virtualTime();
+    const t = await virtualTime(page);
     await page.getByTestId('jump').fill('+1m');
     await page.getByTestId('jump-go').click();
     await page.waitForFunction(
@@ -166,9 +159,9 @@ test('time controls: speed, and a day-long jump in slices with the tab responsiv
   await page.getByTestId('speed').selectOption('3600');
   await page.getByTestId('clock-toggle').click(); // play
   assert.equal(await page.getByTestId('clock-toggle').innerText(), 'pause');
-  const t1 = await virtualTime();
+  const t1 = await virtualTime(page);
   await page.waitForTimeout(2000);
-  const t2 = await virtualTime();
+  const t2 = await virtualTime(page);
   console.log(`×3600 for 2 s of real time: ${((t2 - t1) / 60000).toFixed(1)} virtual minutes`);
   assert.ok(t2 - t1 > 10 * 60000, `×3600 moved ${(t2 - t1) / 1000} s`);
   await page.getByTestId('clock-toggle').click(); // pause
@@ -177,7 +170,7 @@ test('time controls: speed, and a day-long jump in slices with the tab responsiv
   await page.getByTestId('jump-go').click();
   await page.getByTestId('jump-error').waitFor();
 
-  const start = await virtualTime();
+  const start = await virtualTime(page);
   await page.getByTestId('jump').fill('+24h');
   const w0 = performance.now();
   await page.getByTestId('jump-go').click();

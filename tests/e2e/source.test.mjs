@@ -6,11 +6,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { mkdtemp, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serveDist, launchBrowser, artifactPath, REPO, DIST } from './harness.mjs';
+import { serveDist, launchBrowser, artifactPath, REPO, DIST, watchProblems, freePort } from './harness.mjs';
 
 const PROMPLAY = process.env.PROMPLAY_BIN || join(REPO, 'target', 'debug', 'promplay');
 const PROMETHEUS = process.env.PROMETHEUS_BIN || '/usr/bin/prometheus';
@@ -22,14 +21,6 @@ let tmp;
 const procs = []; // { name, child, log }
 let companionUrl;
 const problems = [];
-
-async function freePort() {
-  const s = createServer();
-  await new Promise((ok) => s.listen(0, '127.0.0.1', ok));
-  const { port } = s.address();
-  await new Promise((ok) => s.close(ok));
-  return port;
-}
 
 function start(name, cmd, args) {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -100,13 +91,8 @@ before(async () => {
   server = await serveDist();
   browser = await launchBrowser();
   page = browser.context.pages()[0] ?? (await browser.context.newPage());
-  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-  page.on('console', (m) => {
-    // Refused connections and 404s of the probes are expected here; anything else is not.
-    if (m.type() === 'error' && !/Failed to load resource|ERR_CONNECTION_REFUSED|Failed to fetch/.test(m.text())) {
-      problems.push(`console: ${m.text()}`);
-    }
-  });
+  // Refused connections and 404s of the probes are expected here; anything else is not.
+  watchProblems(page, problems, /Failed to load resource|ERR_CONNECTION_REFUSED|Failed to fetch/);
   await waitUp(c, companionUrl);
 });
 
