@@ -178,6 +178,26 @@ test('served by the companion: "This companion" shows its real target, graph and
   assert.ok(colored > 20, `the line is drawn (${colored} coloured pixels)`);
   await page.screenshot({ path: await artifactPath('source-companion-graph.png'), fullPage: true });
 
+  // Explain asks the companion for every node of the tree, at one instant.
+  await execute('count by (job) (up == 1)');
+  await page.getByTestId('tab-explain').click();
+  await page.waitForFunction(
+    () =>
+      document.querySelectorAll('[data-testid="explain-count"]').length === 4 &&
+      [...document.querySelectorAll('[data-testid="explain-count"]')].every((e) => /series|scalar/.test(e.textContent)),
+  );
+  assert.deepEqual(await page.getByTestId('explain-text').allTextContents(), [
+    'count by (job) (up == 1)',
+    'up == 1',
+    'up',
+    '1',
+  ]);
+  assert.deepEqual((await page.getByTestId('explain-count').allTextContents()).slice(0, 3), [
+    '1 series (instant vector)',
+    '1 series (instant vector)',
+    '1 series (instant vector)',
+  ]);
+
   await page.getByRole('link', { name: 'Targets', exact: true }).click();
   const row = page.locator(`[data-testid="target-row"][data-address="127.0.0.1:${port}"]`);
   await row.waitFor();
