@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Deserializer};
 
 use crate::playground::Playground;
-use crate::time::{format_duration, format_utc};
+use crate::time::{format_duration, format_seconds, format_utc};
 
 /// `data` of `/api/v1/rules`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
@@ -273,17 +273,6 @@ pub fn format_when(t: Option<i64>, now_ms: i64) -> String {
     }
 }
 
-/// An evaluation duration in seconds as the page shows it (`0.000265646` → `0.266ms`).
-pub fn format_eval_seconds(s: f64) -> String {
-    if !s.is_finite() || s <= 0.0 {
-        "0s".to_string()
-    } else if s < 1.0 {
-        format!("{:.3}ms", s * 1000.0)
-    } else {
-        format!("{s:.3}s")
-    }
-}
-
 fn health(h: &str) -> String {
     if h.is_empty() {
         "unknown".into()
@@ -302,7 +291,7 @@ pub fn rules_page(data: &RulesData, now_ms: i64) -> Vec<GroupRow> {
             interval: format_duration(g.interval_ms()),
             last_evaluation: format_when(g.last_evaluation_ms, now_ms),
             last_evaluation_ms: g.last_evaluation_ms,
-            evaluation_duration: format_eval_seconds(g.evaluation_time),
+            evaluation_duration: format_seconds(g.evaluation_time),
             limit: g.limit,
             rules: g
                 .rules
@@ -330,7 +319,7 @@ pub fn rules_page(data: &RulesData, now_ms: i64) -> Vec<GroupRow> {
                         last_error: a.last_error.clone(),
                         last_evaluation: format_when(a.last_evaluation_ms, now_ms),
                         last_evaluation_ms: a.last_evaluation_ms,
-                        evaluation_duration: format_eval_seconds(a.evaluation_time),
+                        evaluation_duration: format_seconds(a.evaluation_time),
                     },
                     Rule::Recording(rr) => RuleRow {
                         kind: "recording",
@@ -343,7 +332,7 @@ pub fn rules_page(data: &RulesData, now_ms: i64) -> Vec<GroupRow> {
                         last_error: rr.last_error.clone(),
                         last_evaluation: format_when(rr.last_evaluation_ms, now_ms),
                         last_evaluation_ms: rr.last_evaluation_ms,
-                        evaluation_duration: format_eval_seconds(rr.evaluation_time),
+                        evaluation_duration: format_seconds(rr.evaluation_time),
                     },
                 })
                 .collect(),

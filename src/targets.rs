@@ -4,6 +4,8 @@
 use promplay_server::scrape::{TargetHealth, TargetsView};
 use promplay_sim::Faults;
 
+use crate::time::format_seconds;
+
 /// One endpoint of a job.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TargetRow {
@@ -93,17 +95,6 @@ pub fn fault_labels(f: &Faults) -> Vec<String> {
 fn address_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
     rest.split('/').next().unwrap_or(rest).to_string()
-}
-
-/// A scrape duration as the Targets page shows it (`0.012s` → `12.000ms`).
-fn format_seconds(s: f64) -> String {
-    if !s.is_finite() || s <= 0.0 {
-        "0s".to_string()
-    } else if s < 1.0 {
-        format!("{:.3}ms", s * 1000.0)
-    } else {
-        format!("{s:.3}s")
-    }
 }
 
 #[cfg(test)]

@@ -77,6 +77,18 @@ pub fn format_duration(ms: i64) -> String {
     promplay_model::duration::format_duration(ms)
 }
 
+/// A measured duration in seconds as the pages show it (`0.0123` → `12.300ms`, `2.5` →
+/// `2.500s`, `0s` for nothing measured): scrape durations on Targets, evaluation times on Rules.
+pub fn format_seconds(s: f64) -> String {
+    if !s.is_finite() || s <= 0.0 {
+        "0s".to_string()
+    } else if s < 1.0 {
+        format!("{:.3}ms", s * 1000.0)
+    } else {
+        format!("{s:.3}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
